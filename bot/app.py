@@ -1,0 +1,60 @@
+"""The composition root: builds the application from settings. Importing it starts nothing."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import Context
+from bot.db import Database
+from bot.i18n import SUPPORTED_LOCALES, use_locale
+from bot.persistence import DatabasePersistence, PersistingUpdateProcessor
+import handlers
+
+
+async def _set_default_commands(application: Application) -> None:
+    """The menu everybody sees, per language; advisors get theirs per chat once onboarded."""
+    from handlers.onboarding import BASIC_COMMANDS, bot_commands
+
+    settings: Settings = application.bot_data["settings"]
+    for lang in SUPPORTED_LOCALES:
+        with use_locale(lang):
+            await application.bot.set_my_commands(bot_commands(BASIC_COMMANDS), language_code=lang)
+    with use_locale(settings.default_locale):
+        await application.bot.set_my_commands(bot_commands(BASIC_COMMANDS))
+
+
+async def _close_database(application: Application) -> None:
+    await application.bot_data["db"].dispose()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    update_processor: PersistingUpdateProcessor | None = None,
+) -> Application:
+    db = db or Database(settings.database_url)
+    clock = clock or Clock()
+    processor = update_processor or PersistingUpdateProcessor()
+    api = settings.telegram_api_url
+    application = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=Context))
+        .persistence(DatabasePersistence(db, clock))
+        .concurrent_updates(processor)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_set_default_commands)
+        .post_shutdown(_close_database)
+        .build()
+    )
+    processor.application = application
+    application.bot_data.update(db=db, settings=settings, clock=clock)
+    handlers.register(application)
+    return application

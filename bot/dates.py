@@ -1,0 +1,175 @@
+"""Reading dates, times and durations as people type them, and showing them back.
+
+Input follows the user's locale (day before month in Italy, month first in the US); times are
+wall-clock times in the user's timezone, which on DST days may not exist or may happen twice.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time, get_date_format
+
+from bot.i18n import _, babel_locale
+from models.base import DomainError
+
+UTC = timezone.utc
+
+
+def local_candidates(day: date, at: time, tz: str) -> list[datetime]:
+    """The UTC instants that a wall-clock time names: none in a DST gap, two in a fold."""
+    zone = ZoneInfo(tz)
+    found = []
+    for fold in (0, 1):
+        local = datetime.combine(day, at, tzinfo=zone).replace(fold=fold)
+        instant = local.astimezone(UTC)
+        # A time in the gap does not survive the round trip back to local time.
+        back = instant.astimezone(zone)
+        if back.replace(tzinfo=None) == local.replace(tzinfo=None) and instant not in found:
+            found.append(instant)
+    return sorted(found)
+
+
+def _order(locale) -> str:
+    """'dmy', 'mdy' or 'ymd' from the locale's own short date pattern."""
+    pattern = get_date_format("short", locale=locale).pattern
+    positions = {key: pattern.find(key) for key in "dMy"}
+    return "".join(sorted("dmy", key=lambda k: positions["M" if k == "m" else k]))
+
+
+def _month_names(locale) -> dict[str, int]:
+    names: dict[str, int] = {}
+    for width in ("wide", "abbreviated"):
+        for context in ("format", "stand-alone"):
+            for number, name in locale.months[context][width].items():
+                names[name.casefold().rstrip(".")] = number
+    return names
+
+
+def parse_date_input(text: str, *, lang: str, tz: str, today: date) -> date:
+    locale = babel_locale(lang, tz)
+    words = re.findall(r"[^\W\d_]+\.?|\d+", text.casefold())
+    numbers = [w for w in words if w.isdigit()]
+    months = _month_names(locale)
+    named = [months[w.rstrip(".")] for w in words if not w.isdigit() and w.rstrip(".") in months]
+    if len(words) != len(numbers) + len(named):
+        raise DomainError("date_unreadable")
+    if named and len(named) == 1 and 1 <= len(numbers) <= 2:
+        day, month = int(numbers[0]), named[0]
+        year = numbers[1] if len(numbers) == 2 else None
+    elif not named and len(numbers) in (2, 3):
+        if len(numbers[0]) == 4:  # ISO, 2026-12-25
+            order = "ymd"
+        else:
+            order = _order(locale).replace("y", "") + ("y" if len(numbers) == 3 else "")
+        parts = dict(zip(order, numbers))
+        day, month, year = int(parts["d"]), int(parts["m"]), parts.get("y")
+    else:
+        raise DomainError("date_unreadable")
+    return _build_date(day, month, year, today)
+
+
+def _build_date(day: int, month: int, year: str | None, today: date) -> date:
+    if year is None:
+        candidate_year = today.year
+    else:
+        candidate_year = int(year) + (2000 if len(year) <= 2 else 0)
+    if not 1 <= month <= 12:
+        raise DomainError("date_impossible")
+    try:
+        result = date(candidate_year, month, day)
+    except ValueError:
+        raise DomainError("date_impossible") from None
+    if year is None and result < today:
+        # "10/01" typed in November means next January.
+        try:
+            result = date(candidate_year + 1, month, day)
+        except ValueError:  # 29/02 in a year without it
+            raise DomainError("date_impossible") from None
+    return result
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
+
+
+def parse_time_input(text: str) -> time:
+    match = _TIME.match(text.strip().casefold())
+    if not match:
+        raise DomainError("time_unreadable")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = (match.group(3) or "").replace(".", "")
+    if suffix:
+        if not 1 <= hour <= 12:
+            raise DomainError("time_unreadable")
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise DomainError("time_unreadable")
+    return time(hour, minute)
+
+
+_DURATION_HM = re.compile(r"^(\d{1,2})\s*(?::|h|ore|ora|hours?)\s*(\d{2})\s*(?:m|min)?$")
+_DURATION_DECIMAL = re.compile(r"^(\d{1,2})[.,](\d)\s*(?:h|ore|ora|hours?)?$")
+_DURATION_NUMBER = re.compile(r"^(\d{1,4})\s*(h|ore|ora|hours?|m|min|minuti|minutes?)?$")
+
+
+def parse_duration_input(text: str) -> int:
+    """Minutes from '2', '2h', '1,5', '1:30', '90 min'. A bare number up to 12 means hours."""
+    value = text.strip().casefold()
+    if match := _DURATION_HM.match(value):
+        return int(match.group(1)) * 60 + int(match.group(2))
+    if match := _DURATION_DECIMAL.match(value):
+        return int(match.group(1)) * 60 + int(match.group(2)) * 6
+    if match := _DURATION_NUMBER.match(value):
+        number, unit = int(match.group(1)), match.group(2) or ""
+        if unit.startswith("m") or (not unit and number > 12):
+            return number
+        return number * 60
+    raise DomainError("duration_unreadable")
+
+
+def to_local(instant: datetime, tz: str) -> datetime:
+    return instant.astimezone(ZoneInfo(tz))
+
+
+def format_when(instant: datetime, *, tz: str, lang: str) -> str:
+    """'Monday, 30 November 2026 at 18:30' in the viewer's language and the given timezone."""
+    locale = babel_locale(lang, tz)
+    local = to_local(instant, tz)
+    return _("{date} at {time}").format(
+        date=format_date(local, "full", locale=locale),
+        time=format_time(local, "short", locale=locale),
+    )
+
+
+def format_clock(instant: datetime, *, tz: str, lang: str, home_tz: str | None = None) -> str:
+    """The wall-clock time in `tz`, written the way the reader (living in `home_tz`) writes it."""
+    return format_time(to_local(instant, tz), "short", locale=babel_locale(lang, home_tz or tz))
+
+
+def format_day(day: date, *, lang: str, tz: str) -> str:
+    """Short label for a quick-pick button: 'lun 30 nov'."""
+    return format_date(day, "EEE d MMM", locale=babel_locale(lang, tz))
+
+
+def format_clock_with_offset(instant: datetime, *, tz: str, lang: str) -> str:
+    """'02:30 (GMT+02:00)' — tells apart the two 02:30 of the night clocks go back."""
+    locale = babel_locale(lang, tz)
+    local = to_local(instant, tz)
+    return "{} ({})".format(
+        format_time(local, "short", locale=locale), format_time(local, "ZZZZ", locale=locale)
+    )
+
+
+def format_duration(minutes: int, *, lang: str) -> str:
+    from babel.dates import format_timedelta
+
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
+    return format_timedelta(timedelta(minutes=minutes), threshold=1, locale=lang)
+
+
+def local_today(now: datetime, tz: str) -> date:
+    return to_local(now, tz).date()

@@ -1,0 +1,47 @@
+"""Every handler, registered in one place.
+
+Order matters within the group: PTB gives an update to the first handler that accepts it.
+1. Conversations first, so that a user in the middle of a flow has their typed answers go to
+   that flow. A conversation only accepts messages meant for its current step, so commands
+   such as /demos still reach their own handlers mid-flow.
+2. Plain commands and buttons.
+3. Catch-alls last: a button whose flow is over, or text that no step is waiting for, gets a
+   short answer instead of silence.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import Context
+from bot.i18n import _
+from handlers import demo_booking, demos, host, onboarding
+from handlers.common import cancel, user_scope
+from handlers.errors import on_error
+from models import DomainError
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    async with user_scope(update, context):
+        raise DomainError("stale_button")
+
+
+async def unknown_text(update: Update, context: Context) -> None:
+    async with user_scope(update, context):
+        await update.effective_chat.send_message(_("I'm not sure what you mean. Send /help to see what I can do."))
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    for handler in [
+        *onboarding.handlers(),
+        *demo_booking.handlers(),
+        *demos.handlers(),
+        *host.handlers(),
+        CommandHandler("cancel", cancel),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(private & filters.TEXT, unknown_text),
+    ]:
+        application.add_handler(handler)
+    application.add_error_handler(on_error)

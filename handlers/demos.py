@@ -1,0 +1,263 @@
+"""/demos: the reseller's upcoming demos, with details, host link, calendar, reschedule, cancel,
+and the answer to a host's proposal of another time.
+
+```mermaid
+stateDiagram-v2
+    [*] --> mv_date: Reschedule button
+    mv_date --> mv_time
+    mv_time --> mv_clarify: clocks go back that night
+    mv_time --> MOVE_CONFIRM
+    mv_clarify --> MOVE_CONFIRM
+    MOVE_CONFIRM --> [*]: Confirm (host asked to confirm again)
+```
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+
+from bot.context import Context
+from bot.dates import format_duration, format_when, to_local
+from bot.i18n import _, use_locale
+from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, seller_scope
+from handlers.render import describe_demo, host_keyboard, host_view, overlap_warning, send_calendar, status_label
+from handlers.when import WhenSteps
+from models import demos, users
+from models.demos import Demo, DemoStatus
+from models.users import User
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 8
+MOVE_CONFIRM = "move_confirm"
+END = ConversationHandler.END
+
+
+def duration_label(minutes: int, lang: str) -> str:
+    return format_duration(minutes, lang=lang)
+
+
+def host_link(context: Context, demo: Demo) -> str:
+    return f"https://t.me/{context.bot.username}?start=h_{demo.host_token}"
+
+
+async def send_host_link(update: Update, context: Context, demo: Demo, me: User) -> None:
+    """Two messages: the link with instructions, and an invitation ready to forward."""
+    link = host_link(context, demo)
+    await update.effective_chat.send_message(
+        _("Send this link to {host}: it shows the demo and lets them confirm it, decline it or propose another time.\n{link}").format(
+            host=demo.host_name, link=link
+        )
+    )
+    await update.effective_chat.send_message(
+        _(
+            "Hi {host}! I'm {reseller}. I'd love to hold a product demonstration at your home on {when}, "
+            "with a few friends of yours. Please open this link to confirm or to suggest another time:\n{link}"
+        ).format(host=demo.host_name, reseller=me.display_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=me.locale), link=link)
+    )
+
+
+async def calendar_to(context: Context, user: User, demo: Demo, *, reseller_name: str) -> None:
+    with use_locale(user.locale):
+        try:
+            await send_calendar(context.bot, user.telegram_id, demo, reseller_name=reseller_name, tz=user.timezone, lang=user.locale, now=context.clock.now())
+        except Forbidden:
+            log.info("user %s has blocked the bot; calendar not delivered", user.id)
+        except TelegramError:
+            log.exception("could not send the calendar to user %s", user.id)
+
+
+async def list_demos(update: Update, context: Context) -> None:
+    page = cb_id(update) if update.callback_query else 0
+    async with seller_scope(update, context) as (session, me):
+        found, total = await demos.upcoming_demos(session, reseller_id=me.id, now=context.clock.now(), limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        if not total:
+            await answer(update, _("You have no upcoming demos. Schedule one with /newdemo."), edit=update.callback_query is not None)
+            return
+        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+        rows = [[(_("{when} · {host} · {status}").format(when=_short_when(d, me), host=d.host_name, status=status_label(d.status).split(" ")[0]), cb("demo", "view", d.id))] for d in found]
+        nav = []
+        if page > 0:
+            nav.append(("«", cb("demos", "page", page - 1)))
+        if page + 1 < pages:
+            nav.append(("»", cb("demos", "page", page + 1)))
+        if nav:
+            rows.append(nav)
+        text = _("Your upcoming demos ({count}). Times are in {zone}. Page {page} of {pages}.").format(count=total, zone=me.timezone, page=page + 1, pages=pages)
+        await answer(update, text, keyboard(rows), edit=update.callback_query is not None)
+
+
+def _short_when(demo: Demo, me: User) -> str:
+    from babel.dates import format_datetime
+
+    from bot.i18n import babel_locale
+
+    return format_datetime(to_local(demo.starts_at, me.timezone), "EEE d MMM HH:mm", locale=babel_locale(me.locale, me.timezone))
+
+
+def _detail_keyboard(demo: Demo):
+    rows = []
+    if demo.status == DemoStatus.PROPOSED.value:
+        rows.append([(_("✅ Accept proposal"), cb("demo", "accept", demo.id)), (_("✖️ Refuse proposal"), cb("demo", "refuse", demo.id))])
+    rows.append([(_("📅 Calendar"), cb("demo", "ics", demo.id)), (_("🔗 Host link"), cb("demo", "link", demo.id))])
+    rows.append([(_("🕑 Reschedule"), cb("demo", "move", demo.id)), (_("🚫 Cancel demo"), cb("demo", "cancel", demo.id))])
+    rows.append([(_("« All demos"), cb("demos", "page", 0))])
+    return keyboard(rows)
+
+
+async def show_demo(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        await answer(update, describe_demo(demo, tz=me.timezone, lang=me.locale), _detail_keyboard(demo), edit=True)
+
+
+async def send_demo_calendar(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        await update.callback_query.answer()
+        await send_calendar(context.bot, me.telegram_id, demo, reseller_name=me.display_name, tz=me.timezone, lang=me.locale, now=context.clock.now())
+
+
+async def resend_host_link(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        if demo.status == DemoStatus.CANCELLED.value:
+            raise demos.DomainError("demo_cancelled")
+        await update.callback_query.answer()
+        await send_host_link(update, context, demo, me)
+
+
+async def ask_cancel(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        if demo.status == DemoStatus.CANCELLED.value:
+            raise demos.DomainError("demo_cancelled")
+        rows = [[(_("Yes, cancel it"), cb("demo", "cancelyes", demo.id)), (_("No, keep it"), cb("demo", "view", demo.id))]]
+        text = _("Cancel the demo at {host}'s on {when}? The host will be told.").format(host=demo.host_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
+        await answer(update, text, keyboard(rows), edit=True)
+
+
+async def cancel_confirmed(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        was_confirmed = demo.status == DemoStatus.CONFIRMED.value
+        await demos.cancel_demo(session, demo=demo, now=context.clock.now())
+        host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
+    await answer(update, _("The demo at {host}'s is cancelled.").format(host=demo.host_name), edit=True)
+    if was_confirmed:
+        await calendar_to(context, me, demo, reseller_name=me.display_name)
+    if host is not None:
+        await notify(context, host, lambda: (_("{reseller} has cancelled the demo planned on {when}. Sorry for the change!").format(
+            reseller=me.display_name, when=format_when(demo.starts_at, tz=host.timezone, lang=host.locale)), None))
+        if was_confirmed:
+            await calendar_to(context, host, demo, reseller_name=me.display_name)
+
+
+async def accept_proposal(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        await demos.accept_proposal(session, demo=demo, now=context.clock.now())
+        host = await users.get_user(session, demo.host_user_id)
+    await answer(update, _("Done: the demo is now on {when}, confirmed.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+    await calendar_to(context, me, demo, reseller_name=me.display_name)
+    if host is not None:
+        await notify(context, host, lambda: (_("{reseller} accepted your proposal: the demo is on {when}. See you then!").format(
+            reseller=me.display_name, when=format_when(demo.starts_at, tz=host.timezone, lang=host.locale)), None))
+        await calendar_to(context, host, demo, reseller_name=me.display_name)
+
+
+async def refuse_proposal(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        await demos.refuse_proposal(session, demo=demo, now=context.clock.now())
+        host = await users.get_user(session, demo.host_user_id)
+    await answer(update, _("You kept the original time. The host is asked to confirm it or propose another."), edit=True)
+    if host is not None:
+        await notify(context, host, lambda: (
+            _("{reseller} can't make the time you proposed. The demo stays as planned:").format(reseller=me.display_name)
+            + "\n\n" + host_view(demo, reseller_name=me.display_name, tz=host.timezone, lang=host.locale),
+            host_keyboard(demo),
+        ))
+
+
+async def start_move(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        if demo.status == DemoStatus.CANCELLED.value:
+            raise demos.DomainError("demo_cancelled")
+        await update.callback_query.answer()
+        context.user_data[when.prefix] = {"demo_id": demo.id}
+        return await when.ask_date(update, context, me, _("New day for the demo at {host}'s?").format(host=demo.host_name))
+
+
+async def move_time_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> str:
+    draft = context.user_data[when.prefix]
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
+        overlaps = await demos.find_overlaps(session, reseller_id=me.id, starts_at=starts_at, duration_minutes=demo.duration_minutes, exclude_id=demo.id)
+        draft["starts_at"] = starts_at.isoformat()
+        text = _("Move the demo at {host}'s\nfrom {old}\nto {new}?\nThe host will be asked to confirm again.").format(
+            host=demo.host_name, old=format_when(demo.starts_at, tz=me.timezone, lang=me.locale), new=format_when(starts_at, tz=me.timezone, lang=me.locale)
+        ) + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
+        rows = [[(_("✅ Move it"), cb("mv", "ok")), (_("✖️ Keep it"), cb("mv", "no"))]]
+        await update.effective_chat.send_message(text, reply_markup=keyboard(rows))
+        return MOVE_CONFIRM
+
+
+when = WhenSteps("mv", move_time_chosen)
+
+
+async def save_move(update: Update, context: Context) -> int:
+    draft = context.user_data.get(when.prefix) or {}
+    async with seller_scope(update, context) as (session, me):
+        if "starts_at" not in draft:
+            raise demos.DomainError("stale_button")
+        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
+        await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
+        host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
+    context.user_data.pop(when.prefix, None)
+    await answer(update, _("Moved to {when}. The host is asked to confirm the new time.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+    await calendar_to(context, me, demo, reseller_name=me.display_name)
+    if host is not None:
+        await notify(context, host, lambda: (
+            _("{reseller} has moved the demo. Does the new time suit you?").format(reseller=me.display_name)
+            + "\n\n" + host_view(demo, reseller_name=me.display_name, tz=host.timezone, lang=host.locale),
+            host_keyboard(demo),
+        ))
+    return END
+
+
+async def keep_time(update: Update, context: Context) -> int:
+    await update.callback_query.answer()
+    return await cancel(update, context)
+
+
+def handlers() -> list:
+    reschedule = ConversationHandler(
+        name="reschedule",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_move, pattern=r"^demo:move:\d+$")],
+        states={
+            **when.states(),
+            MOVE_CONFIRM: [CallbackQueryHandler(save_move, pattern=r"^mv:ok$"), CallbackQueryHandler(keep_time, pattern=r"^mv:no$")],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    return [
+        reschedule,
+        CommandHandler("demos", list_demos, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(list_demos, pattern=r"^demos:page:\d+$"),
+        CallbackQueryHandler(show_demo, pattern=r"^demo:view:\d+$"),
+        CallbackQueryHandler(send_demo_calendar, pattern=r"^demo:ics:\d+$"),
+        CallbackQueryHandler(resend_host_link, pattern=r"^demo:link:\d+$"),
+        CallbackQueryHandler(ask_cancel, pattern=r"^demo:cancel:\d+$"),
+        CallbackQueryHandler(cancel_confirmed, pattern=r"^demo:cancelyes:\d+$"),
+        CallbackQueryHandler(accept_proposal, pattern=r"^demo:accept:\d+$"),
+        CallbackQueryHandler(refuse_proposal, pattern=r"^demo:refuse:\d+$"),
+    ]

@@ -1,0 +1,91 @@
+"""Domain errors become a clear message in the user's language; nothing else is changed
+(the transaction was rolled back, and the conversation stays at the step it was at)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import Context
+from bot.i18n import N_, _
+from models import DomainError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "not_a_seller": N_(
+        "This is for HomeDemo advisors. If you are one, ask the person who brought you in "
+        "for an invite link and open it."
+    ),
+    "finish_onboarding": N_("Please finish setting up your profile first: send /start."),
+    "name_empty": N_("The name cannot be empty. Please type it again."),
+    "name_too_long": N_("That is too long: at most {limit} characters, please. Type it again."),
+    "invite_unknown": N_("This invite link is not valid. Ask for a new one."),
+    "invite_used": N_("This invite link has already been used. Each link works once: ask for a new one."),
+    "invite_expired": N_("This invite link has expired. Ask for a new one."),
+    "invite_already_seller": N_("You are already a HomeDemo advisor, so this invite is not needed."),
+    "host_name_empty": N_("Please type the host's name."),
+    "host_name_too_long": N_("The host's name can be at most {limit} characters. Please type it again."),
+    "address_empty": N_("Please type the address of the demo."),
+    "address_too_long": N_(
+        "The address is too long ({length} characters; at most {limit}). "
+        "Please type just the street, number and town."
+    ),
+    "notes_too_long": N_("Notes can be at most {limit} characters ({length} given). Please shorten them."),
+    "phone_too_long": N_("That phone number is too long. Please type it again."),
+    "phone_invalid": N_("That does not look like a phone number. Type it again, for example +39 333 123 4567, or press Skip."),
+    "duration_range": N_("A demo lasts between {low} minutes and {high} hours. Please type the duration again."),
+    "duration_unreadable": N_("I could not read that duration. Type it like 2, 1:30 or 90 min."),
+    "date_unreadable": N_("I could not read that date. Type it like {example}, or choose a day below."),
+    "date_impossible": N_("That date does not exist. Please check the day and the month and type it again."),
+    "date_past": N_("That day has already passed. Please choose a day from today on."),
+    "time_unreadable": N_("I could not read that time. Type it like 18:30."),
+    "time_past": N_("That time has already passed. Please type a later time, or change the day."),
+    "time_gap": N_(
+        "On that night the clocks go forward, so {time} does not exist in your timezone. "
+        "Please type another time."
+    ),
+    "timezone_unknown": N_(
+        "I don't know that place. Try your country (Italia), a big city near you (Roma, London) "
+        "or a timezone name such as Europe/Rome, or choose below."
+    ),
+    "demo_not_found": N_("This demo is not available to you."),
+    "host_link_unknown": N_("This link is not valid. Please ask your advisor to send it again."),
+    "host_link_own": N_("This is the link for your host: forward it to them. Your demos are in /demos."),
+    "host_link_taken": N_(
+        "This invitation has already been opened by another Telegram account. "
+        "If it is meant for you, please ask your advisor."
+    ),
+    "demo_cancelled": N_("This demo has been cancelled."),
+    "demo_started": N_("This demo has already started, so it can no longer be changed here."),
+    "already_confirmed": N_("You have already confirmed this demo. Thank you!"),
+    "already_declined": N_("You have already declined this demo."),
+    "same_time": N_("That is the time already set. Please choose a different one."),
+    "no_proposal": N_("There is no pending proposal for this demo any more."),
+    "proposal_past": N_("The proposed time has already passed. Please reschedule the demo instead."),
+    "stale_button": N_("This button is no longer active."),
+}
+
+
+def error_text(error: DomainError) -> str:
+    return _(MESSAGES[error.code]).format(**error.params)
+
+
+async def on_error(update: object, context: Context) -> None:
+    error = context.error
+    if isinstance(error, DomainError):
+        text = error_text(error)
+    else:
+        log.error("error while handling an update", exc_info=error)
+        text = _("Sorry, something went wrong on our side. Nothing was saved; please try again.")
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        else:
+            await update.effective_chat.send_message(text)
+    except TelegramError:
+        log.exception("could not tell the user about an error")

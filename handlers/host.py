@@ -1,0 +1,131 @@
+"""The host: opens the link from the reseller, then confirms, declines or proposes a time.
+
+```mermaid
+stateDiagram-v2
+    [*] --> hp_date: Propose another time
+    hp_date --> hp_time
+    hp_time --> hp_clarify: clocks go back that night
+    hp_time --> [*]: proposal sent to the reseller
+    hp_clarify --> [*]
+```
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from bot.context import Context
+from bot.dates import format_when
+from bot.i18n import _, normalize_locale
+from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, user_scope
+from handlers.demos import calendar_to
+from handlers.render import host_keyboard, host_view
+from handlers.when import WhenSteps
+from models import DomainError, demos, users
+from models.demos import DemoStatus
+from models.users import User
+
+END = ConversationHandler.END
+
+
+async def open_host_link(update: Update, context: Context, token: str) -> int:
+    async with user_scope(update, context) as (session, me):
+        sender = update.effective_user
+        if me is None:
+            me = await users.get_or_create_user(
+                session, telegram_id=sender.id, name=sender.full_name,
+                locale=normalize_locale(sender.language_code, context.settings.default_locale),
+                timezone=context.settings.default_timezone, now=context.clock.now(),
+            )
+            is_new = True
+        else:
+            is_new = False
+        demo = await demos.claim_host_link(session, token=token, user=me)
+        if is_new:
+            me.timezone = demo.timezone  # the host lives where the demo happens
+        reseller = await users.get_user(session, demo.reseller_id)
+        text = _("Hello {name}!").format(name=me.display_name) + "\n\n" + host_view(demo, reseller_name=reseller.display_name, tz=me.timezone, lang=me.locale)
+        markup = host_keyboard(demo) if demo.is_open and demo.starts_at > context.clock.now() else None
+        await update.effective_chat.send_message(text, reply_markup=markup)
+    return END
+
+
+async def _host_demo(session, update: Update, host: User | None):
+    if host is None:
+        raise DomainError("demo_not_found")
+    return await demos.demo_of_host(session, demo_id=cb_id(update), host=host)
+
+
+async def confirm(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        demo = await _host_demo(session, update, me)
+        await demos.confirm_by_host(session, demo=demo, now=context.clock.now())
+        reseller = await users.get_user(session, demo.reseller_id)
+    await answer(update, _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
+        reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+    await calendar_to(context, me, demo, reseller_name=reseller.display_name)
+    await notify(context, reseller, lambda: (_("🎉 {host} confirmed the demo on {when}.").format(
+        host=demo.host_name, when=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale)),
+        keyboard([[(_("Details"), cb("demo", "view", demo.id))]])))
+    await calendar_to(context, reseller, demo, reseller_name=reseller.display_name)
+
+
+async def decline(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        demo = await _host_demo(session, update, me)
+        await demos.decline_by_host(session, demo=demo, now=context.clock.now())
+        reseller = await users.get_user(session, demo.reseller_id)
+    await answer(update, _("You declined the demo. {reseller} has been told. Thank you for answering!").format(reseller=reseller.display_name), edit=True)
+    await notify(context, reseller, lambda: (_("{host} declined the demo on {when}. You can reschedule or cancel it.").format(
+        host=demo.host_name, when=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale)),
+        keyboard([[(_("Details"), cb("demo", "view", demo.id))]])))
+
+
+async def start_proposal(update: Update, context: Context) -> str:
+    async with user_scope(update, context) as (session, me):
+        demo = await _host_demo(session, update, me)
+        if demo.status == DemoStatus.CANCELLED.value:
+            raise DomainError("demo_cancelled")
+        if demo.starts_at <= context.clock.now():
+            raise DomainError("demo_started")
+        await update.callback_query.answer()
+        context.user_data[when.prefix] = {"demo_id": demo.id}
+        return await when.ask_date(update, context, me, _("Which day would suit you better?"))
+
+
+async def proposal_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> int:
+    demo_id = context.user_data[when.prefix]["demo_id"]
+    async with user_scope(update, context) as (session, me):
+        demo = await demos.demo_of_host(session, demo_id=demo_id, host=me)
+        await demos.propose_time(session, demo=demo, starts_at=starts_at, now=context.clock.now())
+        reseller = await users.get_user(session, demo.reseller_id)
+    context.user_data.pop(when.prefix, None)
+    await update.effective_chat.send_message(_("Thank you! I have asked {reseller} whether {when} works.").format(
+        reseller=reseller.display_name, when=format_when(starts_at, tz=me.timezone, lang=me.locale)))
+    await notify(context, reseller, lambda: (_("{host} proposes another time for the demo:\nplanned: {old}\nproposed: {new}").format(
+        host=demo.host_name, old=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale),
+        new=format_when(starts_at, tz=reseller.timezone, lang=reseller.locale)),
+        keyboard([[(_("✅ Accept"), cb("demo", "accept", demo.id)), (_("✖️ Refuse"), cb("demo", "refuse", demo.id))]])))
+    return END
+
+
+when = WhenSteps("hp", proposal_chosen)
+
+
+def handlers() -> list:
+    proposal = ConversationHandler(
+        name="proposal",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_proposal, pattern=r"^host:propose:\d+$")],
+        states=when.states(),
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    return [
+        proposal,
+        CallbackQueryHandler(confirm, pattern=r"^host:ok:\d+$"),
+        CallbackQueryHandler(decline, pattern=r"^host:no:\d+$"),
+    ]

@@ -1,0 +1,301 @@
+"""/start, invites, the profile (language, timezone, name) and /settings, /help.
+
+```mermaid
+stateDiagram-v2
+    [*] --> LANGUAGE: /start (new advisor)
+    LANGUAGE --> TIMEZONE: onboarding
+    TIMEZONE --> NAME: onboarding
+    NAME --> [*]: profile complete
+    [*] --> MENU: /settings
+    MENU --> LANGUAGE
+    MENU --> TIMEZONE
+    MENU --> NAME
+    LANGUAGE --> [*]: settings
+    TIMEZONE --> [*]: settings
+    NAME --> [*]: settings
+```
+"""
+
+from __future__ import annotations
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import Context
+from bot.dates import format_clock, format_when
+from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, set_locale, use_locale
+from bot.timezones import COMMON, find_timezones, is_timezone
+from handlers import host
+from handlers.common import answer, cancel, cb, cb_arg, keyboard, seller_scope, user_scope
+from models import DomainError, users
+from models.users import User
+
+LANGUAGE, TIMEZONE, NAME, MENU = "language", "timezone", "name", "menu"
+END = ConversationHandler.END
+MODE = "profile_mode"  # in user_data: "onboarding" walks all steps, "settings" one step
+
+BASIC_COMMANDS = (("start", N_("Start or restart the bot")), ("help", N_("What I can do for you")), ("settings", N_("Language, timezone and name")))
+SELLER_COMMANDS = (
+    ("newdemo", N_("Schedule a home demo")),
+    ("demos", N_("Your upcoming demos")),
+    ("invite", N_("Invite a new advisor")),
+    ("settings", N_("Language, timezone and name")),
+    ("help", N_("What I can do for you")),
+    ("cancel", N_("Stop what you are doing")),
+)
+
+
+def bot_commands(pairs) -> list[BotCommand]:
+    return [BotCommand(name, _(description)) for name, description in pairs]
+
+
+async def set_seller_commands(context: Context, me: User) -> None:
+    """Advisors see their full menu, in their own language, in their chat with the bot."""
+    with use_locale(me.locale):
+        commands = bot_commands(SELLER_COMMANDS)
+    await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(me.telegram_id))
+
+
+def help_text(me: User | None) -> str:
+    if me is not None and me.is_seller:
+        return _(
+            "Here is what you can do:\n"
+            "/newdemo – schedule a home demo and invite the host\n"
+            "/demos – your upcoming demos: details, reschedule, cancel\n"
+            "/invite – a link that makes someone a new advisor in your team\n"
+            "/settings – language, timezone and the name people see\n"
+            "/cancel – stop what you are doing, nothing is saved"
+        )
+    if me is not None:
+        return _(
+            "You are a host: open the link your advisor sent you to see your demo and confirm it, "
+            "decline it or propose another time.\n/settings – language and timezone"
+        )
+    return _(
+        "Hi! HomeDemo helps independent advisors organise product demonstrations in people's homes.\n\n"
+        "To use it as an advisor you need an invite link from your upline or team leader.\n"
+        "If you are hosting a demo, open the link your advisor sent you."
+    )
+
+
+async def start(update: Update, context: Context) -> str | int:
+    payload = context.args[0] if context.args else ""
+    if payload.startswith("h_"):
+        return await host.open_host_link(update, context, payload[2:])
+    async with user_scope(update, context) as (session, me):
+        sender = update.effective_user
+        now = context.clock.now()
+        wants_in = payload.startswith("i_") or sender.id in context.settings.admin_telegram_ids
+        if wants_in and me is None:
+            me = await users.get_or_create_user(
+                session, telegram_id=sender.id, name=sender.full_name,
+                locale=_language_of(update, context), timezone=context.settings.default_timezone, now=now,
+            )
+        if payload.startswith("i_"):
+            await users.redeem_invite(session, token=payload[2:], user=me, now=now)
+        if sender.id in context.settings.admin_telegram_ids:
+            await users.ensure_admin(session, user=me)
+        if me is None or not me.is_seller:
+            await update.effective_chat.send_message(help_text(me))
+            return END
+        if not me.onboarded:
+            context.user_data[MODE] = "onboarding"
+            await ask_language(update, me)
+            return LANGUAGE
+        await update.effective_chat.send_message(_("Welcome back, {name}!").format(name=me.display_name) + "\n\n" + help_text(me))
+        return END
+
+
+def _language_of(update: Update, context: Context) -> str:
+    from bot.i18n import normalize_locale
+
+    return normalize_locale(update.effective_user.language_code, context.settings.default_locale)
+
+
+async def ask_language(update: Update, me: User) -> None:
+    set_locale(me.locale)
+    rows = [[(("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], cb("pf", "lang", lang)) for lang in SUPPORTED_LOCALES]]
+    if update.callback_query is None:
+        intro = _("Welcome to HomeDemo, {name}! Let's set up your profile: three quick questions.").format(name=me.display_name)
+        await update.effective_chat.send_message(intro)
+    await answer(update, _("Which language do you prefer?"), keyboard(rows), edit=update.callback_query is not None)
+
+
+async def save_language(update: Update, context: Context) -> str | int:
+    lang = cb_arg(update)
+    if lang not in SUPPORTED_LOCALES:
+        raise DomainError("stale_button")
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            raise DomainError("stale_button")
+        await users.save_profile(session, user=me, locale=lang)
+        set_locale(lang)
+        if me.is_seller and me.onboarded:
+            await set_seller_commands(context, me)
+        await answer(update, _("Language: {language}").format(language=LANGUAGE_NAMES[lang]), edit=True)
+        if context.user_data.get(MODE) == "onboarding":
+            await ask_timezone(update, context, me)
+            return TIMEZONE
+        return await _settings_saved(update, context, me)
+
+
+async def ask_timezone(update: Update, context: Context, me: User, zones: list[str] | None = None) -> None:
+    now = context.clock.now()
+    choices = zones or list(dict.fromkeys([me.timezone, *COMMON]))
+    rows = [[(_("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)), cb("pf", "tz", zone))] for zone in choices]
+    await update.effective_chat.send_message(
+        _("Which timezone are you in? Your demos are shown in it.\nChoose below, or type your city or country."),
+        reply_markup=keyboard(rows),
+    )
+
+
+async def save_timezone_button(update: Update, context: Context) -> str | int:
+    zone = update.callback_query.data.split(":", 2)[2]
+    if not is_timezone(zone):
+        raise DomainError("timezone_unknown")
+    return await _save_timezone(update, context, zone)
+
+
+async def save_timezone_text(update: Update, context: Context) -> str | int:
+    zones = find_timezones(update.message.text)
+    if len(zones) == 1:
+        return await _save_timezone(update, context, zones[0])
+    async with user_scope(update, context) as (_session, me):
+        if not zones:
+            raise DomainError("timezone_unknown")
+        await update.message.reply_text(_("Several timezones match. Which one?"))
+        await ask_timezone(update, context, me, zones)
+    return TIMEZONE
+
+
+async def _save_timezone(update: Update, context: Context, zone: str) -> str | int:
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            raise DomainError("stale_button")
+        await users.save_profile(session, user=me, timezone=zone)
+        await answer(update, _("Timezone: {zone}").format(zone=zone), edit=update.callback_query is not None)
+        if context.user_data.get(MODE) == "onboarding":
+            await ask_name(update, context, me)
+            return NAME
+        return await _settings_saved(update, context, me)
+
+
+async def ask_name(update: Update, context: Context, me: User) -> None:
+    telegram_name = users.clean_name(update.effective_user.full_name)
+    await update.effective_chat.send_message(
+        _("Which name should hosts and your team see? Type it, or use your Telegram name."),
+        reply_markup=keyboard([[(_("Use “{name}”").format(name=telegram_name), cb("pf", "name", "tg"))]]),
+    )
+
+
+async def save_name_text(update: Update, context: Context) -> str | int:
+    return await _save_name(update, context, update.message.text)
+
+
+async def save_name_button(update: Update, context: Context) -> str | int:
+    return await _save_name(update, context, update.effective_user.full_name)
+
+
+async def _save_name(update: Update, context: Context, name: str) -> str | int:
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            raise DomainError("stale_button")
+        await users.save_profile(session, user=me, display_name=name)
+        if context.user_data.get(MODE) != "onboarding":
+            return await _settings_saved(update, context, me)
+        me.onboarded = True
+        context.user_data.pop(MODE, None)
+        if update.callback_query:
+            await update.callback_query.answer()
+        await update.effective_chat.send_message(
+            _("All set, {name}! Your profile is ready.").format(name=me.display_name) + "\n\n" + help_text(me)
+        )
+        if me.is_seller:
+            await set_seller_commands(context, me)
+        return END
+
+
+async def settings_menu(update: Update, context: Context) -> str | int:
+    async with user_scope(update, context) as (_session, me):
+        if me is None:
+            await update.effective_chat.send_message(help_text(None))
+            return END
+        if me.is_seller and not me.onboarded:
+            raise DomainError("finish_onboarding")
+        context.user_data[MODE] = "settings"
+        text = _("Your settings:\nLanguage: {language}\nTimezone: {zone}\nName: {name}").format(
+            language=LANGUAGE_NAMES[me.locale], zone=me.timezone, name=me.display_name
+        )
+        rows = [
+            [(_("Change language"), cb("pf", "menu", "language"))],
+            [(_("Change timezone"), cb("pf", "menu", "timezone"))],
+            [(_("Change name"), cb("pf", "menu", "name"))],
+        ]
+        await answer(update, text, keyboard(rows))
+        return MENU
+
+
+async def settings_choice(update: Update, context: Context) -> str | int:
+    choice = cb_arg(update)
+    async with user_scope(update, context) as (_session, me):
+        if me is None:
+            raise DomainError("stale_button")
+        await update.callback_query.answer()
+        if choice == "language":
+            await ask_language(update, me)
+            return LANGUAGE
+        if choice == "timezone":
+            await ask_timezone(update, context, me)
+            return TIMEZONE
+        await ask_name(update, context, me)
+        return NAME
+
+
+async def _settings_saved(update: Update, context: Context, me: User) -> int:
+    context.user_data.pop(MODE, None)
+    await update.effective_chat.send_message(_("Saved. Send /settings to change something else."))
+    return END
+
+
+async def show_help(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (_session, me):
+        await update.effective_chat.send_message(help_text(me))
+
+
+async def create_invite(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        invite = await users.create_invite(session, inviter=me, now=context.clock.now())
+        link = f"https://t.me/{context.bot.username}?start=i_{invite.token}"
+        await update.effective_chat.send_message(
+            _(
+                "Here is an invite link for a new advisor in your team. It works once, "
+                "until {expires}:\n{link}\n\nYou earn only on the sales of your team, never on sign-ups."
+            ).format(expires=format_when(invite.expires_at, tz=me.timezone, lang=me.locale), link=link)
+        )
+
+
+def handlers() -> list:
+    profile = ConversationHandler(
+        name="profile",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CommandHandler("start", start), CommandHandler("settings", settings_menu)],
+        states={
+            LANGUAGE: [CallbackQueryHandler(save_language, pattern=r"^pf:lang:")],
+            TIMEZONE: [
+                CallbackQueryHandler(save_timezone_button, pattern=r"^pf:tz:"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, save_timezone_text),
+            ],
+            NAME: [
+                CallbackQueryHandler(save_name_button, pattern=r"^pf:name:tg$"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, save_name_text),
+            ],
+            MENU: [CallbackQueryHandler(settings_choice, pattern=r"^pf:menu:(language|timezone|name)$")],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    return [
+        profile,
+        CommandHandler("help", show_help),
+        CommandHandler("invite", create_invite),
+    ]

@@ -1,0 +1,101 @@
+"""How a demo reads in a message, for the reseller and for the host."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, InputFile
+
+from bot.calendar import demo_calendar
+from bot.dates import format_duration, format_when
+from bot.i18n import N_, _
+from handlers.common import cb, keyboard
+from models.demos import Demo, DemoStatus
+
+STATUS = {
+    DemoStatus.AWAITING_HOST.value: N_("⏳ waiting for the host"),
+    DemoStatus.PROPOSED.value: N_("🔁 the host proposed another time"),
+    DemoStatus.CONFIRMED.value: N_("✅ confirmed by the host"),
+    DemoStatus.DECLINED.value: N_("❌ declined by the host"),
+    DemoStatus.CANCELLED.value: N_("🚫 cancelled"),
+}
+
+
+def status_label(status: str) -> str:
+    return _(STATUS[status])
+
+
+def describe(
+    *,
+    host_name: str,
+    host_phone: str | None,
+    address: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    notes: str | None,
+    tz: str,
+    lang: str,
+) -> str:
+    lines = [
+        _("📅 {when}").format(when=format_when(starts_at, tz=tz, lang=lang)),
+        _("⏱ {duration}").format(duration=format_duration(duration_minutes, lang=lang)),
+        _("🏠 {host}, {address}").format(host=host_name, address=address),
+    ]
+    if host_phone:
+        lines.append(_("📞 {phone}").format(phone=host_phone))
+    if notes:
+        lines.append(_("📝 {notes}").format(notes=notes))
+    return "\n".join(lines)
+
+
+def describe_demo(demo: Demo, *, tz: str, lang: str, with_status: bool = True) -> str:
+    text = describe(
+        host_name=demo.host_name, host_phone=demo.host_phone, address=demo.address,
+        starts_at=demo.starts_at, duration_minutes=demo.duration_minutes, notes=demo.notes, tz=tz, lang=lang,
+    )
+    if with_status:
+        text += "\n" + status_label(demo.status)
+        if demo.status == DemoStatus.PROPOSED.value and demo.proposed_starts_at:
+            text += "\n" + _("Proposed: {when}").format(when=format_when(demo.proposed_starts_at, tz=tz, lang=lang))
+    return text
+
+
+def overlap_warning(overlaps: list[Demo], *, tz: str, lang: str) -> str:
+    if not overlaps:
+        return ""
+    items = "\n".join(
+        _("• {when} at {host}'s").format(when=format_when(d.starts_at, tz=tz, lang=lang), host=d.host_name) for d in overlaps
+    )
+    return "\n\n" + _("⚠️ This overlaps with:\n{items}").format(items=items)
+
+
+def host_view(demo: Demo, *, reseller_name: str, tz: str, lang: str) -> str:
+    """What the host sees: the public parts of the demo, none of the reseller's notes."""
+    return _("{reseller} would like to hold a demo at your home:\n📅 {when}\n⏱ {duration}\n🏠 {address}\n{status}").format(
+        reseller=reseller_name,
+        when=format_when(demo.starts_at, tz=tz, lang=lang),
+        duration=format_duration(demo.duration_minutes, lang=lang),
+        address=demo.address,
+        status=status_label(demo.status),
+    )
+
+
+def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [(_("✅ Confirm"), cb("host", "ok", demo.id)), (_("❌ Decline"), cb("host", "no", demo.id))],
+            [(_("🕑 Propose another time"), cb("host", "propose", demo.id))],
+        ]
+    )
+
+
+async def send_calendar(bot, chat_id: int, demo: Demo, *, reseller_name: str, tz: str, lang: str, now: datetime) -> None:
+    """The .ics file, titled and described in the recipient's language (caller sets it)."""
+    cancelled = demo.status == DemoStatus.CANCELLED.value
+    title = (_("Cancelled: HomeDemo at {host}'s") if cancelled else _("HomeDemo at {host}'s")).format(host=demo.host_name)
+    description = _("Home demo with {reseller}.").format(reseller=reseller_name)
+    data = demo_calendar(demo, title=title, description=description, now=now)
+    caption = _("Add it to your calendar: {when}").format(when=format_when(demo.starts_at, tz=tz, lang=lang))
+    if cancelled:
+        caption = _("Open this to remove the demo from your calendar.")
+    await bot.send_document(chat_id, document=InputFile(data, filename=f"homedemo-{demo.id}.ics"), caption=caption)

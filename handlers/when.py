@@ -1,0 +1,140 @@
+"""Asking for a day and a time: shared by /newdemo, rescheduling and the host's proposal.
+
+The day comes from quick-pick buttons or is typed in the user's locale; the time is typed or
+picked. A time that the clocks skip is refused; one they pass twice is asked about.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Awaitable, Callable
+
+from babel.dates import format_date
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import Context
+from bot.dates import (
+    format_clock_with_offset,
+    format_day,
+    local_candidates,
+    local_today,
+    parse_date_input,
+    parse_time_input,
+)
+from bot.i18n import _, babel_locale
+from handlers.common import answer, cb, cb_arg, keyboard, user_scope
+from models import DomainError
+from models.demos import validate_future
+from models.users import User
+
+QUICK_DAYS = 8
+QUICK_TIMES = ("10:00", "15:00", "18:00", "20:30")
+
+OnChosen = Callable[[Update, Context, User, datetime], Awaitable[object]]
+
+
+class WhenSteps:
+    def __init__(self, prefix: str, on_chosen: OnChosen) -> None:
+        self.prefix = prefix
+        self.DATE, self.TIME, self.CLARIFY = f"{prefix}_date", f"{prefix}_time", f"{prefix}_clarify"
+        self._on_chosen = on_chosen
+
+    def _draft(self, context: Context) -> dict:
+        return context.user_data.setdefault(self.prefix, {})
+
+    async def ask_date(self, update: Update, context: Context, me: User, question: str | None = None) -> str:
+        today = local_today(context.clock.now(), me.timezone)
+        days = [today + timedelta(days=n) for n in range(QUICK_DAYS)]
+        buttons = [(format_day(day, lang=me.locale, tz=me.timezone), cb(self.prefix, "day", day.isoformat())) for day in days]
+        example = format_date(today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone))
+        text = (question or _("Which day?")) + "\n" + _("Choose below or type the date, for example {example}.").format(example=example)
+        await update.effective_chat.send_message(text, reply_markup=keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
+        return self.DATE
+
+    async def save_typed_date(self, update: Update, context: Context) -> str:
+        async with user_scope(update, context) as (_session, me):
+            today = local_today(context.clock.now(), me.timezone)
+            try:
+                day = parse_date_input(update.message.text, lang=me.locale, tz=me.timezone, today=today)
+            except DomainError as error:
+                if error.code == "date_unreadable":
+                    example = format_date(today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone))
+                    raise DomainError("date_unreadable", example=example) from None
+                raise
+            return await self._date_chosen(update, context, me, day, today)
+
+    async def save_picked_date(self, update: Update, context: Context) -> str:
+        async with user_scope(update, context) as (_session, me):
+            await update.callback_query.answer()
+            today = local_today(context.clock.now(), me.timezone)
+            return await self._date_chosen(update, context, me, date.fromisoformat(cb_arg(update)), today)
+
+    async def _date_chosen(self, update: Update, context: Context, me: User, day: date, today: date) -> str:
+        if day < today:
+            raise DomainError("date_past")
+        self._draft(context)["day"] = day.isoformat()
+        rows = [[(t, cb(self.prefix, "at", t.replace(":", ""))) for t in QUICK_TIMES], [(_("« Change day"), cb(self.prefix, "back", "day"))]]
+        await update.effective_chat.send_message(
+            _("{day}: at what time? Type it (for example 18:30) or choose.").format(day=format_day(day, lang=me.locale, tz=me.timezone)),
+            reply_markup=keyboard(rows),
+        )
+        return self.TIME
+
+    async def back_to_day(self, update: Update, context: Context) -> str:
+        async with user_scope(update, context) as (_session, me):
+            await update.callback_query.answer()
+            return await self.ask_date(update, context, me)
+
+    async def save_typed_time(self, update: Update, context: Context) -> object:
+        return await self._time_chosen(update, context, update.message.text)
+
+    async def save_picked_time(self, update: Update, context: Context) -> object:
+        await update.callback_query.answer()
+        raw = cb_arg(update)
+        return await self._time_chosen(update, context, f"{raw[:2]}:{raw[2:]}")
+
+    async def _time_chosen(self, update: Update, context: Context, text: str) -> object:
+        async with user_scope(update, context) as (_session, me):
+            at = parse_time_input(text)
+            day = date.fromisoformat(self._draft(context)["day"])
+            candidates = local_candidates(day, at, me.timezone)
+            if not candidates:
+                raise DomainError("time_gap", time=at.strftime("%H:%M"))
+            if len(candidates) == 2:
+                self._draft(context)["candidates"] = [c.isoformat() for c in candidates]
+                rows = [[(format_clock_with_offset(c, tz=me.timezone, lang=me.locale), cb(self.prefix, "fold", i))] for i, c in enumerate(candidates)]
+                await update.effective_chat.send_message(
+                    _("That night the clocks go back, so {time} happens twice. Which one do you mean?").format(time=at.strftime("%H:%M")),
+                    reply_markup=keyboard(rows),
+                )
+                return self.CLARIFY
+            validate_future(candidates[0], context.clock.now())
+        return await self._on_chosen(update, context, me, candidates[0])
+
+    async def save_clarified(self, update: Update, context: Context) -> object:
+        async with user_scope(update, context) as (_session, me):
+            candidates = self._draft(context).get("candidates") or []
+            index = int(cb_arg(update))
+            if index >= len(candidates):
+                raise DomainError("stale_button")
+            starts_at = datetime.fromisoformat(candidates[index])
+            validate_future(starts_at, context.clock.now())
+            await update.callback_query.answer()
+        return await self._on_chosen(update, context, me, starts_at)
+
+    def states(self) -> dict[str, list]:
+        text = filters.TEXT & ~filters.COMMAND
+        p = self.prefix
+        return {
+            self.DATE: [
+                CallbackQueryHandler(self.save_picked_date, pattern=rf"^{p}:day:\d{{4}}-\d{{2}}-\d{{2}}$"),
+                MessageHandler(text, self.save_typed_date),
+            ],
+            self.TIME: [
+                CallbackQueryHandler(self.save_picked_time, pattern=rf"^{p}:at:\d{{4}}$"),
+                CallbackQueryHandler(self.back_to_day, pattern=rf"^{p}:back:day$"),
+                MessageHandler(text, self.save_typed_time),
+            ],
+            self.CLARIFY: [CallbackQueryHandler(self.save_clarified, pattern=rf"^{p}:fold:[01]$")],
+        }

@@ -1,0 +1,312 @@
+"""Home demos: scheduled by a reseller, confirmed, declined or moved by the host."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+
+import phonenumbers
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, DomainError, UTCDateTime
+from models.users import User
+
+HOST_NAME_MAX = 100
+PHONE_MAX = 32
+ADDRESS_MAX = 300
+NOTES_MAX = 1000
+DURATION_MIN = 15
+DURATION_MAX = 12 * 60
+
+
+class DemoStatus(str, enum.Enum):
+    AWAITING_HOST = "awaiting_host"
+    PROPOSED = "proposed"  # the host asked for another time
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (DemoStatus.AWAITING_HOST.value, DemoStatus.PROPOSED.value, DemoStatus.CONFIRMED.value)
+
+
+class Demo(Base):
+    __tablename__ = "demos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    host_name: Mapped[str] = mapped_column(String(HOST_NAME_MAX))
+    host_phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # The demo happens in one place: its clock is the reseller's timezone when it was booked.
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=DemoStatus.AWAITING_HOST.value)
+    host_token: Mapped[str] = mapped_column(String(32), unique=True)
+    host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped whenever the time changes, so calendar apps replace the event they hold.
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def _limit(value: str | None, limit: int, code: str, *, required: bool = True) -> str | None:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        if required:
+            raise DomainError(f"{code}_empty")
+        return None
+    if len(cleaned) > limit:
+        raise DomainError(f"{code}_too_long", limit=limit, length=len(cleaned))
+    return cleaned
+
+
+def validate_host_name(value: str) -> str:
+    return _limit(" ".join(value.split()), HOST_NAME_MAX, "host_name")
+
+
+def validate_phone(value: str | None, *, region: str | None) -> str | None:
+    """A number a host can be called on, stored in international format."""
+    cleaned = _limit(value, PHONE_MAX, "phone", required=False)
+    if cleaned is None:
+        return None
+    try:
+        number = phonenumbers.parse(cleaned, region)
+    except phonenumbers.NumberParseException:
+        raise DomainError("phone_invalid") from None
+    if not phonenumbers.is_valid_number(number):
+        raise DomainError("phone_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def validate_address(value: str) -> str:
+    return _limit(value, ADDRESS_MAX, "address")
+
+
+def validate_notes(value: str | None) -> str | None:
+    return _limit(value, NOTES_MAX, "notes", required=False)
+
+
+def validate_duration(minutes: int) -> int:
+    if not DURATION_MIN <= minutes <= DURATION_MAX:
+        raise DomainError("duration_range", low=DURATION_MIN, high=DURATION_MAX // 60)
+    return minutes
+
+
+def validate_future(starts_at: datetime, now: datetime) -> datetime:
+    if starts_at <= now:
+        raise DomainError("time_past")
+    return starts_at
+
+
+async def schedule_demo(
+    session: AsyncSession,
+    *,
+    reseller: User,
+    host_name: str,
+    host_phone: str | None,
+    address: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    notes: str | None,
+    timezone: str,
+    now: datetime,
+) -> Demo:
+    if not reseller.is_seller:
+        raise DomainError("not_a_seller")
+    demo = Demo(
+        reseller_id=reseller.id,
+        host_name=validate_host_name(host_name),
+        host_phone=validate_phone(host_phone, region=None) if host_phone else None,
+        address=validate_address(address),
+        starts_at=validate_future(starts_at, now),
+        duration_minutes=validate_duration(duration_minutes),
+        notes=validate_notes(notes),
+        timezone=timezone,
+        status=DemoStatus.AWAITING_HOST.value,
+        host_token=secrets.token_urlsafe(16),
+        ics_sequence=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(demo)
+    await session.flush()
+    return demo
+
+
+async def find_overlaps(
+    session: AsyncSession,
+    *,
+    reseller_id: int,
+    starts_at: datetime,
+    duration_minutes: int,
+    exclude_id: int | None = None,
+) -> list[Demo]:
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    # Any demo that could overlap starts less than the longest duration before this one ends.
+    query = select(Demo).where(
+        Demo.reseller_id == reseller_id,
+        Demo.status.in_(OPEN_STATUSES),
+        Demo.starts_at < ends_at,
+        Demo.starts_at > starts_at - timedelta(minutes=DURATION_MAX),
+    )
+    if exclude_id is not None:
+        query = query.where(Demo.id != exclude_id)
+    demos = (await session.scalars(query.order_by(Demo.starts_at))).all()
+    return [d for d in demos if d.ends_at > starts_at]
+
+
+async def upcoming_demos(
+    session: AsyncSession, *, reseller_id: int, now: datetime, limit: int, offset: int = 0
+) -> tuple[list[Demo], int]:
+    """Demos not yet over and not cancelled, soonest first, with the total count for paging."""
+    query = select(Demo).where(
+        Demo.reseller_id == reseller_id,
+        Demo.status != DemoStatus.CANCELLED.value,
+        Demo.starts_at > now - timedelta(minutes=DURATION_MAX),
+    )
+    demos = [d for d in (await session.scalars(query.order_by(Demo.starts_at, Demo.id))).all() if d.ends_at > now]
+    return demos[offset : offset + limit], len(demos)
+
+
+async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:
+    """The reseller's own demo, locked for the change that follows; anyone else's is 'not found'
+    (button data can be forged, so ownership is checked on every press)."""
+    demo = await session.scalar(select(Demo).where(Demo.id == demo_id).with_for_update())
+    if demo is None or demo.reseller_id != reseller.id:
+        raise DomainError("demo_not_found")
+    return demo
+
+
+async def demo_of_host(session: AsyncSession, *, demo_id: int, host: User) -> Demo:
+    demo = await session.scalar(select(Demo).where(Demo.id == demo_id).with_for_update())
+    if demo is None or demo.host_user_id != host.id:
+        raise DomainError("demo_not_found")
+    return demo
+
+
+async def claim_host_link(session: AsyncSession, *, token: str, user: User) -> Demo:
+    """The first account to open the link becomes the host; the link is theirs from then on."""
+    demo = await session.scalar(select(Demo).where(Demo.host_token == token).with_for_update())
+    if demo is None:
+        raise DomainError("host_link_unknown")
+    if demo.reseller_id == user.id:
+        raise DomainError("host_link_own", demo_id=demo.id)
+    if demo.host_user_id is not None and demo.host_user_id != user.id:
+        raise DomainError("host_link_taken")
+    if demo.status == DemoStatus.CANCELLED.value:
+        raise DomainError("demo_cancelled")
+    demo.host_user_id = user.id
+    await session.flush()
+    return demo
+
+
+def _require_open(demo: Demo, now: datetime) -> None:
+    if demo.status == DemoStatus.CANCELLED.value:
+        raise DomainError("demo_cancelled")
+    if demo.starts_at <= now:
+        raise DomainError("demo_started")
+
+
+async def confirm_by_host(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
+    _require_open(demo, now)
+    if demo.status == DemoStatus.CONFIRMED.value:
+        raise DomainError("already_confirmed")
+    demo.status = DemoStatus.CONFIRMED.value
+    demo.proposed_starts_at = None
+    demo.updated_at = now
+    await session.flush()
+    return demo
+
+
+async def decline_by_host(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
+    _require_open(demo, now)
+    if demo.status == DemoStatus.DECLINED.value:
+        raise DomainError("already_declined")
+    demo.status = DemoStatus.DECLINED.value
+    demo.proposed_starts_at = None
+    demo.updated_at = now
+    await session.flush()
+    return demo
+
+
+async def propose_time(session: AsyncSession, *, demo: Demo, starts_at: datetime, now: datetime) -> Demo:
+    _require_open(demo, now)
+    validate_future(starts_at, now)
+    if starts_at == demo.starts_at:
+        raise DomainError("same_time")
+    demo.status = DemoStatus.PROPOSED.value
+    demo.proposed_starts_at = starts_at
+    demo.updated_at = now
+    await session.flush()
+    return demo
+
+
+def _require_proposal(demo: Demo, now: datetime) -> datetime:
+    if demo.status != DemoStatus.PROPOSED.value or demo.proposed_starts_at is None:
+        raise DomainError("no_proposal")
+    return demo.proposed_starts_at
+
+
+async def accept_proposal(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
+    proposed = _require_proposal(demo, now)
+    if proposed <= now:
+        raise DomainError("proposal_past")
+    demo.starts_at = proposed
+    demo.proposed_starts_at = None
+    demo.status = DemoStatus.CONFIRMED.value  # the host chose this time
+    demo.ics_sequence += 1
+    demo.updated_at = now
+    await session.flush()
+    return demo
+
+
+async def refuse_proposal(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
+    _require_proposal(demo, now)
+    demo.proposed_starts_at = None
+    demo.status = DemoStatus.AWAITING_HOST.value
+    demo.updated_at = now
+    await session.flush()
+    return demo
+
+
+async def reschedule_demo(session: AsyncSession, *, demo: Demo, starts_at: datetime, now: datetime) -> Demo:
+    """A new time needs the host's yes again."""
+    if demo.status == DemoStatus.CANCELLED.value:
+        raise DomainError("demo_cancelled")
+    validate_future(starts_at, now)
+    if starts_at == demo.starts_at:
+        raise DomainError("same_time")
+    demo.starts_at = starts_at
+    demo.proposed_starts_at = None
+    demo.status = DemoStatus.AWAITING_HOST.value
+    demo.ics_sequence += 1
+    demo.updated_at = now
+    await session.flush()
+    return demo
+
+
+async def cancel_demo(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
+    if demo.status == DemoStatus.CANCELLED.value:
+        raise DomainError("demo_cancelled")
+    demo.status = DemoStatus.CANCELLED.value
+    demo.proposed_starts_at = None
+    demo.ics_sequence += 1
+    demo.updated_at = now
+    await session.flush()
+    return demo

@@ -1,0 +1,164 @@
+"""People: admins, managers and resellers (the sales force) and hosts, who are plain users."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, DomainError, UTCDateTime
+
+INVITE_LIFETIME = timedelta(days=7)
+NAME_MAX = 64
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    RESELLER = "reseller"
+
+
+SALES_ROLES = (Role.ADMIN.value, Role.MANAGER.value, Role.RESELLER.value)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # None: a host or a guest, known to the bot but not part of the sales force.
+    role: Mapped[str | None] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    locale: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    upline_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def is_seller(self) -> bool:
+        return self.role in SALES_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
+    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+async def get_or_create_user(
+    session: AsyncSession, *, telegram_id: int, name: str, locale: str, timezone: str, now: datetime
+) -> User:
+    user = await user_by_telegram_id(session, telegram_id)
+    if user is None:
+        user = User(
+            telegram_id=telegram_id,
+            display_name=clean_name(name) or str(telegram_id),
+            locale=locale,
+            timezone=timezone,
+            created_at=now,
+        )
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def ensure_admin(session: AsyncSession, *, user: User) -> bool:
+    """Makes a configured admin an admin; True when that changed something."""
+    if user.role == Role.ADMIN.value:
+        return False
+    user.role = Role.ADMIN.value
+    await session.flush()
+    return True
+
+
+def clean_name(name: str) -> str:
+    return " ".join(name.split())[:NAME_MAX]
+
+
+def validate_display_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise DomainError("name_empty")
+    if len(cleaned) > NAME_MAX:
+        raise DomainError("name_too_long", limit=NAME_MAX)
+    return cleaned
+
+
+async def create_invite(session: AsyncSession, *, inviter: User, now: datetime) -> Invite:
+    if not inviter.is_seller:
+        raise DomainError("not_a_seller")
+    invite = Invite(
+        token=secrets.token_urlsafe(16),
+        created_by_id=inviter.id,
+        created_at=now,
+        expires_at=now + INVITE_LIFETIME,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def redeem_invite(session: AsyncSession, *, token: str, user: User, now: datetime) -> User:
+    """The person who opens an invite becomes a reseller under the inviter; once, before expiry."""
+    invite = await session.scalar(select(Invite).where(Invite.token == token))
+    if invite is None:
+        raise DomainError("invite_unknown")
+    if user.is_seller:
+        raise DomainError("invite_already_seller")
+    if invite.used_at is not None:
+        raise DomainError("invite_used")
+    if invite.expires_at <= now:
+        raise DomainError("invite_expired")
+    # The conditional update is what makes "usable once" hold when two people race for it.
+    claimed = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_by_id=user.id, used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise DomainError("invite_used")
+    user.role = Role.RESELLER.value
+    user.upline_id = invite.created_by_id
+    await session.flush()
+    return user
+
+
+async def save_profile(
+    session: AsyncSession,
+    *,
+    user: User,
+    locale: str | None = None,
+    timezone: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    if locale is not None:
+        user.locale = locale
+    if timezone is not None:
+        user.timezone = timezone
+    if display_name is not None:
+        user.display_name = validate_display_name(display_name)
+    await session.flush()
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)

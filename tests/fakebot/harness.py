@@ -1,0 +1,153 @@
+"""Runs the real bot (build_application, polling over HTTP) against FakeBotAPI, and gives
+tests people to act as: each sends messages, presses buttons and reads their chat."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.persistence import PersistingUpdateProcessor
+from tests.fakebot.server import Event, FakeBotAPI
+
+ADMIN_ID = 1000
+
+
+class TestClock(Clock):
+    """Real time by default; a test can pin or move it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+        self.frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        return (self.frozen or datetime.now(timezone.utc)) + self.offset
+
+    def set(self, when: datetime) -> None:
+        self.frozen = when.astimezone(timezone.utc)
+        self.offset = timedelta()
+
+
+class TrackingProcessor(PersistingUpdateProcessor):
+    """Tells the test when the bot has finished with an update (and saved its state)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._done: dict[int, asyncio.Event] = {}
+
+    def _event(self, update_id: int) -> asyncio.Event:
+        return self._done.setdefault(update_id, asyncio.Event())
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        try:
+            await super().do_process_update(update, coroutine)
+        finally:
+            if isinstance(update, Update):
+                self._event(update.update_id).set()
+
+    async def wait(self, update_id: int, timeout: float = 15) -> None:
+        await asyncio.wait_for(self._event(update_id).wait(), timeout)
+
+
+class Person:
+    _ids = itertools.count(5000)
+
+    def __init__(self, bot: BotHarness, first_name: str, *, language_code: str = "it", user_id: int | None = None, last_name: str | None = None) -> None:
+        self.bot = bot
+        self.id = user_id or next(self._ids)
+        self.user = {"id": self.id, "is_bot": False, "first_name": first_name, "language_code": language_code}
+        if last_name:
+            self.user["last_name"] = last_name
+        self._seen = 0
+
+    @property
+    def chat(self) -> list[Event]:
+        return self.bot.api.chats.get(self.id, [])
+
+    def received(self) -> list[Event]:
+        """What appeared in this person's chat since they last looked."""
+        new = self.chat[self._seen :]
+        self._seen = len(self.chat)
+        return new
+
+    async def send(self, text: str) -> list[Event]:
+        await self.bot.deliver(self.bot.api.user_message(self.user, text))
+        return self.received()
+
+    def last_with_button(self, label: str) -> tuple[int, str]:
+        for event in reversed(self.chat):
+            for row in event.buttons:
+                for button in row:
+                    if label in button["text"]:
+                        return event.message_id, button["callback_data"]
+            if event.kind == "edit" and event.message_id is not None:
+                continue
+        raise AssertionError(f"no button {label!r} in {self.id}'s chat: {[e.text for e in self.chat[-5:]]}")
+
+    async def press(self, label: str) -> list[Event]:
+        message_id, data = self.last_with_button(label)
+        return await self.press_data(message_id, data)
+
+    async def press_data(self, message_id: int, data: str) -> list[Event]:
+        await self.bot.deliver(self.bot.api.button_press(self.user, message_id, data))
+        return self.received()
+
+    def buttons(self) -> list[str]:
+        for event in reversed(self.chat):
+            if event.buttons:
+                return [b["text"] for row in event.buttons for b in row]
+        return []
+
+
+class BotHarness:
+    def __init__(self, db: Database, clock: TestClock | None = None, **settings) -> None:
+        self.db = db
+        self.clock = clock or TestClock()
+        self.api = FakeBotAPI()
+        self._settings = settings
+        self.app = None
+        self.processor: TrackingProcessor | None = None
+
+    @property
+    def settings(self) -> Settings:
+        values = dict(bot_token=self.api.token, database_url=self.db.engine.url.render_as_string(hide_password=False),
+                      telegram_api_url=self.api.url, admin_telegram_ids=frozenset({ADMIN_ID}))
+        values.update(self._settings)
+        return Settings(_env_file=None, **values)
+
+    async def start(self) -> None:
+        if not self.api.url:
+            await self.api.start()
+        self.processor = TrackingProcessor()
+        self.app = build_application(self.settings, db=self.db, clock=self.clock, update_processor=self.processor)
+        await self.app.initialize()
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0, timeout=5)
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.updater.stop()
+            await self.app.stop()
+            await self.app.shutdown()
+            self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.api.stop()
+
+    async def deliver(self, update: dict) -> None:
+        update_id = await self.api.push(update)
+        await self.processor.wait(update_id)
+
+    def person(self, first_name: str, **kwargs) -> Person:
+        return Person(self, first_name, **kwargs)
