@@ -1,16 +1,29 @@
 import pytest
 
-from tests.fakebot.harness import ADMIN_ID, BotHarness
+from tests.e2e.flows import NOW, new_reseller, onboard_admin
+from tests.fakebot.harness import ADMIN_ID, BotHarness, TestClock
 
 
 @pytest.fixture
 async def bot(db):
-    harness = BotHarness(db)
+    clock = TestClock()
+    clock.set(NOW)
+    harness = BotHarness(db, clock)
     await harness.start()
     yield harness
     await harness.close()
 
 
 @pytest.fixture
-def admin(bot):
-    return bot.person("Alessandra", last_name="Admin", user_id=ADMIN_ID)
+async def admin(bot):
+    person = bot.person("Alessandra", last_name="Admin", user_id=ADMIN_ID, language_code="en")
+    await onboard_admin(person)
+    person.received()
+    return person
+
+
+@pytest.fixture
+async def reseller(bot, admin):
+    person = await new_reseller(bot, admin, "Marta")
+    person.received()
+    return person
