@@ -1,0 +1,30 @@
+"""Small factories for domain tests: real rows, sensible defaults, overridable."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import demos
+from models.users import Role, User
+
+NOW = datetime(2031, 3, 20, 9, 0, tzinfo=timezone.utc)
+_telegram_ids = itertools.count(10_000)
+
+
+async def make_user(session: AsyncSession, *, role: str | None = Role.RESELLER.value, name: str = "Marta", **fields) -> User:
+    user = User(telegram_id=next(_telegram_ids), role=role, display_name=name, locale=fields.pop("locale", "it"),
+                timezone=fields.pop("timezone", "Europe/Rome"), onboarded=True, created_at=NOW, **fields)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def make_demo(session: AsyncSession, *, reseller: User, starts_at: datetime | None = None, duration_minutes: int = 120, **fields) -> demos.Demo:
+    return await demos.schedule_demo(
+        session, reseller=reseller, host_name=fields.pop("host_name", "Anna"), host_phone=fields.pop("host_phone", None),
+        address=fields.pop("address", "Via Roma 1, Torino"), starts_at=starts_at or NOW + timedelta(days=5),
+        duration_minutes=duration_minutes, notes=fields.pop("notes", None), timezone="Europe/Rome", now=fields.pop("now", NOW),
+    )

@@ -1,0 +1,87 @@
+"""Reading what people type as dates, times, durations and places; DST edges included."""
+
+from datetime import date, datetime, time, timezone
+
+import pytest
+
+from bot.dates import format_when, local_candidates, parse_date_input, parse_duration_input, parse_time_input
+from bot.i18n import use_locale
+from bot.timezones import find_timezones
+from models import DomainError
+
+TODAY = date(2031, 3, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "tz", "expected"),
+    [
+        ("25/03/2031", "it", "Europe/Rome", date(2031, 3, 25)),
+        ("25.3.31", "it", "Europe/Rome", date(2031, 3, 25)),
+        ("25/3", "it", "Europe/Rome", date(2031, 3, 25)),
+        ("10/01", "it", "Europe/Rome", date(2032, 1, 10)),  # January has passed: next year
+        ("25 marzo", "it", "Europe/Rome", date(2031, 3, 25)),
+        ("3/25/2031", "en", "America/New_York", date(2031, 3, 25)),  # month first in the US
+        ("03/04/2031", "en", "America/New_York", date(2031, 3, 4)),
+        ("03/04/2031", "en", "Europe/Rome", date(2031, 4, 3)),  # English in Italy: day first
+        ("March 25", "en", "Europe/London", date(2031, 3, 25)),
+        ("2031-12-01", "en", "Europe/Rome", date(2031, 12, 1)),
+    ],
+)
+def test_dates_are_read_in_the_users_locale(text, lang, tz, expected):
+    assert parse_date_input(text, lang=lang, tz=tz, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(("text", "code"), [("31/02", "date_impossible"), ("29/02/2031", "date_impossible"),
+                                            ("12/13/2031", "date_impossible"), ("tomorrowish", "date_unreadable"), ("1", "date_unreadable")])
+def test_impossible_and_unreadable_dates(text, code):
+    with pytest.raises(DomainError) as refused:
+        parse_date_input(text, lang="it", tz="Europe/Rome", today=TODAY)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(("text", "expected"), [("18:30", time(18, 30)), ("18.30", time(18, 30)), ("9", time(9)),
+                                                ("6:30 pm", time(18, 30)), ("12 am", time(0)), ("20h15", time(20, 15))])
+def test_times(text, expected):
+    assert parse_time_input(text) == expected
+
+
+@pytest.mark.parametrize("text", ["25:00", "18:75", "13 pm", "half past six"])
+def test_bad_times(text):
+    with pytest.raises(DomainError):
+        parse_time_input(text)
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("2", 120), ("2h", 120), ("1,5", 90), ("1.5", 90), ("1:30", 90),
+                                               ("1h30", 90), ("90", 90), ("45 min", 45), ("3 ore", 180)])
+def test_durations(text, minutes):
+    assert parse_duration_input(text) == minutes
+
+
+def test_the_spring_gap_has_no_instant_and_the_autumn_fold_has_two():
+    assert local_candidates(date(2031, 3, 30), time(2, 30), "Europe/Rome") == []
+    assert local_candidates(date(2031, 3, 30), time(3, 0), "Europe/Rome") == [datetime(2031, 3, 30, 1, 0, tzinfo=timezone.utc)]
+    assert local_candidates(date(2031, 10, 26), time(2, 30), "Europe/Rome") == [
+        datetime(2031, 10, 26, 0, 30, tzinfo=timezone.utc),
+        datetime(2031, 10, 26, 1, 30, tzinfo=timezone.utc),
+    ]
+    assert local_candidates(date(2026, 3, 29), time(2, 30), "Europe/Rome") == []  # the 2026 change too
+
+
+def test_the_same_instant_reads_in_each_language_and_timezone():
+    instant = datetime(2031, 3, 25, 17, 30, tzinfo=timezone.utc)
+    with use_locale("en"):
+        assert format_when(instant, tz="Europe/Rome", lang="en") == "Tuesday, 25 March 2031 at 18:30"
+        assert format_when(instant, tz="America/New_York", lang="en") == "Tuesday, March 25, 2031 at 1:30\u202fPM"
+    with use_locale("it"):
+        assert format_when(instant, tz="Europe/Rome", lang="it") == "martedì 25 marzo 2031 alle 18:30"
+
+
+@pytest.mark.parametrize(("text", "zone"), [("Roma", "Europe/Rome"), ("italy", "Europe/Rome"), ("Londra", "Europe/London"),
+                                            ("europe/berlin", "Europe/Berlin"), ("Zürich", "Europe/Zurich")])
+def test_places_are_found_in_italian_and_english(text, zone):
+    assert find_timezones(text) == [zone]
+
+
+def test_a_country_with_several_zones_offers_them_all_and_nonsense_offers_none():
+    assert "America/New_York" in find_timezones("Stati Uniti")
+    assert find_timezones("Atlantide") == []

@@ -1,0 +1,18 @@
+"""The README's set-up commands are the ones CI runs and the Procfile uses."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_the_readme_test_command():
+    ci_command = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    readme = (ROOT / "README.md").read_text()
+    assert f"\n{ci_command}\n" in readme
+    assert ci_command.endswith("-m pytest")
+
+
+def test_readme_run_command_migrates_then_runs_and_procfile_does_the_same():
+    readme = (ROOT / "README.md").read_text()
+    assert "\npython3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && .venv/bin/python -m bot migrate && .venv/bin/python -m bot run\n" in readme
+    assert (ROOT / "Procfile").read_text().splitlines() == ["release: python -m bot migrate", "worker: python -m bot run"]
