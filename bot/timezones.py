@@ -45,6 +45,16 @@ def _index() -> dict[str, frozenset[str]]:
     return {key: frozenset(value) for key, value in index.items()}
 
 
+@cache
+def _representative() -> frozenset[str]:
+    # CLDR names one zone per Windows zone (New York for US Eastern): the well-known ones.
+    return frozenset(get_global("windows_zone_mapping").values())
+
+
+def _best_first(zones) -> list[str]:
+    return sorted(zones, key=lambda z: (z not in COMMON, z not in _representative(), z))[:MAX_CHOICES]
+
+
 def find_timezones(text: str) -> list[str]:
     """Every zone the words could mean, best guesses first; empty when nothing matches."""
     key = _key(text)
@@ -52,9 +62,9 @@ def find_timezones(text: str) -> list[str]:
         return []
     exact = _index().get(key)
     if exact:
-        return sorted(exact, key=lambda z: (z not in COMMON, z))[:MAX_CHOICES]
+        return _best_first(exact)
     partial = {z for k, zones in _index().items() if len(key) >= 4 and k.startswith(key) for z in zones}
-    return sorted(partial, key=lambda z: (z not in COMMON, z))[:MAX_CHOICES]
+    return _best_first(partial)
 
 
 def is_timezone(name: str) -> bool:

@@ -1,6 +1,7 @@
 """Every handler, registered in one place.
 
 Order matters within the group: PTB gives an update to the first handler that accepts it.
+0. Group -1 drops anything from group chats before the flows see it.
 1. Conversations first, so that a user in the middle of a flow has their typed answers go to
    that flow. A conversation only accepts messages meant for its current step, so commands
    such as /demos still reach their own handlers mid-flow.
@@ -12,7 +13,7 @@ Order matters within the group: PTB gives an update to the first handler that ac
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.context import Context
 from bot.i18n import _
@@ -20,6 +21,12 @@ from handlers import demo_booking, demos, host, onboarding
 from handlers.common import cancel, user_scope
 from handlers.errors import on_error
 from models import DomainError
+
+
+async def ignore_groups(update: Update, context: Context) -> None:
+    """HomeDemo talks one to one: demos, links and figures are private, so groups get nothing."""
+    if update.effective_chat is not None and update.effective_chat.type != "private":
+        raise ApplicationHandlerStop
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -34,6 +41,7 @@ async def unknown_text(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, ignore_groups), group=-1)
     for handler in [
         *onboarding.handlers(),
         *demo_booking.handlers(),

@@ -25,10 +25,10 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_when
+from bot.dates import format_when, parse_duration_input
 from bot.i18n import _, babel_locale
 from handlers import demos as demo_views
-from handlers.common import answer, cancel, cb, keyboard, seller_scope
+from handlers.common import answer, cancel, cb, cb_id, keyboard, seller_scope
 from handlers.render import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import DomainError, demos
@@ -105,14 +105,12 @@ when = WhenSteps(DRAFT, time_chosen)
 
 
 async def save_typed_duration(update: Update, context: Context) -> str:
-    from bot.dates import parse_duration_input
-
     return await _save_duration(update, context, parse_duration_input(update.message.text))
 
 
 async def save_picked_duration(update: Update, context: Context) -> str:
     await update.callback_query.answer()
-    return await _save_duration(update, context, int(update.callback_query.data.rsplit(":", 1)[1]))
+    return await _save_duration(update, context, cb_id(update))
 
 
 async def _save_duration(update: Update, context: Context, minutes: int) -> str:

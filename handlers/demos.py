@@ -17,17 +17,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from babel.dates import format_datetime
+
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.context import Context
 from bot.dates import format_duration, format_when, to_local
-from bot.i18n import _, use_locale
+from bot.i18n import _, babel_locale, use_locale
 from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, seller_scope
-from handlers.render import describe_demo, host_keyboard, host_view, overlap_warning, send_calendar, status_label
+from handlers.render import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, send_calendar
 from handlers.when import WhenSteps
-from models import demos, users
+from models import DomainError, demos, users
 from models.demos import Demo, DemoStatus
 from models.users import User
 
@@ -80,7 +82,7 @@ async def list_demos(update: Update, context: Context) -> None:
             await answer(update, _("You have no upcoming demos. Schedule one with /newdemo."), edit=update.callback_query is not None)
             return
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-        rows = [[(_("{when} · {host} · {status}").format(when=_short_when(d, me), host=d.host_name, status=status_label(d.status).split(" ")[0]), cb("demo", "view", d.id))] for d in found]
+        rows = [[(_("{when} · {host} · {status}").format(when=_short_when(d, me), host=d.host_name, status=STATUS_ICON[d.status]), cb("demo", "view", d.id))] for d in found]
         nav = []
         if page > 0:
             nav.append(("«", cb("demos", "page", page - 1)))
@@ -93,10 +95,6 @@ async def list_demos(update: Update, context: Context) -> None:
 
 
 def _short_when(demo: Demo, me: User) -> str:
-    from babel.dates import format_datetime
-
-    from bot.i18n import babel_locale
-
     return format_datetime(to_local(demo.starts_at, me.timezone), "EEE d MMM HH:mm", locale=babel_locale(me.locale, me.timezone))
 
 
@@ -127,7 +125,7 @@ async def resend_host_link(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         if demo.status == DemoStatus.CANCELLED.value:
-            raise demos.DomainError("demo_cancelled")
+            raise DomainError("demo_cancelled")
         await update.callback_query.answer()
         await send_host_link(update, context, demo, me)
 
@@ -136,7 +134,7 @@ async def ask_cancel(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         if demo.status == DemoStatus.CANCELLED.value:
-            raise demos.DomainError("demo_cancelled")
+            raise DomainError("demo_cancelled")
         rows = [[(_("Yes, cancel it"), cb("demo", "cancelyes", demo.id)), (_("No, keep it"), cb("demo", "view", demo.id))]]
         text = _("Cancel the demo at {host}'s on {when}? The host will be told.").format(host=demo.host_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
         await answer(update, text, keyboard(rows), edit=True)
@@ -189,7 +187,7 @@ async def start_move(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         if demo.status == DemoStatus.CANCELLED.value:
-            raise demos.DomainError("demo_cancelled")
+            raise DomainError("demo_cancelled")
         await update.callback_query.answer()
         context.user_data[when.prefix] = {"demo_id": demo.id}
         return await when.ask_date(update, context, me, _("New day for the demo at {host}'s?").format(host=demo.host_name))
@@ -216,7 +214,7 @@ async def save_move(update: Update, context: Context) -> int:
     draft = context.user_data.get(when.prefix) or {}
     async with seller_scope(update, context) as (session, me):
         if "starts_at" not in draft:
-            raise demos.DomainError("stale_button")
+            raise DomainError("stale_button")
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
         await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None

@@ -21,6 +21,9 @@ STATUS = {
 }
 
 
+STATUS_ICON = {status: label.split(" ", 1)[0] for status, label in STATUS.items()}
+
+
 def status_label(status: str) -> str:
     return _(STATUS[status])
 

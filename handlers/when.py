@@ -23,7 +23,7 @@ from bot.dates import (
     parse_time_input,
 )
 from bot.i18n import _, babel_locale
-from handlers.common import answer, cb, cb_arg, keyboard, user_scope
+from handlers.common import cb, cb_arg, keyboard, user_scope
 from models import DomainError
 from models.demos import validate_future
 from models.users import User
