@@ -28,7 +28,8 @@ def demo_calendar(demo: Demo, *, title: str, description: str, now: datetime) ->
     event.add("summary", title)
     event.add("location", demo.address)
     event.add("description", description)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    # Until the host says yes (again, after a move) the event is tentative.
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED" if demo.status == DemoStatus.CONFIRMED.value else "TENTATIVE")
     calendar.add_component(event)
     # Only the DST rules around the demo, not every change since 1970.
     year = demo.starts_at.year

@@ -216,6 +216,7 @@ async def save_move(update: Update, context: Context) -> int:
         if "starts_at" not in draft:
             raise DomainError("stale_button")
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
+        host_had_calendar = demo.status == DemoStatus.CONFIRMED.value
         await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
     context.user_data.pop(when.prefix, None)
@@ -227,6 +228,8 @@ async def save_move(update: Update, context: Context) -> int:
             + "\n\n" + host_view(demo, reseller_name=me.display_name, tz=host.timezone, lang=host.locale),
             host_keyboard(demo),
         ))
+        if host_had_calendar:  # replace the event in the host's calendar, as tentative
+            await calendar_to(context, host, demo, reseller_name=me.display_name)
     return END
 
 

@@ -23,7 +23,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from bot.dates import format_clock, format_when
-from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, set_locale, use_locale
+from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, normalize_locale, set_locale, use_locale
 from bot.timezones import COMMON, find_timezones, is_timezone
 from handlers import host
 from handlers.common import answer, cancel, cb, cb_arg, keyboard, seller_scope, user_scope
@@ -107,8 +107,6 @@ async def start(update: Update, context: Context) -> str | int:
 
 
 def _language_of(update: Update, context: Context) -> str:
-    from bot.i18n import normalize_locale
-
     return normalize_locale(update.effective_user.language_code, context.settings.default_locale)
 
 

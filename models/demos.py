@@ -223,26 +223,32 @@ def _require_open(demo: Demo, now: datetime) -> None:
         raise DomainError("demo_started")
 
 
-async def confirm_by_host(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
-    _require_open(demo, now)
-    if demo.status == DemoStatus.CONFIRMED.value:
-        raise DomainError("already_confirmed")
-    demo.status = DemoStatus.CONFIRMED.value
-    demo.proposed_starts_at = None
+async def _change(session: AsyncSession, demo: Demo, *, now: datetime, moved: bool = False, **fields: object) -> Demo:
+    """Every change clears a pending proposal unless it sets one; a move bumps the calendar
+    SEQUENCE so calendar apps replace the event they hold."""
+    fields.setdefault("proposed_starts_at", None)
+    for name, value in fields.items():
+        setattr(demo, name, value)
+    if moved:
+        demo.ics_sequence += 1
     demo.updated_at = now
     await session.flush()
     return demo
+
+
+async def _host_answers(session: AsyncSession, demo: Demo, *, status: DemoStatus, already: str, now: datetime) -> Demo:
+    _require_open(demo, now)
+    if demo.status == status.value:
+        raise DomainError(already)
+    return await _change(session, demo, now=now, status=status.value)
+
+
+async def confirm_by_host(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
+    return await _host_answers(session, demo, status=DemoStatus.CONFIRMED, already="already_confirmed", now=now)
 
 
 async def decline_by_host(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
-    _require_open(demo, now)
-    if demo.status == DemoStatus.DECLINED.value:
-        raise DomainError("already_declined")
-    demo.status = DemoStatus.DECLINED.value
-    demo.proposed_starts_at = None
-    demo.updated_at = now
-    await session.flush()
-    return demo
+    return await _host_answers(session, demo, status=DemoStatus.DECLINED, already="already_declined", now=now)
 
 
 async def propose_time(session: AsyncSession, *, demo: Demo, starts_at: datetime, now: datetime) -> Demo:
@@ -250,39 +256,26 @@ async def propose_time(session: AsyncSession, *, demo: Demo, starts_at: datetime
     validate_future(starts_at, now)
     if starts_at == demo.starts_at:
         raise DomainError("same_time")
-    demo.status = DemoStatus.PROPOSED.value
-    demo.proposed_starts_at = starts_at
-    demo.updated_at = now
-    await session.flush()
-    return demo
+    return await _change(session, demo, now=now, status=DemoStatus.PROPOSED.value, proposed_starts_at=starts_at)
 
 
-def _require_proposal(demo: Demo, now: datetime) -> datetime:
+def _require_proposal(demo: Demo) -> datetime:
     if demo.status != DemoStatus.PROPOSED.value or demo.proposed_starts_at is None:
         raise DomainError("no_proposal")
     return demo.proposed_starts_at
 
 
 async def accept_proposal(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
-    proposed = _require_proposal(demo, now)
+    proposed = _require_proposal(demo)
     if proposed <= now:
         raise DomainError("proposal_past")
-    demo.starts_at = proposed
-    demo.proposed_starts_at = None
-    demo.status = DemoStatus.CONFIRMED.value  # the host chose this time
-    demo.ics_sequence += 1
-    demo.updated_at = now
-    await session.flush()
-    return demo
+    # The host chose this time, so it is confirmed as it stands.
+    return await _change(session, demo, now=now, moved=True, starts_at=proposed, status=DemoStatus.CONFIRMED.value)
 
 
 async def refuse_proposal(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
-    _require_proposal(demo, now)
-    demo.proposed_starts_at = None
-    demo.status = DemoStatus.AWAITING_HOST.value
-    demo.updated_at = now
-    await session.flush()
-    return demo
+    _require_proposal(demo)
+    return await _change(session, demo, now=now, status=DemoStatus.AWAITING_HOST.value)
 
 
 async def reschedule_demo(session: AsyncSession, *, demo: Demo, starts_at: datetime, now: datetime) -> Demo:
@@ -292,21 +285,10 @@ async def reschedule_demo(session: AsyncSession, *, demo: Demo, starts_at: datet
     validate_future(starts_at, now)
     if starts_at == demo.starts_at:
         raise DomainError("same_time")
-    demo.starts_at = starts_at
-    demo.proposed_starts_at = None
-    demo.status = DemoStatus.AWAITING_HOST.value
-    demo.ics_sequence += 1
-    demo.updated_at = now
-    await session.flush()
-    return demo
+    return await _change(session, demo, now=now, moved=True, starts_at=starts_at, status=DemoStatus.AWAITING_HOST.value)
 
 
 async def cancel_demo(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
     if demo.status == DemoStatus.CANCELLED.value:
         raise DomainError("demo_cancelled")
-    demo.status = DemoStatus.CANCELLED.value
-    demo.proposed_starts_at = None
-    demo.ics_sequence += 1
-    demo.updated_at = now
-    await session.flush()
-    return demo
+    return await _change(session, demo, now=now, moved=True, status=DemoStatus.CANCELLED.value)

@@ -112,7 +112,9 @@ async def test_reschedule_asks_the_host_again_and_resends_the_calendar(bot, rese
     assert "Moved to Wednesday, 26 March 2031 at 19:00" in moved[0].text
     assert any(e.kind == "document" and b"SEQUENCE:1" in e.document for e in moved)
     host_sees = anna.received()
-    assert "has moved the demo. Does the new time suit you?" in host_sees[-1].text
+    assert any("has moved the demo. Does the new time suit you?" in e.text for e in host_sees)
+    [moved_ics] = [e.document for e in host_sees if e.kind == "document"]
+    assert b"20310326T190000" in moved_ics and b"STATUS:TENTATIVE" in moved_ics and b"SEQUENCE:1" in moved_ics
     [demo] = await demos_in_db(bot)
     assert demo.status == "awaiting_host" and demo.starts_at.isoformat() == "2031-03-26T18:00:00+00:00"
     reconfirmed = await anna.press("Confirm")
@@ -138,3 +140,26 @@ async def test_cancel_tells_the_host(bot, reseller):
     assert "no upcoming demos" in listing[-1].text
     late = await anna.press_data(*anna.last_with_button("Confirm"))
     assert late[-1].kind == "alert" and "cancelled" in late[-1].text
+
+
+async def test_the_host_sees_the_demo_in_their_own_language(bot, reseller):
+    payload = link_payload((await book_demo(reseller))[-2].text, "h")
+    lucia = bot.person("Lucia", language_code="it")
+    opened = await lucia.send(f"/start {payload}")
+    assert "Marta vorrebbe" in opened[-1].text or "Marta" in opened[-1].text
+    assert "martedì 25 marzo 2031 alle 18:30" in opened[-1].text
+    assert lucia.buttons() == ["✅ Conferma", "❌ Rifiuta", "🕑 Proponi un altro orario"]
+    await lucia.press("Conferma")
+    told = reseller.received()
+    assert any("Anna Bianchi confirmed the demo on Tuesday, 25 March 2031 at 18:30" in e.text for e in told)
+
+
+async def test_a_reseller_who_blocked_the_bot_does_not_break_the_hosts_answer(bot, reseller):
+    payload = link_payload((await book_demo(reseller))[-2].text, "h")
+    bot.api.blocked.add(reseller.id)
+    anna = bot.person("Anna", language_code="en")
+    await anna.send(f"/start {payload}")
+    confirmed = await anna.press("Confirm")
+    assert any("the demo is confirmed" in e.text for e in confirmed)
+    [demo] = await demos_in_db(bot)
+    assert demo.status == "confirmed"
