@@ -7,15 +7,17 @@ wall-clock times in the user's timezone, which on DST days may not exist or may 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_date_format
 
-from bot.i18n import _, babel_locale
+from bot.i18n import N_, _, babel_locale, use_locale
 from models.base import DomainError
 
 UTC = timezone.utc
+RELATIVE_DAYS = ((N_("today"), 0), (N_("tomorrow"), 1), (N_("day after tomorrow"), 2))
 
 
 def local_candidates(day: date, at: time, tz: str) -> list[datetime]:
@@ -48,8 +50,33 @@ def _month_names(locale) -> dict[str, int]:
     return names
 
 
+def _plain(text: str) -> str:
+    """Case and accents folded, so 'Lunedi' matches 'lunedì'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold().strip()) if not unicodedata.combining(c))
+
+
+def _relative_day(text: str, *, lang: str, locale, today: date) -> date | None:
+    """'tomorrow', 'domani', 'saturday', 'sab': the words people use for the coming days."""
+    word = _plain(text).rstrip(".")
+    with use_locale(lang):
+        offsets = {_plain(_(name)): offset for name, offset in RELATIVE_DAYS}
+    offsets.update({_plain(name): offset for name, offset in RELATIVE_DAYS})
+    if word in offsets:
+        return today + timedelta(days=offsets[word])
+    for context in ("format", "stand-alone"):
+        for width in ("wide", "abbreviated"):
+            for weekday, name in locale.days[context][width].items():
+                if _plain(name).rstrip(".") == word:
+                    # Saturday said on a Saturday means next week's.
+                    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    return None
+
+
 def parse_date_input(text: str, *, lang: str, tz: str, today: date) -> date:
     locale = babel_locale(lang, tz)
+    relative = _relative_day(text, lang=lang, locale=locale, today=today)
+    if relative is not None:
+        return relative
     words = re.findall(r"[^\W\d_]+\.?|\d+", text.casefold())
     numbers = [w for w in words if w.isdigit()]
     months = _month_names(locale)

@@ -12,15 +12,23 @@ Order matters within the group: PTB gives an update to the first handler that ac
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+import warnings
 
-from bot.context import Context
-from bot.i18n import _
-from handlers import demo_booking, demos, host, onboarding
-from handlers.common import cancel, user_scope
-from handlers.errors import on_error
-from models import DomainError
+from telegram.warnings import PTBUserWarning
+
+# Our conversations are per user, not per message: a button belongs to the user's current step
+# wherever it was pressed. PTB warns about that setting at start-up; here it is deliberate.
+warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters  # noqa: E402
+
+from bot.context import Context  # noqa: E402
+from bot.i18n import _  # noqa: E402
+from handlers import demo_booking, demos, host, onboarding  # noqa: E402
+from handlers.common import cancel, user_scope  # noqa: E402
+from handlers.errors import on_error  # noqa: E402
+from models import DomainError  # noqa: E402
 
 
 async def ignore_groups(update: Update, context: Context) -> None:

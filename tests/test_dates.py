@@ -25,6 +25,14 @@ TODAY = date(2031, 3, 20)
         ("03/04/2031", "en", "Europe/Rome", date(2031, 4, 3)),  # English in Italy: day first
         ("March 25", "en", "Europe/London", date(2031, 3, 25)),
         ("2031-12-01", "en", "Europe/Rome", date(2031, 12, 1)),
+        ("domani", "it", "Europe/Rome", date(2031, 3, 21)),  # 2031-03-20 is a Thursday
+        ("Dopodomani", "it", "Europe/Rome", date(2031, 3, 22)),
+        ("oggi", "it", "Europe/Rome", date(2031, 3, 20)),
+        ("tomorrow", "it", "Europe/Rome", date(2031, 3, 21)),  # English words work in any language
+        ("sabato", "it", "Europe/Rome", date(2031, 3, 22)),
+        ("lunedi", "it", "Europe/Rome", date(2031, 3, 24)),
+        ("giovedì", "it", "Europe/Rome", date(2031, 3, 27)),  # said on a Thursday: next week's
+        ("Fri", "en", "Europe/London", date(2031, 3, 21)),
     ],
 )
 def test_dates_are_read_in_the_users_locale(text, lang, tz, expected):
