@@ -14,21 +14,16 @@ from __future__ import annotations
 
 import warnings
 
+from telegram import Update
 from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-# Our conversations are per user, not per message: a button belongs to the user's current step
-# wherever it was pressed. PTB warns about that setting at start-up; here it is deliberate.
-warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
-
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters  # noqa: E402
-
-from bot.context import Context  # noqa: E402
-from bot.i18n import _  # noqa: E402
-from handlers import demo_booking, demos, host, onboarding  # noqa: E402
-from handlers.common import cancel, user_scope  # noqa: E402
-from handlers.errors import on_error  # noqa: E402
-from models import DomainError  # noqa: E402
+from bot.context import Context
+from bot.i18n import _
+from handlers import demo_booking, demos, host, onboarding
+from handlers.common import cancel, user_scope
+from handlers.errors import on_error
+from models import DomainError
 
 
 async def ignore_groups(update: Update, context: Context) -> None:
@@ -50,11 +45,13 @@ async def unknown_text(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, ignore_groups), group=-1)
+    with warnings.catch_warnings():
+        # Our conversations are per user, not per message: a button belongs to the user's
+        # current step wherever it was pressed. PTB warns about that setting; it is deliberate.
+        warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
+        flows = [*onboarding.handlers(), *demo_booking.handlers(), *demos.handlers(), *host.handlers()]
     for handler in [
-        *onboarding.handlers(),
-        *demo_booking.handlers(),
-        *demos.handlers(),
-        *host.handlers(),
+        *flows,
         CommandHandler("cancel", cancel),
         CallbackQueryHandler(stale_button),
         MessageHandler(private & filters.TEXT, unknown_text),
