@@ -1,4 +1,4 @@
-"""python -m bot [run|migrate]"""
+"""python -m bot [run | migrate | locales | catalog import FILE.csv]"""
 
 import argparse
 import logging
@@ -7,12 +7,21 @@ import sys
 from bot.config import SettingsError, load_settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="HomeDemo Telegram bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "locales"],
-                        help="run: start the bot (polling, or webhook if WEBHOOK_URL is set); "
-                             "migrate: apply database migrations; locales: refresh and compile translations")
-    args = parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="start the bot (long polling, or a webhook if WEBHOOK_URL is set); the default")
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("locales", help="extract, merge and compile the translations")
+    catalog = commands.add_parser("catalog", help="manage the product catalog")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True)
+    importing = catalog_commands.add_parser("import", help="import or update products from a CSV file (sku,name,price,currency,active)")
+    importing.add_argument("file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request, token included
     if args.command == "locales":
@@ -27,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
 
             upgrade(settings.database_url)
             return 0
+        if args.command == "catalog":
+            from bot.catalog_cli import import_file
+
+            return import_file(settings, args.file)
         from bot.runner import run
 
         run(settings)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zoneinfo
+from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 
 from babel.numbers import list_currencies
@@ -10,8 +12,12 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import SUPPORTED_LOCALES
+from models import DomainError
+from models.orders import WithdrawalPolicy
+from models.rewards import RewardTable, parse_reward_table
 
 TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_REWARDS_FILE = Path(__file__).resolve().parent / "host_rewards.toml"
 
 
 class SettingsError(Exception):
@@ -30,6 +36,30 @@ class Settings(BaseSettings):
     currency: str = "EUR"
     webhook_url: str | None = None
     port: int = 8443
+    # Right of withdrawal: EU default, and Italy's longer period for sales at demos in a home
+    # (Codice del consumo art. 52 c.1-bis).
+    withdrawal_days: int = Field(default=14, ge=14, le=365)
+    withdrawal_days_home_demo: int = Field(default=30, ge=14, le=365)
+    host_rewards_file: Path = DEFAULT_REWARDS_FILE
+
+    @field_validator("host_rewards_file")
+    @classmethod
+    def _rewards(cls, value: Path) -> Path:
+        try:
+            parse_reward_table(value.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ValueError(f"cannot read {value}: {error.strerror}") from None
+        except DomainError as error:
+            raise ValueError(f"{value}: {error.params['reason']}") from None
+        return value
+
+    @cached_property
+    def reward_table(self) -> RewardTable:
+        return parse_reward_table(self.host_rewards_file.read_text(encoding="utf-8"))
+
+    @property
+    def withdrawal_policy(self) -> WithdrawalPolicy:
+        return WithdrawalPolicy(days=self.withdrawal_days, days_home_demo=self.withdrawal_days_home_demo)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandl
 
 from bot.context import Context
 from bot.i18n import _
-from handlers import demo_booking, demos, host, onboarding
+from handlers import attendees, demo_booking, demos, host, onboarding, orders, reports
 from handlers.common import cancel, user_scope
 from handlers.errors import on_error
 from models import DomainError
@@ -49,7 +49,9 @@ def register(application: Application) -> None:
         # Our conversations are per user, not per message: a button belongs to the user's
         # current step wherever it was pressed. PTB warns about that setting; it is deliberate.
         warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
-        flows = [*onboarding.handlers(), *demo_booking.handlers(), *demos.handlers(), *host.handlers()]
+        # attendees first: its conversation takes /start with a guest link before onboarding's /start.
+        flows = [*attendees.handlers(), *onboarding.handlers(), *demo_booking.handlers(), *demos.handlers(),
+                 *host.handlers(), *orders.handlers(), *reports.handlers()]
     for handler in [
         *flows,
         CommandHandler("cancel", cancel),

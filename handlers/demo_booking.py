@@ -46,8 +46,12 @@ def _draft(context: Context) -> dict:
 
 
 async def start_booking(update: Update, context: Context) -> str:
-    async with seller_scope(update, context):
+    async with seller_scope(update, context) as (session, me):
         context.user_data[DRAFT] = {}
+        if update.callback_query:  # "Booking from this party": that party's host earns a bonus
+            source = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+            await update.callback_query.answer()
+            context.user_data[DRAFT]["source_demo_id"] = source.id
         await update.effective_chat.send_message(
             _("Let's schedule a home demo. /cancel stops at any time.\n\nWhat is the host's name?")
         )
@@ -154,7 +158,7 @@ async def save_demo(update: Update, context: Context) -> int:
             session, reseller=me, host_name=draft["host_name"], host_phone=draft.get("host_phone"),
             address=draft["address"], starts_at=datetime.fromisoformat(draft["starts_at"]),
             duration_minutes=draft["duration"], notes=draft.get("notes"), timezone=me.timezone,
-            now=context.clock.now(),
+            now=context.clock.now(), source_demo_id=draft.get("source_demo_id"),
         )
         context.user_data.pop(DRAFT, None)
         await answer(update, _("Saved! The demo is waiting for the host's confirmation."), edit=True)
@@ -173,7 +177,7 @@ def handlers() -> list:
             name="newdemo",
             persistent=True,
             allow_reentry=True,
-            entry_points=[CommandHandler("newdemo", start_booking)],
+            entry_points=[CommandHandler("newdemo", start_booking), CallbackQueryHandler(start_booking, pattern=r"^demo:book:\d+$")],
             states={
                 HOST_NAME: [MessageHandler(TEXT, save_host_name)],
                 HOST_PHONE: [CallbackQueryHandler(skip_host_phone, pattern=r"^nd:skip:phone$"), MessageHandler(TEXT, save_host_phone)],

@@ -102,6 +102,8 @@ def _detail_keyboard(demo: Demo):
     rows = []
     if demo.status == DemoStatus.PROPOSED.value:
         rows.append([(_("✅ Accept proposal"), cb("demo", "accept", demo.id)), (_("✖️ Refuse proposal"), cb("demo", "refuse", demo.id))])
+    rows.append([(_("👥 Guests"), cb("demo", "guests", demo.id)), (_("🛒 New order"), cb("demo", "order", demo.id))])
+    rows.append([(_("🎁 Host reward"), cb("demo", "reward", demo.id)), (_("➕ Booking from this party"), cb("demo", "book", demo.id))])
     rows.append([(_("📅 Calendar"), cb("demo", "ics", demo.id)), (_("🔗 Host link"), cb("demo", "link", demo.id))])
     rows.append([(_("🕑 Reschedule"), cb("demo", "move", demo.id)), (_("🚫 Cancel demo"), cb("demo", "cancel", demo.id))])
     rows.append([(_("« All demos"), cb("demos", "page", 0))])

@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import _, normalize_locale
 from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, user_scope
+from handlers.attendees import guest_link
 from handlers.demos import calendar_to
 from handlers.render import host_keyboard, host_view
 from handlers.when import WhenSteps
@@ -66,6 +67,10 @@ async def confirm(update: Update, context: Context) -> None:
         reseller = await users.get_user(session, demo.reseller_id)
     await answer(update, _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
         reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+    await update.effective_chat.send_message(
+        _("Invite your friends with this link: they sign up in two taps, and you can follow the guest list here.\n{link}").format(
+            link=guest_link(context, demo)),
+        reply_markup=keyboard([[(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))]]))
     await calendar_to(context, me, demo, reseller_name=reseller.display_name)
     await notify(context, reseller, lambda: (_("🎉 {host} confirmed the demo on {when}.").format(
         host=demo.host_name, when=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale)),

@@ -34,10 +34,20 @@ LANGUAGE, TIMEZONE, NAME, MENU = "language", "timezone", "name", "menu"
 END = ConversationHandler.END
 MODE = "profile_mode"  # in user_data: "onboarding" walks all steps, "settings" one step
 
-BASIC_COMMANDS = (("start", N_("Start or restart the bot")), ("help", N_("What I can do for you")), ("settings", N_("Language, timezone and name")))
+BASIC_COMMANDS = (
+    ("start", N_("Start or restart the bot")),
+    ("help", N_("What I can do for you")),
+    ("settings", N_("Language, timezone and name")),
+    ("privacy", N_("What we keep about you")),
+)
 SELLER_COMMANDS = (
     ("newdemo", N_("Schedule a home demo")),
     ("demos", N_("Your upcoming demos")),
+    ("order", N_("Log an order")),
+    ("orders", N_("Your latest orders")),
+    ("sales", N_("Sales today, this week, this month")),
+    ("catalog", N_("Products and prices")),
+    ("export", N_("Your orders as a CSV file")),
     ("invite", N_("Invite a new advisor")),
     ("settings", N_("Language, timezone and name")),
     ("help", N_("What I can do for you")),
@@ -61,15 +71,19 @@ def help_text(me: User | None) -> str:
         return _(
             "Here is what you can do:\n"
             "/newdemo – schedule a home demo and invite the host\n"
-            "/demos – your upcoming demos: details, reschedule, cancel\n"
+            "/demos – your upcoming demos: guests, orders, host reward, reschedule, cancel\n"
+            "/order – log a sale or your own purchase\n"
+            "/orders, /sales, /export – your orders and figures\n"
+            "/catalog – products and prices\n"
             "/invite – a link that makes someone a new advisor in your team\n"
             "/settings – language, timezone and the name people see\n"
             "/cancel – stop what you are doing, nothing is saved"
         )
     if me is not None:
         return _(
-            "You are a host: open the link your advisor sent you to see your demo and confirm it, "
-            "decline it or propose another time.\n/settings – language and timezone"
+            "Open the link your advisor sent you to see your demo: as a host you can confirm it, decline it "
+            "or propose another time; as a guest you can sign up or say you can't come.\n"
+            "/settings – language and timezone\n/privacy – what we keep about you"
         )
     return _(
         "Hi! HomeDemo helps independent advisors organise product demonstrations in people's homes.\n\n"

@@ -88,6 +88,7 @@ def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
         [
             [(_("✅ Confirm"), cb("host", "ok", demo.id)), (_("❌ Decline"), cb("host", "no", demo.id))],
             [(_("🕑 Propose another time"), cb("host", "propose", demo.id))],
+            [(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))],
         ]
     )
 

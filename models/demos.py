@@ -49,6 +49,11 @@ class Demo(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=DemoStatus.AWAITING_HOST.value)
     host_token: Mapped[str] = mapped_column(String(32), unique=True)
+    guest_token: Mapped[str] = mapped_column(String(32), unique=True)
+    # At most this many guests say they are coming; None: no limit.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    # The party at which this demo was booked: a booking there earns that party's host a bonus.
+    source_demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"))
     host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proposed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped whenever the time changes, so calendar apps replace the event they hold.
@@ -59,6 +64,12 @@ class Demo(Base):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def area(self) -> str | None:
+        """The town, from 'street, number, town': what a guest sees before registering."""
+        parts = [p.strip() for p in self.address.split(",") if p.strip()]
+        return parts[-1] if len(parts) > 1 else None
 
     @property
     def is_open(self) -> bool:
@@ -126,9 +137,14 @@ async def schedule_demo(
     notes: str | None,
     timezone: str,
     now: datetime,
+    source_demo_id: int | None = None,
 ) -> Demo:
     if not reseller.is_seller:
         raise DomainError("not_a_seller")
+    if source_demo_id is not None:
+        source = await session.get(Demo, source_demo_id)
+        if source is None or source.reseller_id != reseller.id:
+            raise DomainError("demo_not_found")
     demo = Demo(
         reseller_id=reseller.id,
         host_name=validate_host_name(host_name),
@@ -140,6 +156,8 @@ async def schedule_demo(
         timezone=timezone,
         status=DemoStatus.AWAITING_HOST.value,
         host_token=secrets.token_urlsafe(16),
+        guest_token=secrets.token_urlsafe(16),
+        source_demo_id=source_demo_id,
         ics_sequence=0,
         created_at=now,
         updated_at=now,

@@ -27,4 +27,22 @@ async def make_demo(session: AsyncSession, *, reseller: User, starts_at: datetim
         session, reseller=reseller, host_name=fields.pop("host_name", "Anna"), host_phone=fields.pop("host_phone", None),
         address=fields.pop("address", "Via Roma 1, Torino"), starts_at=starts_at or NOW + timedelta(days=5),
         duration_minutes=duration_minutes, notes=fields.pop("notes", None), timezone="Europe/Rome", now=fields.pop("now", NOW),
+        **fields,
     )
+
+
+SAMPLE_CSV = """sku,name,price,currency,active
+TM7,Kitchen robot TM7,1549.00,EUR,yes
+SPAT,Spatula,14.90,EUR,yes
+BOOK,Cookbook,34.90,EUR,yes
+OLD,Old blender,89.00,EUR,no
+"""
+
+
+async def load_catalog(session: AsyncSession, text: str = SAMPLE_CSV) -> dict[str, "Product"]:
+    from sqlalchemy import select
+
+    from models.catalog import Product, import_catalog
+
+    await import_catalog(session, text=text, now=NOW)
+    return {p.sku: p for p in (await session.scalars(select(Product))).all()}

@@ -1,0 +1,16 @@
+"""Money shown the way the reader writes it: 1.549,00 € in Italy, €1,549.00 in the UK."""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_percent
+
+from bot.i18n import babel_locale
+from models.money import to_decimal
+
+
+def format_money(minor: int, currency: str, *, lang: str, tz: str) -> str:
+    return format_currency(to_decimal(minor, currency), currency, locale=babel_locale(lang, tz))
+
+
+def format_rate(basis_points: int, *, lang: str, tz: str) -> str:
+    return format_percent(Decimal(basis_points) / 10_000, locale=babel_locale(lang, tz), decimal_quantization=False)

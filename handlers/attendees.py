@@ -1,0 +1,374 @@
+"""Guests: RSVP through the guest link, the reseller's guest list (add by hand, check-in,
+capacity) and the host's view of it; /privacy for what we keep about a guest.
+
+```mermaid
+stateDiagram-v2
+    [*] --> CONSENT: /start g_<token> (demo shown with the privacy notice)
+    CONSENT --> GUEST_NAME: I agree
+    GUEST_NAME --> GUEST_PHONE
+    GUEST_PHONE --> [*]: registered, or on the waiting list when full
+    [*] --> ADD_NAME: Add guest (reseller)
+    ADD_NAME --> ADD_PHONE
+    ADD_PHONE --> [*]
+    [*] --> CAPACITY: Capacity (reseller)
+    CAPACITY --> [*]
+```
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import Context
+from bot.dates import format_when
+from bot.i18n import N_, _, babel_locale, current_locale, normalize_locale
+from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope, user_scope
+from models import DomainError, demos, guests, users
+from models.guests import Guest, GuestStatus
+from models.users import User
+
+CONSENT, GUEST_NAME, GUEST_PHONE, ADD_NAME, ADD_PHONE, CAPACITY = "consent", "guest_name", "guest_phone", "add_name", "add_phone", "capacity"
+END = ConversationHandler.END
+TEXT = filters.TEXT & ~filters.COMMAND
+
+GUEST_STATUS = {
+    GuestStatus.GOING.value: N_("coming"),
+    GuestStatus.WAITLIST.value: N_("waiting list"),
+    GuestStatus.NOT_COMING.value: N_("can't come"),
+}
+
+
+def guest_link(context: Context, demo: demos.Demo) -> str:
+    return f"https://t.me/{context.bot.username}?start=g_{demo.guest_token}"
+
+
+def privacy_notice(reseller_name: str) -> str:
+    return _(
+        "Privacy: your name and, if you give it, your phone number are kept by {reseller}, the independent "
+        "advisor organising this demo, to manage the guest list, remind you of the demo and, if you buy, "
+        "handle your order and your right of withdrawal. Nothing is shared for advertising. You can see "
+        "or erase your data at any time with /privacy, or by asking {reseller}."
+    ).format(reseller=reseller_name)
+
+
+def guest_preview(demo: demos.Demo, *, host_first_name: str, lang: str) -> str:
+    lines = [_("You are invited to a home demo at {host}'s!").format(host=host_first_name),
+             _("📅 {when}").format(when=format_when(demo.starts_at, tz=demo.timezone, lang=lang))]
+    if demo.area:
+        lines.append(_("📍 {area}").format(area=demo.area))
+    return "\n".join(lines)
+
+
+async def open_guest_link(update: Update, context: Context) -> str | int:
+    token = context.args[0][2:]
+    async with user_scope(update, context) as (session, me):
+        demo = await guests.demo_for_guest_link(session, token=token, now=context.clock.now())
+        reseller = await users.get_user(session, demo.reseller_id)
+        preview = guest_preview(demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me))
+        existing = await guests.guest_of_user(session, demo_id=demo.id, user=me) if me else None
+        if existing is not None and existing.status != GuestStatus.NOT_COMING.value:
+            await update.effective_chat.send_message(preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
+            return END
+        context.user_data["rsvp"] = {"demo_id": demo.id, "token": token}
+        await update.effective_chat.send_message(
+            preview + "\n\n" + privacy_notice(reseller.display_name),
+            reply_markup=keyboard([[(_("✅ I agree, continue"), cb("rsvp", "agree")), (_("No, thanks"), cb("rsvp", "no"))]]),
+        )
+        return CONSENT
+
+
+def _current_lang(update: Update, context: Context, me: User | None) -> str:
+    return me.locale if me else normalize_locale(update.effective_user.language_code, context.settings.default_locale)
+
+
+async def agree(update: Update, context: Context) -> str:
+    async with user_scope(update, context):
+        context.user_data["rsvp"]["consent_at"] = context.clock.now().isoformat()
+        await answer(update, _("Thank you. What name should the host see?"), keyboard(
+            [[(_("Use “{name}”").format(name=users.clean_name(update.effective_user.full_name)), cb("rsvp", "tgname"))]]), edit=True)
+        return GUEST_NAME
+
+
+async def decline_notice(update: Update, context: Context) -> int:
+    async with user_scope(update, context):
+        context.user_data.pop("rsvp", None)
+        await answer(update, _("No problem: nothing about you has been saved."), edit=True)
+        return END
+
+
+async def save_guest_name_text(update: Update, context: Context) -> str:
+    return await _save_guest_name(update, context, update.message.text)
+
+
+async def save_guest_name_button(update: Update, context: Context) -> str:
+    await update.callback_query.answer()
+    return await _save_guest_name(update, context, update.effective_user.full_name)
+
+
+async def _save_guest_name(update: Update, context: Context, name: str) -> str:
+    async with user_scope(update, context):
+        context.user_data["rsvp"]["name"] = users.validate_display_name(name)
+        await update.effective_chat.send_message(
+            _("Your phone number, in case the host needs to reach you? It is optional."),
+            reply_markup=keyboard([[(_("Skip"), cb("rsvp", "skip"))]]),
+        )
+        return GUEST_PHONE
+
+
+async def save_guest_phone(update: Update, context: Context) -> int:
+    return await _register(update, context, update.message.text)
+
+
+async def skip_guest_phone(update: Update, context: Context) -> int:
+    await update.callback_query.answer()
+    return await _register(update, context, None)
+
+
+async def _register(update: Update, context: Context, phone: str | None) -> int:
+    draft = context.user_data["rsvp"]
+    sender = update.effective_user
+    async with user_scope(update, context) as (session, me):
+        now = context.clock.now()
+        demo = await guests.demo_for_guest_link(session, token=draft["token"], now=now)
+        if me is None:
+            me = await users.get_or_create_user(session, telegram_id=sender.id, name=draft["name"],
+                                                locale=_current_lang(update, context, None), timezone=demo.timezone, now=now)
+        guest = await guests.rsvp(session, demo=demo, user=me, name=draft["name"], phone=phone,
+                                  region=babel_locale(me.locale, demo.timezone).territory,
+                                  consent_at=datetime.fromisoformat(draft["consent_at"]), now=now)
+        context.user_data.pop("rsvp", None)
+        await update.effective_chat.send_message(_registered_text(guest, demo), reply_markup=_guest_keyboard(guest))
+    return END
+
+
+def _registered_text(guest: Guest, demo: demos.Demo) -> str:
+    if guest.status == GuestStatus.WAITLIST.value:
+        return _("The demo is full, so you are on the waiting list. I will tell you as soon as a place frees up.")
+    return _("You are on the guest list, {name}! See you on {when} at {address}.").format(
+        name=guest.first_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale()), address=demo.address)
+
+
+def _guest_keyboard(guest: Guest):
+    return keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]])
+
+
+async def cant_come(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        guest = await session.get(Guest, cb_id(update), with_for_update=True)
+        if guest is None or me is None or guest.user_id != me.id:
+            raise DomainError("guest_not_found")
+        demo = await session.get(demos.Demo, guest.demo_id)
+        promoted = await guests.cancel_rsvp(session, guest=guest, demo=demo, now=context.clock.now())
+        promoted_users = [await users.get_user(session, g.user_id) for g in promoted if g.user_id]
+    await answer(update, _("Thank you for telling us. You are no longer on the guest list."), edit=True)
+    for person in promoted_users:
+        await notify(context, person, lambda: (
+            _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
+                when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale())),
+            keyboard([[(_("I can't come"), cb("guest", "no", next(g.id for g in promoted if g.user_id == person.id)))]]),
+        ))
+
+
+def guest_line(guest: Guest, *, first_names_only: bool) -> str:
+    name = guest.first_name if first_names_only else guest.name
+    parts = [("☑ " if guest.checked_in_at else "") + name, _(GUEST_STATUS[guest.status])]
+    if not first_names_only:
+        if guest.phone:
+            parts.append(guest.phone)
+        if guest.consent_at is None:
+            parts.append(_("⚠️ not yet informed of the privacy notice"))
+    return " · ".join(parts)
+
+
+async def show_guests(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        await _render_guest_list(update, session, demo)
+
+
+async def _render_guest_list(update: Update, session, demo: demos.Demo, *, edit: bool = True) -> None:
+    found = await guests.guests_of_demo(session, demo.id)
+    going = sum(1 for g in found if g.status == GuestStatus.GOING.value)
+    came = sum(1 for g in found if g.checked_in_at)
+    capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
+    header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
+        host=demo.host_name, going=going, came=came, capacity=capacity)
+    body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in enumerate(found, 1)) or _("No guests yet.")
+    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, cb("guest", "in", g.id))] for g in found if g.status != GuestStatus.NOT_COMING.value][:40]
+    rows.append([(_("➕ Add guest"), cb("demo", "addguest", demo.id)), (_("👥 Capacity"), cb("demo", "cap", demo.id))])
+    rows.append([(_("🔗 Guest link"), cb("demo", "glink", demo.id)), (_("« Demo"), cb("demo", "view", demo.id))])
+    await answer(update, header + "\n\n" + body + "\n\n" + _("Tap a name to mark that the guest came."), keyboard(rows), edit=edit)
+
+
+async def toggle_check_in(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        guest, demo = await guests.guest_of_reseller(session, guest_id=cb_id(update), reseller=me)
+        await guests.check_in(session, guest=guest, now=context.clock.now())
+        await _render_guest_list(update, session, demo)
+
+
+async def share_guest_link(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        demo_id = cb_id(update)
+        if update.callback_query.data.startswith("host:"):
+            demo = await demos.demo_of_host(session, demo_id=demo_id, host=me) if me else None
+        else:
+            demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me) if me else None
+        if demo is None:
+            raise DomainError("demo_not_found")
+        if not demo.is_open:
+            raise DomainError("demo_cancelled")
+        await update.callback_query.answer()
+        await update.effective_chat.send_message(_(
+            "Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(link=guest_link(context, demo)))
+
+
+async def host_guest_list(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            raise DomainError("demo_not_found")
+        demo = await demos.demo_of_host(session, demo_id=cb_id(update), host=me)
+        found = [g for g in await guests.guests_of_demo(session, demo.id) if g.status != GuestStatus.NOT_COMING.value]
+        body = "\n".join(guest_line(g, first_names_only=True) for g in found) or _("No guests yet.")
+        await answer(update, _("Guests so far:") + "\n" + body, keyboard([[(_("🔗 Guest link"), cb("host", "glink", demo.id))]]))
+
+
+async def start_add_guest(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        if not demo.is_open:
+            raise DomainError("demo_cancelled")
+        await update.callback_query.answer()
+        context.user_data["ag"] = {"demo_id": demo.id}
+        await update.effective_chat.send_message(_("The guest's name? /cancel stops."))
+        return ADD_NAME
+
+
+async def save_added_name(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        context.user_data["ag"]["name"] = users.validate_display_name(update.message.text)
+        await update.message.reply_text(_("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb("ag", "skip"))]]))
+        return ADD_PHONE
+
+
+async def save_added_phone(update: Update, context: Context) -> int:
+    return await _add_guest(update, context, update.message.text)
+
+
+async def skip_added_phone(update: Update, context: Context) -> int:
+    await update.callback_query.answer()
+    return await _add_guest(update, context, None)
+
+
+async def _add_guest(update: Update, context: Context, phone: str | None) -> int:
+    draft = context.user_data["ag"]
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
+        await guests.add_guest_by_hand(session, demo=demo, name=draft["name"], phone=phone,
+                                       region=babel_locale(me.locale, me.timezone).territory, now=context.clock.now())
+        context.user_data.pop("ag", None)
+        await update.effective_chat.send_message(_("Added. Remember to give them the privacy notice at the demo."))
+        await _render_guest_list(update, session, demo, edit=False)
+    return END
+
+
+async def start_capacity(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        await update.callback_query.answer()
+        context.user_data["cap"] = {"demo_id": demo.id}
+        await update.effective_chat.send_message(_("How many guests can come at most? Type a number."),
+                                                 reply_markup=keyboard([[(_("No limit"), cb("cap", "none"))]]))
+        return CAPACITY
+
+
+async def save_capacity_text(update: Update, context: Context) -> int:
+    text = update.message.text.strip()
+    if not text.isdigit():
+        raise DomainError("capacity_range", high=guests.CAPACITY_MAX)
+    return await _save_capacity(update, context, int(text))
+
+
+async def save_no_limit(update: Update, context: Context) -> int:
+    await update.callback_query.answer()
+    return await _save_capacity(update, context, None)
+
+
+async def _save_capacity(update: Update, context: Context, capacity: int | None) -> int:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=context.user_data["cap"]["demo_id"], reseller=me)
+        promoted = await guests.set_capacity(session, demo=demo, capacity=capacity, now=context.clock.now())
+        promoted_users = [(g, await users.get_user(session, g.user_id)) for g in promoted if g.user_id]
+        context.user_data.pop("cap", None)
+        await _render_guest_list(update, session, demo, edit=False)
+    for guest, person in promoted_users:
+        await notify(context, person, lambda: (
+            _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
+                when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale())),
+            keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]])))
+    return END
+
+
+async def show_privacy(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            await update.effective_chat.send_message(_("We keep no data about you."))
+            return
+        mine = await guests.guests_of_user(session, user=me)
+        lines = [_("What we keep about you: your Telegram id, the name “{name}”, your language and timezone.").format(name=me.display_name)]
+        for guest in mine:
+            lines.append(_("• guest of a demo on {when}: {name}, {phone}").format(
+                when=format_when((await session.get(demos.Demo, guest.demo_id)).starts_at, tz=me.timezone, lang=me.locale),
+                name=guest.name, phone=guest.phone or "—"))
+        lines.append(_("Orders you placed are kept as the law requires for sales records."))
+        markup = keyboard([[(_("🗑 Erase my guest data"), cb("privacy", "erase"))]]) if mine else None
+        await update.effective_chat.send_message("\n".join(lines), reply_markup=markup)
+
+
+async def erase_my_data(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            raise DomainError("stale_button")
+        erased = await guests.erase_guest_data(session, user=me, now=context.clock.now())
+        await answer(update, _("Done: your name and phone were removed from {count} guest lists.").format(count=erased), edit=True)
+
+
+def handlers() -> list:
+    rsvp = ConversationHandler(
+        name="rsvp", persistent=True, allow_reentry=True,
+        entry_points=[CommandHandler("start", open_guest_link, filters=filters.Regex(r"^/start g_[\w-]+$"))],
+        states={
+            CONSENT: [CallbackQueryHandler(agree, pattern=r"^rsvp:agree$"), CallbackQueryHandler(decline_notice, pattern=r"^rsvp:no$")],
+            GUEST_NAME: [CallbackQueryHandler(save_guest_name_button, pattern=r"^rsvp:tgname$"), MessageHandler(TEXT, save_guest_name_text)],
+            GUEST_PHONE: [CallbackQueryHandler(skip_guest_phone, pattern=r"^rsvp:skip$"), MessageHandler(TEXT, save_guest_phone)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    add_guest = ConversationHandler(
+        name="add_guest", persistent=True, allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_add_guest, pattern=r"^demo:addguest:\d+$")],
+        states={
+            ADD_NAME: [MessageHandler(TEXT, save_added_name)],
+            ADD_PHONE: [CallbackQueryHandler(skip_added_phone, pattern=r"^ag:skip$"), MessageHandler(TEXT, save_added_phone)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    capacity = ConversationHandler(
+        name="capacity", persistent=True, allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_capacity, pattern=r"^demo:cap:\d+$")],
+        states={CAPACITY: [CallbackQueryHandler(save_no_limit, pattern=r"^cap:none$"), MessageHandler(TEXT, save_capacity_text)]},
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    return [
+        rsvp, add_guest, capacity,
+        CallbackQueryHandler(cant_come, pattern=r"^guest:no:\d+$"),
+        CallbackQueryHandler(toggle_check_in, pattern=r"^guest:in:\d+$"),
+        CallbackQueryHandler(show_guests, pattern=r"^demo:guests:\d+$"),
+        CallbackQueryHandler(share_guest_link, pattern=r"^(demo|host):glink:\d+$"),
+        CallbackQueryHandler(host_guest_list, pattern=r"^host:guests:\d+$"),
+        CommandHandler("privacy", show_privacy),
+        CallbackQueryHandler(erase_my_data, pattern=r"^privacy:erase$"),
+    ]

@@ -1,0 +1,472 @@
+"""/order: logging a sale (or the reseller's own purchase), and the changes an order may go
+through afterwards: withdrawal, correction, cancellation, each kept in its history.
+
+```mermaid
+stateDiagram-v2
+    [*] --> PICK_DEMO: /order
+    [*] --> PICK_CUSTOMER: New order (from a demo)
+    PICK_DEMO --> PICK_CUSTOMER
+    PICK_CUSTOMER --> NEW_NAME: New customer
+    NEW_NAME --> NEW_PHONE
+    NEW_PHONE --> ITEMS
+    PICK_CUSTOMER --> ITEMS: attendee or own use
+    ITEMS --> QUANTITY: product found
+    QUANTITY --> ITEMS: line added
+    ITEMS --> REVIEW: Review
+    REVIEW --> [*]: Confirm (one order, however often pressed)
+```
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+
+from babel.dates import format_date
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import Context
+from bot.dates import format_when
+from bot.i18n import _, babel_locale
+from bot.money import format_money
+from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
+from models import DomainError, catalog, demos, guests, orders, users
+from models.guests import GuestStatus
+from models.orders import Customer, Order, OrderLine, OrderStatus
+from models.users import User
+
+PICK_DEMO, PICK_CUSTOMER, NEW_NAME, NEW_PHONE, ITEMS, QUANTITY, REVIEW = (
+    "pick_demo", "pick_customer", "new_name", "new_phone", "items", "quantity", "review")
+WD_CHOOSE, WD_QUANTITY, FIX_CHOOSE, FIX_QUANTITY, FIX_REASON, CANCEL_REASON = (
+    "wd_choose", "wd_quantity", "fix_choose", "fix_quantity", "fix_reason", "cancel_reason")
+END = ConversationHandler.END
+TEXT = filters.TEXT & ~filters.COMMAND
+DRAFT = "od"
+
+
+def _draft(context: Context) -> dict:
+    return context.user_data.setdefault(DRAFT, {})
+
+
+def money(minor: int, currency: str, me: User) -> str:
+    return format_money(minor, currency, lang=me.locale, tz=me.timezone)
+
+
+async def start_order(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        context.user_data[DRAFT] = {"key": secrets.token_urlsafe(16), "items": []}
+        if update.callback_query:  # "New order" on a demo's page: the demo is known
+            demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+            await update.callback_query.answer()
+            return await _ask_customer(update, context, session, me, demo)
+        now = context.clock.now()
+        recent, _total = await demos.upcoming_demos(session, reseller_id=me.id, now=now - timedelta(days=14), limit=30)
+        recent = [d for d in recent if d.starts_at <= now + timedelta(days=1)][-6:]
+        rows = [[(_("{when} · {host}").format(when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name), cb(DRAFT, "demo", d.id))] for d in reversed(recent)]
+        rows.append([(_("No demo (a sale elsewhere)"), cb(DRAFT, "demo", 0))])
+        await update.effective_chat.send_message(_("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows))
+        return PICK_DEMO
+
+
+async def pick_demo(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        await update.callback_query.answer()
+        demo_id = cb_id(update)
+        demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me) if demo_id else None
+        return await _ask_customer(update, context, session, me, demo)
+
+
+async def _ask_customer(update: Update, context: Context, session, me: User, demo: demos.Demo | None) -> str:
+    if demo is not None and demo.status == demos.DemoStatus.CANCELLED.value:
+        raise DomainError("demo_cancelled")
+    _draft(context)["demo_id"] = demo.id if demo else None
+    rows = []
+    if demo is not None:
+        present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING.value or g.checked_in_at]
+        rows += [[(g.name, cb(DRAFT, "guest", g.id))] for g in present[:30]]
+    rows.append([(_("➕ New customer"), cb(DRAFT, "new")), (_("🏠 Own use"), cb(DRAFT, "own"))])
+    await update.effective_chat.send_message(_("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
+                                             reply_markup=keyboard(rows))
+    return PICK_CUSTOMER
+
+
+async def pick_guest(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        guest, demo = await guests.guest_of_reseller(session, guest_id=cb_id(update), reseller=me)
+        if demo.id != _draft(context).get("demo_id"):
+            raise DomainError("stale_button")
+        await update.callback_query.answer()
+        _draft(context)["customer"] = {"guest_id": guest.id, "label": guest.name}
+        return await _ask_product(update)
+
+
+async def pick_own_use(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        await update.callback_query.answer()
+        _draft(context)["customer"] = {"own_use": True, "label": _("own use")}
+        return await _ask_product(update)
+
+
+async def pick_new_customer(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        await update.callback_query.answer()
+        await update.effective_chat.send_message(_("The customer's name?"))
+        return NEW_NAME
+
+
+async def save_new_name(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        name = users.validate_display_name(update.message.text)
+        _draft(context)["customer"] = {"name": name, "label": name}
+        await update.message.reply_text(_("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skipphone"))]]))
+        return NEW_PHONE
+
+
+async def save_new_phone(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (_session, me):
+        _draft(context)["customer"]["phone"] = demos.validate_phone(update.message.text, region=babel_locale(me.locale, me.timezone).territory)
+        return await _ask_product(update)
+
+
+async def skip_new_phone(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        await update.callback_query.answer()
+        return await _ask_product(update)
+
+
+async def _ask_product(update: Update) -> str:
+    await update.effective_chat.send_message(_("Which product? Type its name or SKU (/catalog lists them)."))
+    return ITEMS
+
+
+async def find_product(update: Update, context: Context) -> str:
+    query = update.message.text.strip()
+    async with seller_scope(update, context) as (session, me):
+        found = await catalog.find_products(session, query)
+        if not found:
+            raise DomainError("product_unknown", query=query[:40])
+        if len(found) > 1:
+            rows = [[(f"{p.name} · {money(p.unit_price_minor, p.currency, me)}", cb(DRAFT, "prod", p.id))] for p in found]
+            await update.message.reply_text(_("Several products match. Which one?"), reply_markup=keyboard(rows))
+            return ITEMS
+        return await _product_chosen(update, context, me, found[0])
+
+
+async def pick_product(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        product = await session.get(catalog.Product, cb_id(update))
+        if product is None:
+            raise DomainError("product_unknown", query=cb_arg(update))
+        await update.callback_query.answer()
+        return await _product_chosen(update, context, me, product)
+
+
+async def _product_chosen(update: Update, context: Context, me: User, product: catalog.Product) -> str:
+    if not product.active:
+        raise DomainError("product_inactive", name=product.name)
+    _draft(context)["product_id"] = product.id
+    rows = [[(str(n), cb(DRAFT, "qty", n)) for n in range(1, 6)]]
+    await update.effective_chat.send_message(
+        _("{name} at {price}. How many?").format(name=product.name, price=money(product.unit_price_minor, product.currency, me)),
+        reply_markup=keyboard(rows))
+    return QUANTITY
+
+
+async def save_typed_quantity(update: Update, context: Context) -> str:
+    return await _add_line(update, context, orders.validate_quantity(update.message.text))
+
+
+async def save_picked_quantity(update: Update, context: Context) -> str:
+    await update.callback_query.answer()
+    return await _add_line(update, context, orders.validate_quantity(cb_arg(update)))
+
+
+async def _add_line(update: Update, context: Context, quantity: int) -> str:
+    async with seller_scope(update, context) as (session, me):
+        draft = _draft(context)
+        if "product_id" not in draft:
+            raise DomainError("stale_button")
+        draft["items"].append([draft.pop("product_id"), quantity])
+        text, _total = await _cart_text(session, draft, me)
+        rows = [[(_("✅ Review order"), cb(DRAFT, "review")), (_("↩️ Remove last"), cb(DRAFT, "undo"))]]
+        await update.effective_chat.send_message(text + "\n\n" + _("Type another product, or review the order."), reply_markup=keyboard(rows))
+        return ITEMS
+
+
+async def _cart_text(session, draft: dict, me: User) -> tuple[str, int]:
+    lines, total, currency = [], 0, None
+    for product_id, quantity in draft["items"]:
+        product = await session.get(catalog.Product, product_id)
+        currency = product.currency
+        total += product.unit_price_minor * quantity
+        lines.append(_("{quantity} × {name}: {amount}").format(quantity=quantity, name=product.name,
+                                                              amount=money(product.unit_price_minor * quantity, product.currency, me)))
+    if currency is None:
+        return _("The order is empty."), 0
+    return "\n".join(lines) + "\n" + _("Total: {total}").format(total=money(total, currency, me)), total
+
+
+async def remove_last(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        await update.callback_query.answer()
+        draft = _draft(context)
+        if draft.get("items"):
+            draft["items"].pop()
+        text, _total = await _cart_text(session, draft, me)
+        await update.effective_chat.send_message(text + "\n\n" + _("Type another product, or review the order."),
+                                                 reply_markup=keyboard([[(_("✅ Review order"), cb(DRAFT, "review"))]]))
+        return ITEMS
+
+
+async def review(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        draft = _draft(context)
+        if not draft.get("items"):
+            raise DomainError("order_empty")
+        await update.callback_query.answer()
+        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me) if draft.get("demo_id") else None
+        policy = context.settings.withdrawal_policy
+        days = policy.days_home_demo if demo else policy.days
+        text, _total = await _cart_text(session, draft, me)
+        where = _("at the demo at {host}'s").format(host=demo.host_name) if demo else _("outside a demo")
+        summary = _("Customer: {customer}, {where}.").format(customer=draft["customer"]["label"], where=where) + "\n" + text
+        if not draft["customer"].get("own_use"):
+            summary += "\n\n" + _("The customer may withdraw within {days} days without giving a reason.").format(days=days)
+        rows = [[(_("✅ Confirm order"), cb(DRAFT, "confirm")), (_("✖️ Cancel"), cb(DRAFT, "drop"))]]
+        await update.effective_chat.send_message(summary, reply_markup=keyboard(rows))
+        return REVIEW
+
+
+async def confirm(update: Update, context: Context) -> int:
+    draft = _draft(context)
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me) if draft.get("demo_id") else None
+        spec = draft["customer"]
+        order = await orders.create_order(
+            session, reseller=me, demo=demo,
+            customer=Customer(guest_id=spec.get("guest_id"), name=spec.get("name"), phone=spec.get("phone"), own_use=bool(spec.get("own_use"))),
+            items=[(p, q) for p, q in draft["items"]], idempotency_key=draft["key"], policy=context.settings.withdrawal_policy,
+            now=context.clock.now(),
+        )
+        lines = await orders.lines_of(session, order.id)
+        customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
+    context.user_data.pop(DRAFT, None)
+    await answer(update, _("Order saved. Here is the receipt:"), edit=True)
+    await update.effective_chat.send_message(receipt(order, lines, me, reseller_name=me.display_name),
+                                             reply_markup=keyboard([[(_("Open the order"), cb("order", "view", order.id))]]))
+    if customer is not None:
+        await notify(context, customer, lambda: (receipt(order, lines, customer, reseller_name=me.display_name), None))
+    return END
+
+
+def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name: str) -> str:
+    """The order as the reader should keep it: what, how much, and until when they may withdraw."""
+    rows = [_("Order no. {number} of {when}").format(number=order.id, when=format_when(order.created_at, tz=reader.timezone, lang=reader.locale))]
+    if order.customer_name:
+        rows.append(_("Customer: {name}").format(name=order.customer_name))
+    else:
+        rows.append(_("Own use (personal purchase)"))
+    for line in lines:
+        rows.append(_("{quantity} × {name}: {amount}").format(quantity=line.quantity, name=line.name,
+                                                             amount=money(line.unit_price_minor * line.quantity, order.currency, reader)))
+        if line.withdrawn_quantity:
+            rows.append("   " + _("withdrawn: {quantity}").format(quantity=line.withdrawn_quantity))
+    rows.append(_("Total: {total}").format(total=money(orders.gross(lines), order.currency, reader)))
+    if order.status == OrderStatus.CANCELLED.value:
+        rows.append(_("🚫 This order has been cancelled."))
+    elif any(l.withdrawn_quantity for l in lines):
+        rows.append(_("Still due after withdrawals: {total}").format(total=money(orders.net(order, lines), order.currency, reader)))
+    if order.customer_name:
+        rows.append(_("Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), without giving a reason, by telling {reseller}.").format(
+            day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
+            days=order.withdrawal_days, reseller=reseller_name))
+    return "\n".join(rows)
+
+
+async def show_order(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        lines = await orders.lines_of(session, order.id)
+        rows = []
+        if order.status == OrderStatus.CONFIRMED.value:
+            if order.customer_name:
+                rows.append([(_("↩️ Withdrawal"), cb("order", "wd", order.id))])
+            rows.append([(_("✏️ Correct"), cb("order", "fix", order.id)), (_("🚫 Cancel order"), cb("order", "cancel", order.id))])
+        rows.append([(_("📜 History"), cb("order", "hist", order.id))])
+        await answer(update, receipt(order, lines, me, reseller_name=me.display_name), keyboard(rows), edit=True)
+
+
+async def show_history(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        rows = []
+        for event in await orders.history_of(session, order.id):
+            actor = await users.get_user(session, event.actor_id)
+            detail = json.loads(event.detail)
+            changes = ", ".join(f"{l['sku']} {l['quantity']}" + (f" (−{l['withdrawn']})" if l["withdrawn"] else "") for l in detail.get("after", detail.get("lines", [])))
+            text = _("{when} · {who} · {what}").format(when=format_when(event.at, tz=me.timezone, lang=me.locale), who=actor.display_name, what=_event_name(event.kind))
+            if changes:
+                text += ": " + changes
+            if event.reason:
+                text += " — " + _("reason: {reason}").format(reason=event.reason)
+            rows.append(text)
+        await answer(update, _("History of order no. {number}:").format(number=order.id) + "\n" + "\n".join(rows),
+                     keyboard([[(_("« Order"), cb("order", "view", order.id))]]), edit=True)
+
+
+def _event_name(kind: str) -> str:
+    return {"created": _("created"), "withdrawal": _("withdrawal"), "correction": _("correction"), "cancellation": _("cancellation")}[kind]
+
+
+async def start_withdrawal(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        if order.status == OrderStatus.CANCELLED.value:
+            raise DomainError("order_cancelled")
+        if context.clock.now() >= order.withdrawal_ends_at:
+            raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
+        await update.callback_query.answer()
+        lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
+        context.user_data["wd"] = {"order_id": order.id}
+        rows = [[(_("The whole order"), cb("wd", "all"))]] + [[(_("Some of: {name}").format(name=l.name), cb("wd", "line", l.id))] for l in lines]
+        await update.effective_chat.send_message(_("What does the customer return?"), reply_markup=keyboard(rows))
+        return WD_CHOOSE
+
+
+async def withdraw_all(update: Update, context: Context) -> int:
+    return await _withdraw(update, context, None)
+
+
+async def withdraw_line(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        await update.callback_query.answer()
+        context.user_data["wd"]["line_id"] = cb_id(update)
+        await update.effective_chat.send_message(_("How many are returned?"))
+        return WD_QUANTITY
+
+
+async def withdraw_quantity(update: Update, context: Context) -> int:
+    quantity = orders.validate_quantity(update.message.text)
+    return await _withdraw(update, context, {context.user_data["wd"]["line_id"]: quantity})
+
+
+async def _withdraw(update: Update, context: Context, quantities: dict[int, int] | None) -> int:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=context.user_data["wd"]["order_id"], reseller=me)
+        lines = await orders.withdraw(session, order=order, actor=me, quantities=quantities, reason=None, now=context.clock.now())
+        customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
+    context.user_data.pop("wd", None)
+    if update.callback_query:
+        await update.callback_query.answer()
+    await update.effective_chat.send_message(_("Withdrawal recorded. It no longer counts as a sale.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
+    if customer is not None:
+        await notify(context, customer, lambda: (_("Your withdrawal has been recorded.") + "\n\n" + receipt(order, lines, customer, reseller_name=me.display_name), None))
+    return END
+
+
+async def start_fix(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        if order.status == OrderStatus.CANCELLED.value:
+            raise DomainError("order_cancelled")
+        await update.callback_query.answer()
+        context.user_data["fix"] = {"order_id": order.id}
+        rows = [[(f"{l.quantity} × {l.name}", cb("fix", "line", l.id))] for l in await orders.lines_of(session, order.id)]
+        await update.effective_chat.send_message(_("Which line is wrong?"), reply_markup=keyboard(rows))
+        return FIX_CHOOSE
+
+
+async def fix_line(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        await update.callback_query.answer()
+        context.user_data["fix"]["line_id"] = cb_id(update)
+        await update.effective_chat.send_message(_("The right quantity? (0 removes the line)"))
+        return FIX_QUANTITY
+
+
+async def fix_quantity(update: Update, context: Context) -> str:
+    text = update.message.text.strip()
+    quantity = 0 if text == "0" else orders.validate_quantity(text)
+    async with seller_scope(update, context):
+        context.user_data["fix"]["quantity"] = quantity
+        await update.message.reply_text(_("Why? (kept in the order's history)"))
+        return FIX_REASON
+
+
+async def fix_reason(update: Update, context: Context) -> int:
+    draft = context.user_data["fix"]
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
+        lines = await orders.correct_line(session, order=order, actor=me, line_id=draft["line_id"], quantity=draft["quantity"],
+                                          reason=update.message.text, now=context.clock.now())
+    context.user_data.pop("fix", None)
+    await update.message.reply_text(_("Corrected.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
+    return END
+
+
+async def start_cancel(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        if order.status == OrderStatus.CANCELLED.value:
+            raise DomainError("order_cancelled")
+        await update.callback_query.answer()
+        context.user_data["oc"] = {"order_id": order.id}
+        await update.effective_chat.send_message(_("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
+        return CANCEL_REASON
+
+
+async def cancel_reason(update: Update, context: Context) -> int:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=context.user_data["oc"]["order_id"], reseller=me)
+        await orders.cancel_order(session, order=order, actor=me, reason=update.message.text, now=context.clock.now())
+    context.user_data.pop("oc", None)
+    await update.message.reply_text(_("Order no. {number} cancelled. It no longer counts as a sale.").format(number=order.id))
+    return END
+
+
+def handlers() -> list:
+    fallbacks = [CommandHandler("cancel", cancel)]
+    new_order = ConversationHandler(
+        name="order", persistent=True, allow_reentry=True,
+        entry_points=[CommandHandler("order", start_order), CallbackQueryHandler(start_order, pattern=r"^demo:order:\d+$")],
+        states={
+            PICK_DEMO: [CallbackQueryHandler(pick_demo, pattern=r"^od:demo:\d+$")],
+            PICK_CUSTOMER: [CallbackQueryHandler(pick_guest, pattern=r"^od:guest:\d+$"), CallbackQueryHandler(pick_own_use, pattern=r"^od:own$"),
+                            CallbackQueryHandler(pick_new_customer, pattern=r"^od:new$")],
+            NEW_NAME: [MessageHandler(TEXT, save_new_name)],
+            NEW_PHONE: [CallbackQueryHandler(skip_new_phone, pattern=r"^od:skipphone$"), MessageHandler(TEXT, save_new_phone)],
+            ITEMS: [CallbackQueryHandler(pick_product, pattern=r"^od:prod:\d+$"), CallbackQueryHandler(review, pattern=r"^od:review$"),
+                    CallbackQueryHandler(remove_last, pattern=r"^od:undo$"), MessageHandler(TEXT, find_product)],
+            QUANTITY: [CallbackQueryHandler(save_picked_quantity, pattern=r"^od:qty:\d+$"), MessageHandler(TEXT, save_typed_quantity)],
+            REVIEW: [CallbackQueryHandler(confirm, pattern=r"^od:confirm$"), CallbackQueryHandler(cancel, pattern=r"^od:drop$")],
+        },
+        fallbacks=fallbacks,
+    )
+    withdrawal = ConversationHandler(
+        name="withdrawal", persistent=True, allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_withdrawal, pattern=r"^order:wd:\d+$")],
+        states={WD_CHOOSE: [CallbackQueryHandler(withdraw_all, pattern=r"^wd:all$"), CallbackQueryHandler(withdraw_line, pattern=r"^wd:line:\d+$")],
+                WD_QUANTITY: [MessageHandler(TEXT, withdraw_quantity)]},
+        fallbacks=fallbacks,
+    )
+    correction = ConversationHandler(
+        name="correction", persistent=True, allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_fix, pattern=r"^order:fix:\d+$")],
+        states={FIX_CHOOSE: [CallbackQueryHandler(fix_line, pattern=r"^fix:line:\d+$")], FIX_QUANTITY: [MessageHandler(TEXT, fix_quantity)],
+                FIX_REASON: [MessageHandler(TEXT, fix_reason)]},
+        fallbacks=fallbacks,
+    )
+    cancellation = ConversationHandler(
+        name="order_cancel", persistent=True, allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_cancel, pattern=r"^order:cancel:\d+$")],
+        states={CANCEL_REASON: [MessageHandler(TEXT, cancel_reason)]},
+        fallbacks=fallbacks,
+    )
+    return [
+        new_order, withdrawal, correction, cancellation,
+        CallbackQueryHandler(show_order, pattern=r"^order:view:\d+$"),
+        CallbackQueryHandler(show_history, pattern=r"^order:hist:\d+$"),
+    ]

@@ -1,0 +1,144 @@
+"""Quick views for the reseller: /catalog, /orders, /sales, /export; and the host reward of a
+party, for the reseller and for the host."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import Context
+from bot.dates import format_when, to_local
+from bot.i18n import _
+from bot.money import format_money, format_rate
+from handlers.common import answer, cb, cb_id, keyboard, seller_scope, user_scope
+from models import DomainError, catalog, demos, orders, rewards
+from models.money import to_decimal
+from models.users import User
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+async def show_catalog(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        products = await catalog.active_products(session)
+        if not products:
+            await update.effective_chat.send_message(_("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
+            return
+        rows = [f"{p.sku} · {p.name} · {format_money(p.unit_price_minor, p.currency, lang=me.locale, tz=me.timezone)}" for p in products]
+        await update.effective_chat.send_message(_("Products ({count}):").format(count=len(products)) + "\n" + "\n".join(rows))
+
+
+async def list_orders(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        found = await orders.recent_orders(session, reseller_id=me.id, limit=10)
+        if not found:
+            await update.effective_chat.send_message(_("No orders yet. Log one with /order."))
+            return
+        rows = []
+        for order in found:
+            lines = await orders.lines_of(session, order.id)
+            who = order.customer_name or _("own use")
+            amount = format_money(orders.net(order, lines), order.currency, lang=me.locale, tz=me.timezone)
+            mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED.value else ""
+            rows.append([(f"#{order.id} · {who} · {amount}{mark}", cb("order", "view", order.id))])
+        await update.effective_chat.send_message(_("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
+
+
+def period_starts(now: datetime, tz: str) -> dict[str, tuple[datetime, datetime]]:
+    """Today, this week (from Monday) and this month, in the reseller's own calendar."""
+    zone = ZoneInfo(tz)
+    today = to_local(now, tz).date()
+    midnight = lambda day: datetime(day.year, day.month, day.day, tzinfo=zone)  # noqa: E731
+    end = midnight(today + timedelta(days=1))
+    return {
+        "today": (midnight(today), end),
+        "week": (midnight(today - timedelta(days=today.weekday())), end),
+        "month": (midnight(today.replace(day=1)), end),
+    }
+
+
+async def show_sales(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        currency = context.settings.currency
+        money = lambda minor: format_money(minor, currency, lang=me.locale, tz=me.timezone)  # noqa: E731
+        labels = {"today": _("Today"), "week": _("This week"), "month": _("This month")}
+        parts = []
+        for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
+            figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
+            parts.append(_("{period}: sales {retail} ({orders} orders) · own use {own}").format(
+                period=labels[key], retail=money(figures.retail_minor), orders=figures.retail_orders, own=money(figures.own_use_minor)))
+        await update.effective_chat.send_message("\n".join(parts) + "\n\n" + _("Withdrawn and cancelled amounts are not counted."))
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: one that starts like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+async def export_orders(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([_("order"), _("date"), _("kind"), _("customer"), _("status"), _("sku"), _("product"), _("quantity"),
+                         _("withdrawn"), _("unit price"), _("amount kept"), _("currency"), _("withdrawal until")])
+        for order, lines in await orders.all_orders(session, reseller_id=me.id):
+            for line in lines:
+                kept = 0 if order.status == orders.OrderStatus.CANCELLED.value else line.unit_price_minor * line.kept_quantity
+                writer.writerow([safe_cell(v) for v in (
+                    order.id, to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"), order.kind, order.customer_name or "",
+                    order.status, line.sku, line.name, line.quantity, line.withdrawn_quantity,
+                    to_decimal(line.unit_price_minor, order.currency), to_decimal(kept, order.currency), order.currency,
+                    order.last_withdrawal_day.isoformat())])
+        data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
+        await update.effective_chat.send_document(InputFile(data, filename="homedemo-orders.csv"), caption=_("Your orders."))
+
+
+def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:
+    money = lambda minor: format_money(minor, currency, lang=reader.locale, tz=reader.timezone)  # noqa: E731
+    lines = [
+        _("Party sales: {sales} (retail, net of withdrawals)").format(sales=money(reward.sales_minor)),
+        _("Product credit: {rate} = {credit}").format(rate=format_rate(reward.rate_bp, lang=reader.locale, tz=reader.timezone), credit=money(reward.credit_minor)),
+        _("Bookings made at the party: {count} = {bonus}").format(count=reward.bookings, bonus=money(reward.bookings_bonus_minor)),
+        _("Host reward: {total}").format(total=money(reward.total_minor)),
+    ]
+    if reward.next_tier is not None:
+        lines.append(_("With sales from {threshold} the credit rises to {rate}.").format(
+            threshold=money(reward.next_tier.min_sales_minor), rate=format_rate(reward.next_tier.rate_bp, lang=reader.locale, tz=reader.timezone)))
+    return "\n".join(lines)
+
+
+async def reseller_reward(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        table = context.settings.reward_table
+        reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
+        await answer(update, _("Host reward for the demo at {host}'s:").format(host=demo.host_name) + "\n" + reward_text(reward, table.currency, me),
+                     keyboard([[(_("« Demo"), cb("demo", "view", demo.id))]]), edit=True)
+
+
+async def host_reward(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        if me is None:
+            raise DomainError("demo_not_found")
+        demo = await demos.demo_of_host(session, demo_id=cb_id(update), host=me)
+        table = context.settings.reward_table
+        reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
+        await answer(update, _("Your host reward for the demo on {when}:").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
+                     + "\n" + reward_text(reward, table.currency, me))
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("catalog", show_catalog),
+        CommandHandler("orders", list_orders),
+        CommandHandler("sales", show_sales),
+        CommandHandler("export", export_orders),
+        CallbackQueryHandler(reseller_reward, pattern=r"^demo:reward:\d+$"),
+        CallbackQueryHandler(host_reward, pattern=r"^host:reward:\d+$"),
+    ]

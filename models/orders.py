@@ -1,0 +1,353 @@
+"""Orders: what was sold, at which price, to whom; the customer's right of withdrawal; and an
+append-only history of every change.
+
+A sale at a home demo is an off-premises contract: the customer may withdraw within a period
+(14 days in the EU; 30 in Italy for sales at demos organised in a home, Codice del consumo
+art. 52 c.1-bis). Withdrawn and cancelled amounts stop counting as sales.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, DomainError, UTCDateTime
+from models.catalog import Product
+from models.demos import Demo, DemoStatus
+from models.guests import Guest
+from models.users import NAME_MAX, User, validate_display_name
+
+QUANTITY_MAX = 999
+REASON_MAX = 300
+
+
+class OrderKind(str, enum.Enum):
+    RETAIL = "retail"
+    OWN_USE = "own_use"  # the reseller's personal purchase: never mixed with retail sales
+
+
+class OrderStatus(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class WithdrawalPolicy:
+    days: int = 14
+    days_home_demo: int = 30
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"), index=True)
+    guest_id: Mapped[int | None] = mapped_column(ForeignKey("guests.id"))
+    customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    customer_phone: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    at_home_demo: Mapped[bool] = mapped_column(Boolean)
+    withdrawal_days: Mapped[int] = mapped_column(Integer)
+    # The first instant at which withdrawing is no longer possible (midnight after the last day).
+    withdrawal_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # From the reseller's draft: pressing Confirm twice finds the order made the first time.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def last_withdrawal_day(self) -> date:
+        return (self.withdrawal_ends_at.astimezone(ZoneInfo(self.timezone)) - timedelta(days=1)).date()
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    unit_price_minor: Mapped[int] = mapped_column(Integer)  # the price it was sold at
+    quantity: Mapped[int] = mapped_column(Integer)
+    withdrawn_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def kept_quantity(self) -> int:
+        return self.quantity - self.withdrawn_quantity
+
+
+class OrderEvent(Base):
+    """One row per change, never updated: who, when, what, why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # created, withdrawal, correction, cancellation
+    detail: Mapped[str] = mapped_column(Text)  # JSON: the lines and quantities before and after
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who buys: an attendee of the demo, someone new, or nobody (the reseller's own use)."""
+
+    guest_id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    own_use: bool = False
+
+
+def validate_quantity(value: int | str) -> int:
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit():
+        raise DomainError("quantity_not_whole")
+    quantity = int(text)
+    if not 1 <= quantity <= QUANTITY_MAX:
+        raise DomainError("quantity_range", high=QUANTITY_MAX)
+    return quantity
+
+
+def _reason(text: str | None) -> str:
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        raise DomainError("reason_needed")
+    if len(cleaned) > REASON_MAX:
+        raise DomainError("reason_too_long", limit=REASON_MAX)
+    return cleaned
+
+
+def withdrawal_end(order_day: date, days: int, tz: str) -> datetime:
+    return datetime.combine(order_day + timedelta(days=days + 1), time(0), tzinfo=ZoneInfo(tz))
+
+
+async def _customer_fields(session: AsyncSession, *, customer: Customer, demo: Demo | None) -> dict:
+    if customer.own_use:
+        return {"kind": OrderKind.OWN_USE.value, "customer_name": None, "customer_phone": None, "guest_id": None, "customer_user_id": None}
+    if customer.guest_id is not None:
+        guest = await session.get(Guest, customer.guest_id)
+        if guest is None or demo is None or guest.demo_id != demo.id:
+            raise DomainError("guest_not_found")
+        return {"kind": OrderKind.RETAIL.value, "customer_name": guest.name, "customer_phone": guest.phone,
+                "guest_id": guest.id, "customer_user_id": guest.user_id}
+    return {"kind": OrderKind.RETAIL.value, "customer_name": validate_display_name(customer.name or ""),
+            "customer_phone": customer.phone, "guest_id": None, "customer_user_id": None}
+
+
+async def _lines(session: AsyncSession, items: list[tuple[int, int]]) -> list[OrderLine]:
+    if not items:
+        raise DomainError("order_empty")
+    lines = []
+    for product_id, quantity in items:
+        product = await session.get(Product, product_id)
+        if product is None:
+            raise DomainError("product_unknown", query=str(product_id))
+        if not product.active:
+            raise DomainError("product_inactive", name=product.name)
+        lines.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name,
+                               unit_price_minor=product.unit_price_minor, quantity=validate_quantity(quantity)))
+    return lines
+
+
+async def create_order(
+    session: AsyncSession,
+    *,
+    reseller: User,
+    demo: Demo | None,
+    customer: Customer,
+    items: list[tuple[int, int]],
+    idempotency_key: str,
+    policy: WithdrawalPolicy,
+    now: datetime,
+) -> Order:
+    existing = await session.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.reseller_id != reseller.id:
+            raise DomainError("order_not_found")
+        return existing
+    if not reseller.is_seller:
+        raise DomainError("not_a_seller")
+    if demo is not None and (demo.reseller_id != reseller.id or demo.status == DemoStatus.CANCELLED.value):
+        raise DomainError("demo_not_found")
+    lines = await _lines(session, items)
+    products = [await session.get(Product, line.product_id) for line in lines]
+    currencies = {p.currency for p in products}
+    if len(currencies) != 1:
+        raise DomainError("order_mixed_currencies")
+    at_home_demo = demo is not None
+    days = policy.days_home_demo if at_home_demo else policy.days
+    tz = demo.timezone if demo else reseller.timezone
+    order = Order(
+        reseller_id=reseller.id, demo_id=demo.id if demo else None, currency=currencies.pop(), status=OrderStatus.CONFIRMED.value,
+        at_home_demo=at_home_demo, withdrawal_days=days, timezone=tz,
+        withdrawal_ends_at=withdrawal_end(now.astimezone(ZoneInfo(tz)).date(), days, tz),
+        idempotency_key=idempotency_key, created_at=now, updated_at=now,
+        **await _customer_fields(session, customer=customer, demo=demo),
+    )
+    session.add(order)
+    await session.flush()
+    for line in lines:
+        line.order_id = order.id
+        session.add(line)
+    await session.flush()
+    await _record(session, order, actor=reseller, kind="created", now=now, detail={"lines": _snapshot(lines)})
+    return order
+
+
+def _snapshot(lines: list[OrderLine]) -> list[dict]:
+    return [{"sku": l.sku, "quantity": l.quantity, "withdrawn": l.withdrawn_quantity, "unit_price_minor": l.unit_price_minor} for l in lines]
+
+
+async def _record(session: AsyncSession, order: Order, *, actor: User, kind: str, now: datetime, detail: dict, reason: str | None = None) -> None:
+    session.add(OrderEvent(order_id=order.id, actor_id=actor.id, at=now, kind=kind, detail=json.dumps(detail), reason=reason))
+    order.updated_at = now
+    await session.flush()
+
+
+async def lines_of(session: AsyncSession, order_id: int) -> list[OrderLine]:
+    return list((await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all())
+
+
+async def history_of(session: AsyncSession, order_id: int) -> list[OrderEvent]:
+    return list((await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all())
+
+
+def gross(lines: list[OrderLine]) -> int:
+    return sum(l.unit_price_minor * l.quantity for l in lines)
+
+
+def net(order: Order, lines: list[OrderLine]) -> int:
+    """What still counts as sold: nothing for a cancelled order, less what was withdrawn."""
+    if order.status == OrderStatus.CANCELLED.value:
+        return 0
+    return sum(l.unit_price_minor * l.kept_quantity for l in lines)
+
+
+async def order_of_reseller(session: AsyncSession, *, order_id: int, reseller: User) -> Order:
+    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None or order.reseller_id != reseller.id:
+        raise DomainError("order_not_found")
+    return order
+
+
+def _require_active(order: Order) -> None:
+    if order.status == OrderStatus.CANCELLED.value:
+        raise DomainError("order_cancelled")
+
+
+async def withdraw(
+    session: AsyncSession, *, order: Order, actor: User, quantities: dict[int, int] | None, reason: str | None, now: datetime
+) -> list[OrderLine]:
+    """Records the customer's withdrawal: of the whole order (quantities None) or of some units."""
+    _require_active(order)
+    if now >= order.withdrawal_ends_at:
+        raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
+    lines = await lines_of(session, order.id)
+    before = _snapshot(lines)
+    by_id = {l.id: l for l in lines}
+    wanted = {l.id: l.kept_quantity for l in lines} if quantities is None else quantities
+    if not any(wanted.values()):
+        raise DomainError("withdrawal_nothing")
+    for line_id, quantity in wanted.items():
+        line = by_id.get(line_id)
+        if line is None:
+            raise DomainError("order_not_found")
+        if quantity < 0 or quantity > line.kept_quantity:
+            raise DomainError("withdrawal_too_many", name=line.name, kept=line.kept_quantity)
+        line.withdrawn_quantity += quantity
+    await _record(session, order, actor=actor, kind="withdrawal", now=now, detail={"before": before, "after": _snapshot(lines)},
+                  reason=" ".join((reason or "").split()) or None)
+    return lines
+
+
+async def correct_line(session: AsyncSession, *, order: Order, actor: User, line_id: int, quantity: int, reason: str, now: datetime) -> list[OrderLine]:
+    """A mistake in the quantity of a line (0 removes it). The old figure stays in the history."""
+    _require_active(order)
+    why = _reason(reason)
+    lines = await lines_of(session, order.id)
+    line = next((l for l in lines if l.id == line_id), None)
+    if line is None:
+        raise DomainError("order_not_found")
+    new_quantity = int(quantity)
+    if new_quantity != 0:
+        new_quantity = validate_quantity(new_quantity)
+    if new_quantity < line.withdrawn_quantity:
+        raise DomainError("correction_below_withdrawn", withdrawn=line.withdrawn_quantity)
+    if new_quantity == line.quantity:
+        raise DomainError("correction_same")
+    before = _snapshot(lines)
+    line.quantity = new_quantity
+    await _record(session, order, actor=actor, kind="correction", now=now, detail={"before": before, "after": _snapshot(lines)}, reason=why)
+    return lines
+
+
+async def cancel_order(session: AsyncSession, *, order: Order, actor: User, reason: str, now: datetime) -> Order:
+    _require_active(order)
+    why = _reason(reason)
+    order.status = OrderStatus.CANCELLED.value
+    await _record(session, order, actor=actor, kind="cancellation", now=now, detail={}, reason=why)
+    return order
+
+
+def _net_amount():
+    kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
+    return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED.value, kept), else_=0)), 0)
+
+
+@dataclass(frozen=True)
+class SalesFigures:
+    retail_minor: int
+    own_use_minor: int
+    retail_orders: int
+    own_use_orders: int
+
+
+async def sales_between(session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str) -> SalesFigures:
+    rows = (await session.execute(
+        select(Order.kind, _net_amount(), func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED.value, Order.id)))))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.reseller_id == reseller_id, Order.currency == currency, Order.created_at >= start, Order.created_at < end)
+        .group_by(Order.kind)
+    )).all()
+    figures = {kind: (int(amount), int(count)) for kind, amount, count in rows}
+    retail = figures.get(OrderKind.RETAIL.value, (0, 0))
+    own = figures.get(OrderKind.OWN_USE.value, (0, 0))
+    return SalesFigures(retail[0], own[0], retail[1], own[1])
+
+
+async def demo_retail_sales(session: AsyncSession, *, demo_id: int) -> int:
+    """The party's sales for the host reward: retail only, net of withdrawals and cancellations."""
+    amount = await session.scalar(
+        select(_net_amount()).select_from(Order).join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.demo_id == demo_id, Order.kind == OrderKind.RETAIL.value)
+    )
+    return int(amount or 0)
+
+
+async def recent_orders(session: AsyncSession, *, reseller_id: int, limit: int, offset: int = 0) -> list[Order]:
+    query = select(Order).where(Order.reseller_id == reseller_id).order_by(Order.created_at.desc(), Order.id.desc())
+    return list((await session.scalars(query.limit(limit).offset(offset))).all())
+
+
+async def all_orders(session: AsyncSession, *, reseller_id: int) -> list[tuple[Order, list[OrderLine]]]:
+    orders = (await session.scalars(select(Order).where(Order.reseller_id == reseller_id).order_by(Order.created_at, Order.id))).all()
+    lines = (await session.scalars(select(OrderLine).join(Order).where(Order.reseller_id == reseller_id).order_by(OrderLine.id))).all()
+    by_order: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        by_order.setdefault(line.order_id, []).append(line)
+    return [(order, by_order.get(order.id, [])) for order in orders]

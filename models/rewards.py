@@ -1,0 +1,83 @@
+"""The host's reward for a party: product credit as a share of the party's sales once they pass
+a threshold, plus a bonus for each new demo booked at the party. Read from a TOML table."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import DomainError
+from models.demos import Demo, DemoStatus
+from models.money import is_currency, parse_amount, percent_of
+from models.orders import demo_retail_sales
+
+
+@dataclass(frozen=True)
+class RewardTier:
+    min_sales_minor: int
+    rate_bp: int
+
+
+@dataclass(frozen=True)
+class RewardTable:
+    currency: str
+    tiers: tuple[RewardTier, ...]  # ascending thresholds
+    booking_bonus_minor: int
+
+
+@dataclass(frozen=True)
+class HostReward:
+    sales_minor: int
+    rate_bp: int
+    credit_minor: int
+    bookings: int
+    bookings_bonus_minor: int
+    next_tier: RewardTier | None
+
+    @property
+    def total_minor(self) -> int:
+        return self.credit_minor + self.bookings_bonus_minor
+
+
+def parse_reward_table(text: str) -> RewardTable:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise DomainError("rewards_invalid", reason=str(error)) from None
+    currency = str(data.get("currency", ""))
+    if not is_currency(currency):
+        raise DomainError("rewards_invalid", reason=f"currency {currency!r} is not an ISO 4217 code")
+    try:
+        tiers = tuple(sorted(
+            (RewardTier(parse_amount(str(t["min_sales"]), currency), int(t["rate_bp"])) for t in data.get("tiers", [])),
+            key=lambda t: t.min_sales_minor,
+        ))
+        bonus = parse_amount(str(data.get("booking_bonus", "0")), currency)
+    except (KeyError, TypeError, ValueError, DomainError) as error:
+        raise DomainError("rewards_invalid", reason=f"each tier needs min_sales and rate_bp ({error})") from None
+    if any(not 0 <= t.rate_bp <= 10_000 or t.min_sales_minor < 0 for t in tiers) or bonus < 0:
+        raise DomainError("rewards_invalid", reason="rates are basis points from 0 to 10000; amounts are not negative")
+    return RewardTable(currency, tiers, bonus)
+
+
+def host_reward(table: RewardTable, *, sales_minor: int, bookings: int) -> HostReward:
+    reached = [t for t in table.tiers if sales_minor >= t.min_sales_minor]
+    rate = reached[-1].rate_bp if reached else 0
+    upcoming = [t for t in table.tiers if sales_minor < t.min_sales_minor]
+    return HostReward(
+        sales_minor=sales_minor, rate_bp=rate, credit_minor=percent_of(sales_minor, rate), bookings=bookings,
+        bookings_bonus_minor=bookings * table.booking_bonus_minor, next_tier=upcoming[0] if upcoming else None,
+    )
+
+
+async def bookings_from(session: AsyncSession, *, demo_id: int) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(Demo).where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED.value)
+    )
+
+
+async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int) -> HostReward:
+    return host_reward(table, sales_minor=await demo_retail_sales(session, demo_id=demo_id), bookings=await bookings_from(session, demo_id=demo_id))
