@@ -148,7 +148,7 @@ async def test_the_host_sees_the_demo_in_their_own_language(bot, reseller):
     opened = await lucia.send(f"/start {payload}")
     assert "Marta vorrebbe" in opened[-1].text or "Marta" in opened[-1].text
     assert "martedì 25 marzo 2031 alle 18:30" in opened[-1].text
-    assert lucia.buttons() == ["✅ Conferma", "❌ Rifiuta", "🕑 Proponi un altro orario"]
+    assert lucia.buttons() == ["✅ Conferma", "❌ Rifiuta", "🕑 Proponi un altro orario", "👥 Lista ospiti", "🎁 Premio per chi ospita"]
     await lucia.press("Conferma")
     told = reseller.received()
     assert any("Anna Bianchi confirmed the demo on Tuesday, 25 March 2031 at 18:30" in e.text for e in told)
