@@ -228,3 +228,49 @@ async def test_catalog_lists_active_products_in_the_users_format(bot, reseller):
     await load_catalog(bot)
     shown = await reseller.send("/catalog")
     assert "TM7 · Kitchen robot TM7 · 1.549,00\u00a0€" in shown[-1].text and "OLD" not in shown[-1].text
+
+
+async def test_corrections_and_cancellations_are_kept_in_the_history(bot, reseller):
+    await party(bot, reseller)
+    bot.clock.set(DURING_THE_PARTY)
+    await reseller.send("/order")
+    await reseller.press("Anna Bianchi")
+    await reseller.press("New customer")
+    await reseller.send("=HYPERLINK(\"http://x\")")
+    await reseller.press("Skip")
+    await reseller.send("SPAT")
+    await reseller.send("2")
+    await reseller.press("Review order")
+    await reseller.press("Confirm order")
+    await reseller.press("Open the order")
+    await reseller.press("Correct")
+    await reseller.press("2 × Spatula")
+    await reseller.send("3")
+    no_reason = await reseller.send("   ")
+    assert no_reason[-1].text == "Please type a short reason: it is kept in the order's history."
+    corrected = await reseller.send("typed 2 instead of 3")
+    assert "3 × Spatula: 44,70\u00a0€" in corrected[-1].text
+    await reseller.send("/orders")
+    await reseller.press("#1")
+    await reseller.press("Cancel order")
+    cancelled = await reseller.send("customer changed their mind before paying")
+    assert cancelled[-1].text == "Order no. 1 cancelled. It no longer counts as a sale."
+    history = await reseller.press_data(reseller.chat[-1].message_id, "order:hist:1")
+    text = history[-1].text
+    assert "Marta · correction: SPAT 3 — reason: typed 2 instead of 3" in text
+    assert "Marta · cancellation — reason: customer changed their mind before paying" in text
+    sales = await reseller.send("/sales")
+    assert "Today: sales 0,00\u00a0€ (0 orders)" in sales[-1].text
+    exported = await reseller.send("/export")
+    rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
+    assert rows[1][3] == "'=HYPERLINK(\"http://x\")"  # a spreadsheet shows it as text, never runs it
+    assert (rows[1][4], rows[1][10]) == ("cancelled", "0.00")
+
+
+async def test_an_italian_guest_reads_everything_in_italian(bot, reseller):
+    _anna, payload = await party(bot, reseller)
+    lucia, opened, done = await rsvp(bot, "Lucia", payload, language_code="it")
+    assert "Hai un invito per una dimostrazione a casa da Anna!" in opened[-1].text
+    assert "martedì 25 marzo 2031 alle 18:30" in opened[-1].text
+    assert lucia.buttons() == ["Non posso venire"]
+    assert "martedì 25 marzo 2031 alle 18:30" in done[-1].text
