@@ -1,4 +1,4 @@
-"""python -m bot [run | migrate | locales | catalog import FILE.csv]"""
+"""python -m bot [run | migrate | clock | locales | catalog import FILE.csv]"""
 
 import argparse
 import logging
@@ -12,6 +12,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="start the bot (long polling, or a webhook if WEBHOOK_URL is set); the default")
     commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("clock", help="send reminders and digests from their own process (with DISPATCH_IN_BOT=false on the bot)")
     commands.add_parser("locales", help="extract, merge and compile the translations")
     catalog = commands.add_parser("catalog", help="manage the product catalog")
     catalog_commands = catalog.add_subparsers(dest="action", required=True)
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
             from bot.migrate import upgrade
 
             upgrade(settings.database_url)
+            return 0
+        if args.command == "clock":
+            from bot.clock_process import run as run_clock
+
+            run_clock(settings)
             return 0
         if args.command == "catalog":
             from bot.catalog_cli import import_file

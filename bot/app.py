@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.db import Database
 from bot.i18n import SUPPORTED_LOCALES, use_locale
+from bot.notify import Dispatcher
 from bot.persistence import DatabasePersistence, PersistingUpdateProcessor
 import handlers
 
@@ -24,6 +25,24 @@ async def _set_default_commands(application: Application) -> None:
             await application.bot.set_my_commands(bot_commands(BASIC_COMMANDS), language_code=lang)
     with use_locale(settings.default_locale):
         await application.bot.set_my_commands(bot_commands(BASIC_COMMANDS))
+
+
+async def _dispatch(context: Context) -> None:
+    await context.application.bot_data["dispatcher"].tick()
+
+
+async def _start_dispatcher(application: Application) -> None:
+    settings: Settings = application.bot_data["settings"]
+    if settings.dispatch_in_bot:
+        # Each tick plans this week's digests and sends what is due; both are idempotent, so a
+        # late or skipped tick loses nothing (the outbox, not the scheduler, holds what is due).
+        application.job_queue.run_repeating(_dispatch, interval=settings.dispatch_interval_seconds, first=1,
+                                            name="dispatcher", job_kwargs={"max_instances": 1, "coalesce": True})
+
+
+async def _post_init(application: Application) -> None:
+    await _set_default_commands(application)
+    await _start_dispatcher(application)
 
 
 async def _close_database(application: Application) -> None:
@@ -50,11 +69,12 @@ def build_application(
         .persistence(DatabasePersistence(db, clock))
         .concurrent_updates(processor)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_set_default_commands)
+        .post_init(_post_init)
         .post_shutdown(_close_database)
         .build()
     )
     processor.application = application
-    application.bot_data.update(db=db, settings=settings, clock=clock)
+    application.bot_data.update(db=db, settings=settings, clock=clock,
+                                dispatcher=Dispatcher(db=db, bot=application.bot, clock=clock, settings=settings))
     handlers.register(application)
     return application

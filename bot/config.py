@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import SUPPORTED_LOCALES
 from models import DomainError
+from models.notifications import ReminderPlan
 from models.orders import WithdrawalPolicy
 from models.rewards import RewardTable, parse_reward_table
 
@@ -41,6 +43,29 @@ class Settings(BaseSettings):
     withdrawal_days: int = Field(default=14, ge=14, le=365)
     withdrawal_days_home_demo: int = Field(default=30, ge=14, le=365)
     host_rewards_file: Path = DEFAULT_REWARDS_FILE
+    # Reminders and follow-ups, and the weekly digest (Monday 08:00 in each person's timezone).
+    reseller_reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 2)
+    host_reminder_hours: int = Field(default=24, ge=1, le=24 * 14)
+    guest_reminder_hours: int = Field(default=24, ge=1, le=24 * 14)
+    followup_minutes_after_demo: int = Field(default=30, ge=0, le=24 * 60)
+    host_thanks_hours_after_demo: int = Field(default=24, ge=0, le=24 * 14)
+    aftercare_days: int = Field(default=21, ge=1, le=365)
+    digest_weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    # The bot process sends the outbox itself unless a separate `python -m bot clock` does.
+    dispatch_in_bot: bool = True
+    dispatch_interval_seconds: float = Field(default=10, gt=0, le=3600)
+    send_max_attempts: int = Field(default=5, ge=1, le=50)
+
+    @field_validator("reseller_reminder_hours", mode="before")
+    @classmethod
+    def _hours_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            if not parts or not all(part.isdigit() and 0 < int(part) <= 24 * 14 for part in parts):
+                raise ValueError("must be hours before the demo, separated by commas, such as 24,2")
+            return tuple(int(part) for part in parts)
+        return value
 
     @field_validator("host_rewards_file")
     @classmethod
@@ -56,6 +81,17 @@ class Settings(BaseSettings):
     @cached_property
     def reward_table(self) -> RewardTable:
         return parse_reward_table(self.host_rewards_file.read_text(encoding="utf-8"))
+
+    @property
+    def reminder_plan(self) -> ReminderPlan:
+        return ReminderPlan(
+            reseller_before=tuple(timedelta(hours=h) for h in self.reseller_reminder_hours),
+            host_before=timedelta(hours=self.host_reminder_hours),
+            guest_before=timedelta(hours=self.guest_reminder_hours),
+            reseller_followup_after=timedelta(minutes=self.followup_minutes_after_demo),
+            host_thanks_after=timedelta(hours=self.host_thanks_hours_after_demo),
+            aftercare_after=timedelta(days=self.aftercare_days),
+        )
 
     @property
     def withdrawal_policy(self) -> WithdrawalPolicy:

@@ -25,7 +25,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import N_, _, babel_locale, current_locale, normalize_locale
-from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope, user_scope
+from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, replan, seller_scope, user_scope
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
@@ -139,6 +139,7 @@ async def _register(update: Update, context: Context, phone: str | None) -> int:
         guest = await guests.rsvp(session, demo=demo, user=me, name=draft["name"], phone=phone,
                                   region=babel_locale(me.locale, demo.timezone).territory,
                                   consent_at=datetime.fromisoformat(draft["consent_at"]), now=now)
+        await replan(session, context, demo)
         context.user_data.pop("rsvp", None)
         await update.effective_chat.send_message(_registered_text(guest, demo), reply_markup=_guest_keyboard(guest))
     return END
@@ -162,6 +163,7 @@ async def cant_come(update: Update, context: Context) -> None:
             raise DomainError("guest_not_found")
         demo = await session.get(demos.Demo, guest.demo_id)
         promoted = await guests.cancel_rsvp(session, guest=guest, demo=demo, now=context.clock.now())
+        await replan(session, context, demo)
         promoted_users = [await users.get_user(session, g.user_id) for g in promoted if g.user_id]
     await answer(update, _("Thank you for telling us. You are no longer on the guest list."), edit=True)
     for person in promoted_users:
@@ -301,6 +303,7 @@ async def _save_capacity(update: Update, context: Context, capacity: int | None)
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=context.user_data["cap"]["demo_id"], reseller=me)
         promoted = await guests.set_capacity(session, demo=demo, capacity=capacity, now=context.clock.now())
+        await replan(session, context, demo)
         promoted_users = [(g, await users.get_user(session, g.user_id)) for g in promoted if g.user_id]
         context.user_data.pop("cap", None)
         await _render_guest_list(update, session, demo, edit=False)

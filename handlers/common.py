@@ -13,7 +13,8 @@ from telegram.ext import ConversationHandler
 
 from bot.context import Context
 from bot.i18n import _, normalize_locale, set_locale, use_locale
-from models import DomainError, users
+from models import DomainError, notifications, users
+from models.demos import Demo
 from models.users import User
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ async def user_scope(update: Update, context: Context) -> AsyncIterator[tuple[As
     sender = update.effective_user
     async with context.db.session_scope() as session:
         me = await users.user_by_telegram_id(session, sender.id)
+        if me is not None and me.unreachable_at is not None:
+            me.unreachable_at = None  # they wrote to us, so they have unblocked the bot
         set_locale(me.locale if me else normalize_locale(sender.language_code, context.settings.default_locale))
         yield session, me
 
@@ -63,6 +66,11 @@ async def seller_scope(update: Update, context: Context) -> AsyncIterator[tuple[
         if not me.onboarded:
             raise DomainError("finish_onboarding")
         yield session, me
+
+
+async def replan(session: AsyncSession, context: Context, demo: Demo) -> None:
+    """Brings the demo's reminders and follow-ups in line with it, in the same transaction."""
+    await notifications.sync_demo_notifications(session, demo=demo, plan=context.settings.reminder_plan, now=context.clock.now())
 
 
 async def answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, edit: bool = False) -> None:

@@ -28,7 +28,7 @@ from bot.context import Context
 from bot.dates import format_when, parse_duration_input
 from bot.i18n import _, babel_locale
 from handlers import demos as demo_views
-from handlers.common import answer, cancel, cb, cb_id, keyboard, seller_scope
+from handlers.common import answer, cancel, cb, cb_id, keyboard, replan, seller_scope
 from handlers.render import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import DomainError, demos
@@ -160,6 +160,7 @@ async def save_demo(update: Update, context: Context) -> int:
             duration_minutes=draft["duration"], notes=draft.get("notes"), timezone=me.timezone,
             now=context.clock.now(), source_demo_id=draft.get("source_demo_id"),
         )
+        await replan(session, context, demo)
         context.user_data.pop(DRAFT, None)
         await answer(update, _("Saved! The demo is waiting for the host's confirmation."), edit=True)
         await demo_views.send_host_link(update, context, demo, me)

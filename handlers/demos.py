@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_duration, format_when, to_local
 from bot.i18n import _, babel_locale, use_locale
-from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, seller_scope
+from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope
 from handlers.render import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, send_calendar
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
@@ -147,6 +147,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         was_confirmed = demo.status == DemoStatus.CONFIRMED.value
         await demos.cancel_demo(session, demo=demo, now=context.clock.now())
+        await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
     await answer(update, _("The demo at {host}'s is cancelled.").format(host=demo.host_name), edit=True)
     if was_confirmed:
@@ -162,6 +163,7 @@ async def accept_proposal(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await demos.accept_proposal(session, demo=demo, now=context.clock.now())
+        await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id)
     await answer(update, _("Done: the demo is now on {when}, confirmed.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
     await calendar_to(context, me, demo, reseller_name=me.display_name)
@@ -175,6 +177,7 @@ async def refuse_proposal(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await demos.refuse_proposal(session, demo=demo, now=context.clock.now())
+        await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id)
     await answer(update, _("You kept the original time. The host is asked to confirm it or propose another."), edit=True)
     if host is not None:
@@ -220,6 +223,7 @@ async def save_move(update: Update, context: Context) -> int:
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
         host_had_calendar = demo.status == DemoStatus.CONFIRMED.value
         await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
+        await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
     context.user_data.pop(when.prefix, None)
     await answer(update, _("Moved to {when}. The host is asked to confirm the new time.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)

@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import _, normalize_locale
-from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, user_scope
+from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, replan, user_scope
 from handlers.attendees import guest_link
 from handlers.demos import calendar_to
 from handlers.render import host_keyboard, host_view
@@ -45,6 +45,7 @@ async def open_host_link(update: Update, context: Context, token: str) -> int:
         else:
             is_new = False
         demo = await demos.claim_host_link(session, token=token, user=me)
+        await replan(session, context, demo)
         if is_new:
             me.timezone = demo.timezone  # the host lives where the demo happens
         reseller = await users.get_user(session, demo.reseller_id)
@@ -64,6 +65,7 @@ async def confirm(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         demo = await _host_demo(session, update, me)
         await demos.confirm_by_host(session, demo=demo, now=context.clock.now())
+        await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
     await answer(update, _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
         reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
@@ -82,6 +84,7 @@ async def decline(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         demo = await _host_demo(session, update, me)
         await demos.decline_by_host(session, demo=demo, now=context.clock.now())
+        await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
     await answer(update, _("You declined the demo. {reseller} has been told. Thank you for answering!").format(reseller=reseller.display_name), edit=True)
     await notify(context, reseller, lambda: (_("{host} declined the demo on {when}. You can reschedule or cancel it.").format(

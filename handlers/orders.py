@@ -33,7 +33,7 @@ from bot.dates import format_when
 from bot.i18n import _, babel_locale
 from bot.money import format_money
 from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
-from models import DomainError, catalog, demos, guests, orders, users
+from models import DomainError, catalog, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
 from models.orders import Customer, Order, OrderLine, OrderStatus
 from models.users import User
@@ -253,6 +253,9 @@ async def confirm(update: Update, context: Context) -> int:
         )
         lines = await orders.lines_of(session, order.id)
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
+        if order.kind == orders.OrderKind.RETAIL.value:  # after-sale care, some weeks on
+            await notifications.plan_aftercare(session, order_id=order.id, reseller_id=me.id, ordered_at=order.created_at,
+                                               plan=context.settings.reminder_plan, now=context.clock.now())
     context.user_data.pop(DRAFT, None)
     await answer(update, _("Order saved. Here is the receipt:"), edit=True)
     await update.effective_chat.send_message(receipt(order, lines, me, reseller_name=me.display_name),
@@ -422,6 +425,7 @@ async def cancel_reason(update: Update, context: Context) -> int:
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=context.user_data["oc"]["order_id"], reseller=me)
         await orders.cancel_order(session, order=order, actor=me, reason=update.message.text, now=context.clock.now())
+        await notifications.cancel_aftercare(session, order_id=order.id)
     context.user_data.pop("oc", None)
     await update.message.reply_text(_("Order no. {number} cancelled. It no longer counts as a sale.").format(number=order.id))
     return END

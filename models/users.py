@@ -38,6 +38,8 @@ class User(Base):
     upline_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when Telegram answers 403 (the person blocked the bot): nothing more is sent to them.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_seller(self) -> bool:

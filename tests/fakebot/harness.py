@@ -114,8 +114,9 @@ class BotHarness:
 
     @property
     def settings(self) -> Settings:
+        # The test drives the dispatcher itself (bot.dispatch()), at the times it chooses.
         values = dict(bot_token=self.api.token, database_url=self.db.engine.url.render_as_string(hide_password=False),
-                      telegram_api_url=self.api.url, admin_telegram_ids=frozenset({ADMIN_ID}))
+                      telegram_api_url=self.api.url, admin_telegram_ids=frozenset({ADMIN_ID}), dispatch_in_bot=False)
         values.update(self._settings)
         return Settings(_env_file=None, **values)
 
@@ -151,6 +152,10 @@ class BotHarness:
     async def deliver(self, update: dict) -> None:
         update_id = await self.api.push(update)
         await self.processor.wait(update_id)
+
+    async def dispatch(self) -> int:
+        """One scheduler tick at the test clock's time: plan digests, send what is due."""
+        return await self.app.bot_data["dispatcher"].tick()
 
     def person(self, first_name: str, **kwargs) -> Person:
         return Person(self, first_name, **kwargs)

@@ -11,10 +11,12 @@ import asyncio
 import itertools
 import json
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext"}
 JSON_FIELDS = {
     "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
     "link_preview_options", "reply_parameters", "media",
@@ -50,6 +52,17 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1)
         self._callback_owner: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
+        # Telegram's limits, when a test asks for them: about 30 messages a second overall and
+        # one a second in a chat; past them it answers 429 with retry_after.
+        self.enforce_limits = False
+        self.overall_per_second = 30
+        self.per_chat_per_second = 1
+        self._sent_at: deque[float] = deque()
+        self._chat_sent_at: dict[int, deque[float]] = defaultdict(deque)
+        self.too_many: list[tuple[int, float]] = []  # (chat, when) of each 429 answered
+        self.delivered_at: list[tuple[int, float]] = []
+        # chat id -> how many more sends to that chat fail with 502 (a flaky network)
+        self.failures: dict[int, int] = {}
 
     # ---- the HTTP side, as python-telegram-bot sees it ----
 
@@ -82,11 +95,35 @@ class FakeBotAPI:
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        if chat_id is not None and self.failures.get(int(chat_id)):
+            self.failures[int(chat_id)] -= 1
+            return self._error(502, "Bad Gateway")
+        if method.lower() in SENDING and chat_id is not None:
+            limited = self._over_limit(int(chat_id))
+            if limited:
+                return limited
+            self.delivered_at.append((int(chat_id), time.monotonic()))
         try:
             result = await handler(params, files)
         except LookupError as error:
             return self._error(400, f"Bad Request: {error}")
         return web.json_response({"ok": True, "result": result})
+
+    def _over_limit(self, chat_id: int) -> web.Response | None:
+        if not self.enforce_limits:
+            return None
+        now = time.monotonic()
+        overall, in_chat = self._sent_at, self._chat_sent_at[chat_id]
+        for window in (overall, in_chat):
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+        if len(overall) >= self.overall_per_second or len(in_chat) >= self.per_chat_per_second:
+            self.too_many.append((chat_id, now))
+            return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                      "parameters": {"retry_after": 1}}, status=429)
+        overall.append(now)
+        in_chat.append(now)
+        return None
 
     @staticmethod
     def _error(code: int, description: str) -> web.Response:
@@ -146,6 +183,14 @@ class FakeBotAPI:
                                     document={"file_id": f"file{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
                                               "file_name": filename, "file_size": len(content)})
         self._see(chat_id, Event("document", params.get("caption", ""), message["message_id"], document=content, filename=filename))
+        return message
+
+    async def api_sendphoto(self, params: dict, files: dict) -> dict:
+        chat_id = int(params["chat_id"])
+        filename, content = files["photo"]
+        message = self._new_message(chat_id, caption=params.get("caption", ""),
+                                    photo=[{"file_id": f"p{len(self.calls)}", "file_unique_id": f"pu{len(self.calls)}", "width": 800, "height": 400}])
+        self._see(chat_id, Event("photo", params.get("caption", ""), message["message_id"], document=content, filename=filename))
         return message
 
     async def api_editmessagetext(self, params: dict, files: dict) -> dict:

@@ -1,0 +1,135 @@
+"""The outbox dispatcher: claims due rows, renders them, sends them, records the outcome.
+
+Claiming commits before sending, so two dispatchers (in the bot and in `python -m bot clock`,
+or two clocks) never send the same row. A crash between sending and recording can repeat one
+message, once the claim has gone stale: at-least-once, never silently lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import update
+from telegram import Bot, InputFile
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import use_locale
+from handlers.notifications import RENDERERS, Defer, Env, Outgoing
+from models import digests
+from models.notifications import NoticeStatus, Notification, claim, due_rows
+from models.users import User
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(seconds=30)
+
+
+class Dispatcher:
+    def __init__(self, *, db: Database, bot: Bot, clock: Clock, settings: Settings, batch: int = 200, concurrency: int = 30) -> None:
+        self.db, self.bot, self.clock, self.settings = db, bot, clock, settings
+        self.batch = batch
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._sending = asyncio.Semaphore(concurrency)
+
+    async def run_once(self) -> int:
+        """Sends what is due now; returns how many rows it handled."""
+        now = self.clock.now()
+        async with self.db.session_scope() as session:
+            ids = await due_rows(session, now=now, stale_before=now - STALE_CLAIM, limit=self.batch)
+            rows = await claim(session, ids=ids, worker=self.worker, now=now, stale_before=now - STALE_CLAIM)
+        await asyncio.gather(*(self._deliver(row) for row in rows))
+        return len(rows)
+
+    async def run_until_idle(self) -> int:
+        total = 0
+        while handled := await self.run_once():
+            total += handled
+        return total
+
+    async def plan_weekly(self) -> int:
+        async with self.db.session_scope() as session:
+            return await digests.plan_weekly_digests(session, now=self.clock.now(), weekday=self.settings.digest_weekday,
+                                                     hour=self.settings.digest_hour)
+
+    async def tick(self) -> int:
+        """What the scheduler calls: plan this week's digests, then send what is due."""
+        await self.plan_weekly()
+        return await self.run_once()
+
+    async def _deliver(self, row: Notification) -> None:
+        async with self._sending:
+            now = self.clock.now()
+            async with self.db.session_scope() as session:
+                recipient = await session.get(User, row.recipient_id)
+                if recipient.unreachable_at is not None:
+                    return await self._finish(row, NoticeStatus.UNREACHABLE, "blocked earlier")
+                if row.expires_at is not None and now >= row.expires_at:
+                    log.info("skipping %s: due %s, too late at %s", row.key, row.due_at, now)
+                    return await self._finish(row, NoticeStatus.SKIPPED, "too late")
+                with use_locale(recipient.locale):
+                    result = await RENDERERS[row.kind](session, row, recipient, Env(self.settings, now))
+            if result is None:
+                return await self._finish(row, NoticeStatus.CANCELLED, "nothing to say any more")
+            if isinstance(result, Defer):
+                return await self._retry(row, result.until, None, count=False)
+            await self._send(row, recipient, result)
+
+    async def _send(self, row: Notification, recipient: User, message: Outgoing) -> None:
+        try:
+            if message.photo is not None:
+                await self.bot.send_photo(recipient.telegram_id, InputFile(message.photo, filename="chart.png"))
+            await self.bot.send_message(recipient.telegram_id, message.text, reply_markup=message.markup)
+            if message.document is not None:
+                data, filename = message.document
+                await self.bot.send_document(recipient.telegram_id, InputFile(data, filename=filename))
+        except Forbidden as error:
+            await self._unreachable(row, recipient, str(error))
+        except RetryAfter as error:  # the rate limiter's own retries ran out
+            await self._retry(row, self.clock.now() + _seconds(error.retry_after), str(error), count=False)
+        except BadRequest as error:
+            await self._finish(row, NoticeStatus.FAILED, str(error))
+        except (NetworkError, TelegramError) as error:
+            attempts = row.attempts + 1
+            if attempts >= self.settings.send_max_attempts:
+                log.error("giving up on %s after %s attempts: %s", row.key, attempts, error)
+                await self._finish(row, NoticeStatus.FAILED, str(error), attempts=attempts)
+            else:
+                await self._retry(row, self.clock.now() + BACKOFF_BASE * 2 ** (attempts - 1), str(error), count=True)
+        else:
+            await self._finish(row, NoticeStatus.SENT, None, sent=True)
+
+    async def _finish(self, row: Notification, status: NoticeStatus, error: str | None, *, sent: bool = False, attempts: int | None = None) -> None:
+        values = {"status": status.value, "last_error": error}
+        if sent:
+            values["sent_at"] = self.clock.now()
+        if attempts is not None:
+            values["attempts"] = attempts
+        await self._update(row, values)
+
+    async def _retry(self, row: Notification, when, error: str | None, *, count: bool) -> None:
+        values = {"status": NoticeStatus.PENDING.value, "due_at": when, "last_error": error, "claimed_by": None}
+        if count:
+            values["attempts"] = row.attempts + 1
+        await self._update(row, values)
+
+    async def _unreachable(self, row: Notification, recipient: User, error: str) -> None:
+        async with self.db.session_scope() as session:
+            await session.execute(update(User).where(User.id == recipient.id).values(unreachable_at=self.clock.now()))
+        await self._finish(row, NoticeStatus.UNREACHABLE, error)
+
+    async def _update(self, row: Notification, values: dict) -> None:
+        # Only the dispatcher holding the claim may record the outcome.
+        async with self.db.session_scope() as session:
+            await session.execute(update(Notification).where(Notification.id == row.id, Notification.claimed_by == self.worker).values(**values))
+
+
+def _seconds(retry_after) -> timedelta:
+    return retry_after if isinstance(retry_after, timedelta) else timedelta(seconds=float(retry_after))

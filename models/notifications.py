@@ -1,0 +1,184 @@
+"""The outbox: every message to send later is a row, written in the same transaction as the
+change that causes it, with a unique key so that nothing is planned or sent twice.
+
+The rows for a demo are derived from its current state by `sync_demo_notifications`, called
+after every change to the demo or its guests: rescheduling moves reminders, cancelling removes
+them, a new guest gets one, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+from models.demos import Demo, DemoStatus
+from models.guests import Guest, GuestStatus
+
+
+class NoticeStatus(str, enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher
+    SENT = "sent"
+    SKIPPED = "skipped"  # too late to be useful (the demo had started)
+    CANCELLED = "cancelled"  # the cause went away (demo moved or cancelled, guest not coming)
+    UNREACHABLE = "unreachable"  # the person blocked the bot
+    FAILED = "failed"  # gave up after the last attempt; the error is kept
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the ids the message is rendered from at send time
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # After this instant the message is pointless (a reminder once the demo has started).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True, default=NoticeStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.payload)
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """When people hear from us, from the settings."""
+
+    reseller_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    host_before: timedelta = timedelta(hours=24)
+    guest_before: timedelta = timedelta(hours=24)
+    reseller_followup_after: timedelta = timedelta(minutes=30)
+    host_thanks_after: timedelta = timedelta(hours=24)
+    aftercare_after: timedelta = timedelta(weeks=3)
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    recipient_id: int
+    kind: str
+    due_at: datetime
+    expires_at: datetime | None
+    payload: dict
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)}m"
+
+
+async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan) -> list[Planned]:
+    if demo.status in (DemoStatus.CANCELLED.value, DemoStatus.DECLINED.value):
+        return []
+    # The sequence changes whenever the time does: reminders for an old time never block new ones.
+    prefix = f"demo:{demo.id}:{demo.ics_sequence}"
+    payload = {"demo_id": demo.id}
+    wanted = [
+        Planned(f"{prefix}:{demo.reseller_id}:reseller:{_hours(before)}", demo.reseller_id, "reseller_reminder",
+                demo.starts_at - before, demo.starts_at, payload)
+        for before in plan.reseller_before
+    ]
+    wanted.append(Planned(f"{prefix}:{demo.reseller_id}:followup", demo.reseller_id, "reseller_followup",
+                          demo.ends_at + plan.reseller_followup_after, None, payload))
+    if demo.host_user_id is not None and demo.status == DemoStatus.CONFIRMED.value:
+        wanted.append(Planned(f"{prefix}:{demo.host_user_id}:host:{_hours(plan.host_before)}", demo.host_user_id, "host_reminder",
+                              demo.starts_at - plan.host_before, demo.starts_at, payload))
+    if demo.host_user_id is not None:
+        wanted.append(Planned(f"{prefix}:{demo.host_user_id}:thanks", demo.host_user_id, "host_thanks",
+                              demo.ends_at + plan.host_thanks_after, None, payload))
+    going = await session.scalars(select(Guest).where(
+        Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING.value, Guest.user_id.is_not(None)))
+    for guest in going:
+        wanted.append(Planned(f"{prefix}:{guest.user_id}:guest:{_hours(plan.guest_before)}", guest.user_id, "guest_reminder",
+                              demo.starts_at - plan.guest_before, demo.starts_at, {"demo_id": demo.id, "guest_id": guest.id}))
+    return wanted
+
+
+async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: ReminderPlan, now: datetime) -> None:
+    """Makes the demo's pending rows match what its current state calls for."""
+    wanted = {p.key: p for p in await _wanted_for_demo(session, demo, plan)}
+    existing = {n.key: n for n in (await session.scalars(
+        select(Notification).where(Notification.key.like(f"demo:{demo.id}:%")))).all()}
+    for key, row in existing.items():
+        if row.status == NoticeStatus.PENDING.value and key not in wanted:
+            row.status = NoticeStatus.CANCELLED.value
+    for key, planned in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(_row(planned, now))
+        elif row.status in (NoticeStatus.PENDING.value, NoticeStatus.CANCELLED.value):
+            row.status = NoticeStatus.PENDING.value  # a guest who comes back after all
+            row.due_at, row.expires_at = planned.due_at, planned.expires_at
+    await session.flush()
+
+
+def _row(planned: Planned, now: datetime) -> Notification:
+    return Notification(key=planned.key, recipient_id=planned.recipient_id, kind=planned.kind, payload=json.dumps(planned.payload),
+                        due_at=planned.due_at, expires_at=planned.expires_at, status=NoticeStatus.PENDING.value, attempts=0,
+                        created_at=now)
+
+
+async def plan_once(session: AsyncSession, planned: Planned, *, now: datetime) -> bool:
+    """Adds a row unless its key exists already (sent, pending or otherwise): True if added."""
+    if await session.scalar(select(Notification.id).where(Notification.key == planned.key)) is not None:
+        return False
+    session.add(_row(planned, now))
+    await session.flush()
+    return True
+
+
+async def plan_aftercare(session: AsyncSession, *, order_id: int, reseller_id: int, ordered_at: datetime, plan: ReminderPlan, now: datetime) -> None:
+    await plan_once(session, Planned(f"aftercare:{order_id}", reseller_id, "aftercare", ordered_at + plan.aftercare_after, None,
+                                     {"order_id": order_id}), now=now)
+
+
+async def cancel_aftercare(session: AsyncSession, *, order_id: int) -> None:
+    await session.execute(update(Notification).where(Notification.key == f"aftercare:{order_id}",
+                                                     Notification.status == NoticeStatus.PENDING.value)
+                          .values(status=NoticeStatus.CANCELLED.value))
+
+
+async def due_rows(session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int) -> list[int]:
+    """Ids of rows to claim: pending and due, or claimed long ago by a dispatcher that died."""
+    query = (select(Notification.id)
+             .where(or_(Notification.status == NoticeStatus.PENDING.value,
+                        (Notification.status == NoticeStatus.SENDING.value) & (Notification.claimed_at < stale_before)),
+                    Notification.due_at <= now)
+             .order_by(Notification.due_at, Notification.id).limit(limit))
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.scalars(query)).all())
+
+
+async def claim(session: AsyncSession, *, ids: list[int], worker: str, now: datetime, stale_before: datetime) -> list[Notification]:
+    """The conditional UPDATE is what makes a row go to one dispatcher only."""
+    claimed = []
+    for row_id in ids:
+        result = await session.execute(
+            update(Notification)
+            .where(Notification.id == row_id,
+                   or_(Notification.status == NoticeStatus.PENDING.value,
+                       (Notification.status == NoticeStatus.SENDING.value) & (Notification.claimed_at < stale_before)))
+            .values(status=NoticeStatus.SENDING.value, claimed_by=worker, claimed_at=now)
+        )
+        if result.rowcount == 1:
+            claimed.append(row_id)
+    if not claimed:
+        return []
+    rows = await session.scalars(select(Notification).where(Notification.id.in_(claimed)).execution_options(populate_existing=True))
+    return list(rows.all())
