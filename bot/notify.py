@@ -42,9 +42,14 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Sends what is due now; returns how many rows it handled."""
         now = self.clock.now()
-        async with self.db.session_scope() as session:
-            ids = await due_rows(session, now=now, stale_before=now - STALE_CLAIM, limit=self.batch)
-            rows = await claim(session, ids=ids, worker=self.worker, now=now, stale_before=now - STALE_CLAIM)
+        for _attempt in range(5):
+            async with self.db.session_scope() as session:
+                ids = await due_rows(session, now=now, stale_before=now - STALE_CLAIM, limit=self.batch)
+                rows = await claim(session, ids=ids, worker=self.worker, now=now, stale_before=now - STALE_CLAIM)
+            # Without SKIP LOCKED (SQLite) another dispatcher may have just claimed what we saw:
+            # look again rather than report "nothing due".
+            if rows or not ids:
+                break
         await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
 

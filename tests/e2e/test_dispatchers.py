@@ -1,0 +1,56 @@
+"""Two dispatchers on the same database never send the same row."""
+
+import asyncio
+import json
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+from telegram.ext import ExtBot
+
+from bot.config import Settings
+from bot.db import Database
+from bot.notify import Dispatcher
+from models.notifications import Notification
+from tests.factories import NOW, make_demo, make_user
+from tests.fakebot.harness import TestClock
+from tests.fakebot.server import FakeBotAPI
+
+ROWS = 120
+
+
+async def test_two_concurrent_dispatchers_send_each_row_exactly_once(db):
+    api = FakeBotAPI()
+    await api.start()
+    async with db.session_scope() as s:
+        marta = await make_user(s)
+        demo = await make_demo(s, reseller=marta)
+        people = [await make_user(s, role=None, name=f"P{n}") for n in range(ROWS)]
+        for person in people:
+            s.add(Notification(key=f"test:{person.id}", recipient_id=person.id, kind="reseller_reminder",
+                               payload=json.dumps({"demo_id": demo.id}), due_at=NOW, expires_at=demo.starts_at,
+                               status="pending", attempts=0, created_at=NOW))
+    clock = TestClock()
+    clock.set(NOW + timedelta(minutes=1))
+    settings = Settings(_env_file=None, bot_token=api.token, telegram_api_url=api.url, dispatch_in_bot=False)
+    dispatchers = []
+    for _n in range(2):
+        own_db = Database(db.engine.url.render_as_string(hide_password=False))  # its own connections, like another process
+        bot = ExtBot(api.token, base_url=f"{api.url}/bot")
+        await bot.initialize()
+        dispatchers.append((Dispatcher(db=own_db, bot=bot, clock=clock, settings=settings, batch=10, concurrency=5), own_db, bot))
+    try:
+        await asyncio.gather(*(d.run_until_idle() for d, _db, _bot in dispatchers))
+    finally:
+        for _d, own_db, bot in dispatchers:
+            await bot.shutdown()
+            await own_db.dispose()
+        await api.stop()
+    received = Counter(int(params["chat_id"]) for method, params in api.calls if method == "sendMessage")
+    assert sorted(received.values()) == [1] * ROWS
+    assert set(received) == {p.telegram_id for p in people}
+    async with db.session_scope() as s:
+        rows = (await s.scalars(select(Notification))).all()
+    assert {r.status for r in rows} == {"sent"}
+    workers = Counter(r.claimed_by for r in rows)
+    assert len(workers) == 2, workers  # both took part
