@@ -1,12 +1,12 @@
 import pytest
 
 from tests.e2e.flows import NOW, new_reseller, onboard_admin
-from tests.fakebot.harness import ADMIN_ID, BotHarness, TestClock
+from tests.fakebot.harness import ADMIN_ID, BotHarness, SteerableClock
 
 
 @pytest.fixture
 async def bot(db):
-    clock = TestClock()
+    clock = SteerableClock()
     clock.set(NOW)
     harness = BotHarness(db, clock)
     await harness.start()

@@ -19,7 +19,7 @@ from tests.fakebot.server import Event, FakeBotAPI
 ADMIN_ID = 1000
 
 
-class TestClock(Clock):
+class SteerableClock(Clock):
     """Real time by default; a test can pin or move it."""
 
     def __init__(self) -> None:
@@ -104,9 +104,9 @@ class Person:
 
 
 class BotHarness:
-    def __init__(self, db: Database, clock: TestClock | None = None, **settings) -> None:
+    def __init__(self, db: Database, clock: SteerableClock | None = None, **settings) -> None:
         self.db = db
-        self.clock = clock or TestClock()
+        self.clock = clock or SteerableClock()
         self.api = FakeBotAPI()
         self._settings = settings
         self.app = None
