@@ -13,6 +13,7 @@ import os
 import socket
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from sqlalchemy import update
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -33,11 +34,15 @@ BACKOFF_BASE = timedelta(seconds=30)
 
 
 class Dispatcher:
-    def __init__(self, *, db: Database, bot: Bot, clock: Clock, settings: Settings, batch: int = 200, concurrency: int = 30) -> None:
+    def __init__(self, *, db: Database, bot: Bot, clock: Clock, settings: Settings, batch: int = 200, concurrency: int | None = None) -> None:
         self.db, self.bot, self.clock, self.settings = db, bot, clock, settings
         self.batch = batch
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._sending = asyncio.Semaphore(concurrency)
+        self._sending = asyncio.Semaphore(concurrency or settings.dispatch_concurrency)
+        # Bulk sends stay a little under Telegram's overall limit (which the bot's AIORateLimiter
+        # enforces for every send), so that replies to people chatting with the bot during a
+        # burst of reminders find room instead of queueing behind it.
+        self._pace = AsyncLimiter(settings.dispatch_max_per_second, 1)
 
     async def run_once(self) -> int:
         """Sends what is due now; returns how many rows it handled."""
@@ -90,11 +95,14 @@ class Dispatcher:
     async def _send(self, row: Notification, recipient: User, message: Outgoing) -> None:
         try:
             if message.photo is not None:
-                await self.bot.send_photo(recipient.telegram_id, InputFile(message.photo, filename="chart.png"))
-            await self.bot.send_message(recipient.telegram_id, message.text, reply_markup=message.markup)
+                async with self._pace:
+                    await self.bot.send_photo(recipient.telegram_id, InputFile(message.photo, filename="chart.png"))
+            async with self._pace:
+                await self.bot.send_message(recipient.telegram_id, message.text, reply_markup=message.markup)
             if message.document is not None:
                 data, filename = message.document
-                await self.bot.send_document(recipient.telegram_id, InputFile(data, filename=filename))
+                async with self._pace:
+                    await self.bot.send_document(recipient.telegram_id, InputFile(data, filename=filename))
         except Forbidden as error:
             await self._unreachable(row, recipient, str(error))
         except RetryAfter as error:  # the rate limiter's own retries ran out

@@ -7,6 +7,7 @@ PTB never calls their methods.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from telegram.ext import Application, BasePersistence, PersistenceInput, SimpleUpdateProcessor
@@ -27,18 +28,29 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
         )
         self._db = db
         self._clock = clock
+        # What was last written, so that an update that changed nothing writes nothing (PTB
+        # asks to save the user_data of everyone who sent an update, changed or not).
+        self._saved_drafts: dict[int, str] = {}
+        self._saved_states: dict[tuple, str] = {}
 
     async def get_user_data(self) -> dict[int, dict]:
         async with self._db.session_scope() as session:
-            return await botstate.load_drafts(session)
+            drafts = await botstate.load_drafts(session)
+        self._saved_drafts = {user_id: json.dumps(data, sort_keys=True) for user_id, data in drafts.items()}
+        return drafts
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
+        encoded = json.dumps(data, sort_keys=True)
+        if self._saved_drafts.get(user_id, "{}") == encoded:
+            return
         async with self._db.session_scope() as session:
             await botstate.save_draft(session, telegram_id=user_id, data=data, now=self._clock.now())
+        self._saved_drafts[user_id] = encoded
 
     async def drop_user_data(self, user_id: int) -> None:
         async with self._db.session_scope() as session:
             await botstate.drop_draft(session, telegram_id=user_id)
+        self._saved_drafts.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         # Only this process writes drafts, so memory is already current.
@@ -46,11 +58,17 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
 
     async def get_conversations(self, name: str) -> ConversationDict:
         async with self._db.session_scope() as session:
-            return await botstate.load_conversations(session, name)
+            states = await botstate.load_conversations(session, name)
+        self._saved_states.update({(name, *key): json.dumps(state) for key, state in states.items()})
+        return states
 
     async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
+        encoded = json.dumps(new_state)
+        if self._saved_states.get((name, *key)) == encoded:
+            return
         async with self._db.session_scope() as session:
             await botstate.save_conversation(session, name=name, key=key, state=new_state, now=self._clock.now())
+        self._saved_states[(name, *key)] = encoded
 
     async def flush(self) -> None:
         return None  # every write above is committed as it happens

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
-from models.notifications import Planned, plan_once
+from models.notifications import Planned, plan_missing
 from models.orders import Order, OrderKind, OrderStatus, sales_between
 from models.rewards import RewardTable, party_reward
 from models.users import SALES_ROLES, Invite, Role, User
@@ -43,21 +43,23 @@ def last_digest_instant(now: datetime, tz: str, *, weekday: int, hour: int) -> d
 
 
 async def plan_weekly_digests(session: AsyncSession, *, now: datetime, weekday: int, hour: int) -> int:
-    """One digest per seller (and one team digest per manager) for the current week."""
-    planned = 0
+    """One digest per seller (and one team digest per manager) for the current week; rows that
+    exist already are left alone, so this may run on every tick."""
     sellers = (await session.scalars(select(User).where(User.role.in_(SALES_ROLES), User.onboarded.is_(True)))).all()
     has_team = set((await session.scalars(select(distinct(User.upline_id)).where(User.upline_id.is_not(None)))).all())
+    wanted: list[Planned] = []
     for user in sellers:
         instant = last_digest_instant(now, user.timezone, weekday=weekday, hour=hour)
         if instant < user.created_at:
             continue  # no digest for a week before they joined
-        iso = instant.astimezone(ZoneInfo(user.timezone)).isocalendar()
+        local_day = instant.astimezone(ZoneInfo(user.timezone)).date()
+        iso = local_day.isocalendar()
         week = f"{iso.year}-W{iso.week:02d}"
-        payload = {"week_start": week_start(instant.astimezone(ZoneInfo(user.timezone)).date() - timedelta(days=7)).isoformat()}
-        planned += await plan_once(session, Planned(f"digest:{user.id}:{week}", user.id, "reseller_digest", instant, None, payload), now=now)
+        payload = {"week_start": week_start(local_day - timedelta(days=7)).isoformat()}
+        wanted.append(Planned(f"digest:{user.id}:{week}", user.id, "reseller_digest", instant, None, payload))
         if user.role in (Role.MANAGER.value, Role.ADMIN.value) and user.id in has_team:
-            planned += await plan_once(session, Planned(f"team_digest:{user.id}:{week}", user.id, "team_digest", instant, None, payload), now=now)
-    return planned
+            wanted.append(Planned(f"team_digest:{user.id}:{week}", user.id, "team_digest", instant, None, payload))
+    return await plan_missing(session, wanted, now=now)
 
 
 @dataclass

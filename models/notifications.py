@@ -142,6 +142,19 @@ async def plan_once(session: AsyncSession, planned: Planned, *, now: datetime) -
     return True
 
 
+async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: datetime) -> int:
+    """plan_once for many rows, with one look-up per thousand keys instead of one per row."""
+    added = 0
+    for start in range(0, len(planned), 1000):
+        chunk = planned[start : start + 1000]
+        existing = set((await session.scalars(select(Notification.key).where(Notification.key.in_([p.key for p in chunk])))).all())
+        fresh = [_row(p, now) for p in chunk if p.key not in existing]
+        session.add_all(fresh)
+        added += len(fresh)
+    await session.flush()
+    return added
+
+
 async def plan_aftercare(session: AsyncSession, *, order_id: int, reseller_id: int, ordered_at: datetime, plan: ReminderPlan, now: datetime) -> None:
     await plan_once(session, Planned(f"aftercare:{order_id}", reseller_id, "aftercare", ordered_at + plan.aftercare_after, None,
                                      {"order_id": order_id}), now=now)

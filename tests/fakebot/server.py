@@ -11,7 +11,6 @@ import asyncio
 import itertools
 import json
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -57,8 +56,7 @@ class FakeBotAPI:
         self.enforce_limits = False
         self.overall_per_second = 30
         self.per_chat_per_second = 1
-        self._sent_at: deque[float] = deque()
-        self._chat_sent_at: dict[int, deque[float]] = defaultdict(deque)
+        self._buckets: dict[object, list[float]] = {}  # key -> [tokens, last refill]
         self.too_many: list[tuple[int, float]] = []  # (chat, when) of each 429 answered
         self.delivered_at: list[tuple[int, float]] = []
         # chat id -> how many more sends to that chat fail with 502 (a flaky network)
@@ -110,20 +108,30 @@ class FakeBotAPI:
         return web.json_response({"ok": True, "result": result})
 
     def _over_limit(self, chat_id: int) -> web.Response | None:
+        """Token buckets, as Telegram behaves: a second's worth may come at once, then the rate."""
         if not self.enforce_limits:
             return None
         now = time.monotonic()
-        overall, in_chat = self._sent_at, self._chat_sent_at[chat_id]
-        for window in (overall, in_chat):
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-        if len(overall) >= self.overall_per_second or len(in_chat) >= self.per_chat_per_second:
+        overall = self._take(self._buckets.setdefault("all", [float(self.overall_per_second), now]), self.overall_per_second, now)
+        in_chat = self._buckets.setdefault(chat_id, [float(self.per_chat_per_second), now])
+        if not overall or not self._take(in_chat, self.per_chat_per_second, now):
+            if overall:
+                self._buckets["all"][0] += 1  # give back the overall token this send did not use
             self.too_many.append((chat_id, now))
             return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                                       "parameters": {"retry_after": 1}}, status=429)
-        overall.append(now)
-        in_chat.append(now)
         return None
+
+    @staticmethod
+    def _take(bucket: list[float], rate: float, now: float) -> bool:
+        tokens, last = bucket
+        tokens = min(float(rate), tokens + (now - last) * rate)
+        bucket[1] = now
+        if tokens < 1:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1
+        return True
 
     @staticmethod
     def _error(code: int, description: str) -> web.Response:
