@@ -7,20 +7,14 @@ from sqlalchemy import select
 
 from models.notifications import Notification
 from models.users import User
-from tests.e2e.flows import book_demo, link_payload
-from tests.e2e.test_party_story import DURING_THE_PARTY, load_catalog, order, rsvp
+from tests.e2e.flows import book_demo
+from tests.e2e.test_party_story import DURING_THE_PARTY, order, party, rsvp
 
 STARTS = datetime(2031, 3, 25, 17, 30, tzinfo=timezone.utc)  # 18:30 in Rome
 
 
 async def confirmed_party(bot, reseller):
-    await load_catalog(bot)
-    payload = link_payload((await book_demo(reseller))[-2].text, "h")
-    anna = bot.person("Anna", language_code="en")
-    await anna.send(f"/start {payload}")
-    confirmed = await anna.press("Confirm")
-    guest_payload = link_payload(next(e.text for e in confirmed if "start=g_" in e.text), "g")
-    reseller.received()
+    anna, guest_payload = await party(bot, reseller)
     anna.received()
     return anna, guest_payload
 
