@@ -329,16 +329,15 @@ async def _open_order_to_change(session, update: Update, me: User) -> Order:
     order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
     if order.status == OrderStatus.CANCELLED.value:
         raise DomainError("order_cancelled")
-    await update.callback_query.answer()
     return order
 
 
 async def start_withdrawal(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
-        if context.clock.now() >= order.withdrawal_ends_at and order.status != OrderStatus.CANCELLED.value:
-            raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
         order = await _open_order_to_change(session, update, me)
+        if context.clock.now() >= order.withdrawal_ends_at:
+            raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
+        await update.callback_query.answer()
         lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}
         rows = [[(_("The whole order"), cb("wd", "all"))]] + [[(_("Some of: {name}").format(name=l.name), cb("wd", "line", l.id))] for l in lines]
@@ -380,6 +379,7 @@ async def _withdraw(update: Update, context: Context, quantities: dict[int, int]
 async def start_fix(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await _open_order_to_change(session, update, me)
+        await update.callback_query.answer()
         context.user_data["fix"] = {"order_id": order.id}
         rows = [[(f"{l.quantity} × {l.name}", cb("fix", "line", l.id))] for l in await orders.lines_of(session, order.id)]
         await update.effective_chat.send_message(_("Which line is wrong?"), reply_markup=keyboard(rows))
@@ -417,6 +417,7 @@ async def fix_reason(update: Update, context: Context) -> int:
 async def start_cancel(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await _open_order_to_change(session, update, me)
+        await update.callback_query.answer()
         context.user_data["oc"] = {"order_id": order.id}
         await update.effective_chat.send_message(_("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
         return CANCEL_REASON
