@@ -25,7 +25,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import N_, _, babel_locale, current_locale, normalize_locale
-from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, replan, seller_scope, user_scope
+from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, replan, seller_scope, user_scope
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
@@ -104,7 +104,7 @@ async def save_guest_name_text(update: Update, context: Context) -> str:
 
 
 async def save_guest_name_button(update: Update, context: Context) -> str:
-    await update.callback_query.answer()
+    await ack(update)
     return await _save_guest_name(update, context, update.effective_user.full_name)
 
 
@@ -123,7 +123,7 @@ async def save_guest_phone(update: Update, context: Context) -> int:
 
 
 async def skip_guest_phone(update: Update, context: Context) -> int:
-    await update.callback_query.answer()
+    await ack(update)
     return await _register(update, context, None)
 
 
@@ -223,7 +223,7 @@ async def share_guest_link(update: Update, context: Context) -> None:
             raise DomainError("demo_not_found")
         if not demo.is_open:
             raise DomainError("demo_cancelled")
-        await update.callback_query.answer()
+        await ack(update)
         await update.effective_chat.send_message(_(
             "Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(link=guest_link(context, demo)))
 
@@ -243,7 +243,7 @@ async def start_add_guest(update: Update, context: Context) -> str:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         if not demo.is_open:
             raise DomainError("demo_cancelled")
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data["ag"] = {"demo_id": demo.id}
         await update.effective_chat.send_message(_("The guest's name? /cancel stops."))
         return ADD_NAME
@@ -261,7 +261,7 @@ async def save_added_phone(update: Update, context: Context) -> int:
 
 
 async def skip_added_phone(update: Update, context: Context) -> int:
-    await update.callback_query.answer()
+    await ack(update)
     return await _add_guest(update, context, None)
 
 
@@ -280,7 +280,7 @@ async def _add_guest(update: Update, context: Context, phone: str | None) -> int
 async def start_capacity(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data["cap"] = {"demo_id": demo.id}
         await update.effective_chat.send_message(_("How many guests can come at most? Type a number."),
                                                  reply_markup=keyboard([[(_("No limit"), cb("cap", "none"))]]))
@@ -295,7 +295,7 @@ async def save_capacity_text(update: Update, context: Context) -> int:
 
 
 async def save_no_limit(update: Update, context: Context) -> int:
-    await update.callback_query.answer()
+    await ack(update)
     return await _save_capacity(update, context, None)
 
 

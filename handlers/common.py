@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Sequence
 
@@ -36,6 +37,21 @@ def cb_id(update: Update) -> int:
 
 def cb_arg(update: Update) -> str:
     return update.callback_query.data.rsplit(":", 1)[1]
+
+
+_acknowledged: OrderedDict[str, None] = OrderedDict()  # recent button presses already answered
+
+
+async def ack(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
+    """Answers a button press once (Telegram refuses a second answer); False if it was done."""
+    query = update.callback_query
+    if query is None or query.id in _acknowledged:
+        return False
+    _acknowledged[query.id] = None
+    if len(_acknowledged) > 10_000:
+        _acknowledged.popitem(last=False)
+    await query.answer(text, show_alert=alert)
+    return True
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -77,7 +93,7 @@ async def answer(update: Update, text: str, markup: InlineKeyboardMarkup | None 
     """Reply where the user is: to their message, or in place of the pressed button's message."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await ack(update)
         if edit:
             await query.edit_message_text(text, reply_markup=markup)
             return

@@ -28,7 +28,7 @@ from bot.context import Context
 from bot.dates import format_when, parse_duration_input
 from bot.i18n import _, babel_locale
 from handlers import demos as demo_views
-from handlers.common import answer, cancel, cb, cb_id, keyboard, replan, seller_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, seller_scope
 from handlers.render import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import DomainError, demos
@@ -50,7 +50,7 @@ async def start_booking(update: Update, context: Context) -> str:
         context.user_data[DRAFT] = {}
         if update.callback_query:  # "Booking from this party": that party's host earns a bonus
             source = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-            await update.callback_query.answer()
+            await ack(update)
             context.user_data[DRAFT]["source_demo_id"] = source.id
         await update.effective_chat.send_message(
             _("Let's schedule a home demo. /cancel stops at any time.\n\nWhat is the host's name?")
@@ -77,7 +77,7 @@ async def save_host_phone(update: Update, context: Context) -> str:
 
 async def skip_host_phone(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
-        await update.callback_query.answer()
+        await ack(update)
         _draft(context)["host_phone"] = None
         return await _ask_address(update)
 
@@ -113,7 +113,7 @@ async def save_typed_duration(update: Update, context: Context) -> str:
 
 
 async def save_picked_duration(update: Update, context: Context) -> str:
-    await update.callback_query.answer()
+    await ack(update)
     return await _save_duration(update, context, cb_id(update))
 
 
@@ -132,7 +132,7 @@ async def save_notes(update: Update, context: Context) -> str:
 
 
 async def skip_notes(update: Update, context: Context) -> str:
-    await update.callback_query.answer()
+    await ack(update)
     return await _save_notes(update, context, None)
 
 
@@ -168,7 +168,7 @@ async def save_demo(update: Update, context: Context) -> int:
 
 
 async def cancel_booking(update: Update, context: Context) -> int:
-    await update.callback_query.answer()
+    await ack(update)
     return await cancel(update, context)
 
 

@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_duration, format_when, to_local
 from bot.i18n import _, babel_locale, use_locale
-from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope
 from handlers.render import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, send_calendar
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
@@ -119,7 +119,7 @@ async def show_demo(update: Update, context: Context) -> None:
 async def send_demo_calendar(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-        await update.callback_query.answer()
+        await ack(update)
         await send_calendar(context.bot, me.telegram_id, demo, reseller_name=me.display_name, tz=me.timezone, lang=me.locale, now=context.clock.now())
 
 
@@ -128,7 +128,7 @@ async def resend_host_link(update: Update, context: Context) -> None:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         if demo.status == DemoStatus.CANCELLED.value:
             raise DomainError("demo_cancelled")
-        await update.callback_query.answer()
+        await ack(update)
         await send_host_link(update, context, demo, me)
 
 
@@ -193,7 +193,7 @@ async def start_move(update: Update, context: Context) -> str:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         if demo.status == DemoStatus.CANCELLED.value:
             raise DomainError("demo_cancelled")
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data[when.prefix] = {"demo_id": demo.id}
         return await when.ask_date(update, context, me, _("New day for the demo at {host}'s?").format(host=demo.host_name))
 
@@ -240,7 +240,7 @@ async def save_move(update: Update, context: Context) -> int:
 
 
 async def keep_time(update: Update, context: Context) -> int:
-    await update.callback_query.answer()
+    await ack(update)
     return await cancel(update, context)
 
 

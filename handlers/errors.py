@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 
 from bot.context import Context
 from bot.i18n import N_, _
+from handlers.common import ack
 from models import DomainError
 
 log = logging.getLogger(__name__)
@@ -116,9 +117,8 @@ async def on_error(update: object, context: Context) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text[:200], show_alert=True)
-        else:
-            await update.effective_chat.send_message(text)
+        if update.callback_query is not None and await ack(update, text[:200], alert=True):
+            return
+        await update.effective_chat.send_message(text)  # the press was answered already: say it here
     except TelegramError:
         log.exception("could not tell the user about an error")

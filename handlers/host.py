@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import _, normalize_locale
-from handlers.common import answer, cancel, cb, cb_id, keyboard, notify, replan, user_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, user_scope
 from handlers.attendees import guest_link
 from handlers.demos import calendar_to
 from handlers.render import host_keyboard, host_view
@@ -99,7 +99,7 @@ async def start_proposal(update: Update, context: Context) -> str:
             raise DomainError("demo_cancelled")
         if demo.starts_at <= context.clock.now():
             raise DomainError("demo_started")
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data[when.prefix] = {"demo_id": demo.id}
         return await when.ask_date(update, context, me, _("Which day would suit you better?"))
 

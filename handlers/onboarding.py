@@ -26,7 +26,7 @@ from bot.dates import format_clock, format_when
 from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, normalize_locale, set_locale, use_locale
 from bot.timezones import COMMON, find_timezones, is_timezone
 from handlers import host
-from handlers.common import answer, cancel, cb, cb_arg, keyboard, seller_scope, user_scope
+from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, seller_scope, user_scope
 from models import DomainError, users
 from models.users import User
 
@@ -218,7 +218,7 @@ async def _save_name(update: Update, context: Context, name: str) -> str | int:
         me.onboarded = True
         context.user_data.pop(MODE, None)
         if update.callback_query:
-            await update.callback_query.answer()
+            await ack(update)
         await update.effective_chat.send_message(
             _("All set, {name}! Your profile is ready.").format(name=me.display_name) + "\n\n" + help_text(me)
         )
@@ -252,7 +252,7 @@ async def settings_choice(update: Update, context: Context) -> str | int:
     async with user_scope(update, context) as (_session, me):
         if me is None:
             raise DomainError("stale_button")
-        await update.callback_query.answer()
+        await ack(update)
         if choice == "language":
             await ask_language(update, me)
             return LANGUAGE

@@ -32,7 +32,7 @@ from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import _, babel_locale
 from bot.money import format_money
-from handlers.common import answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
+from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
 from models import DomainError, catalog, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
 from models.orders import Customer, Order, OrderLine, OrderStatus
@@ -60,7 +60,7 @@ async def start_order(update: Update, context: Context) -> str:
         context.user_data[DRAFT] = {"key": secrets.token_urlsafe(16), "items": []}
         if update.callback_query:  # "New order" on a demo's page: the demo is known
             demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-            await update.callback_query.answer()
+            await ack(update)
             return await _ask_customer(update, context, session, me, demo)
         now = context.clock.now()
         recent, _total = await demos.upcoming_demos(session, reseller_id=me.id, now=now - timedelta(days=14), limit=30)
@@ -73,7 +73,7 @@ async def start_order(update: Update, context: Context) -> str:
 
 async def pick_demo(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        await update.callback_query.answer()
+        await ack(update)
         demo_id = cb_id(update)
         demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me) if demo_id else None
         return await _ask_customer(update, context, session, me, demo)
@@ -98,21 +98,21 @@ async def pick_guest(update: Update, context: Context) -> str:
         guest, demo = await guests.guest_of_reseller(session, guest_id=cb_id(update), reseller=me)
         if demo.id != _draft(context).get("demo_id"):
             raise DomainError("stale_button")
-        await update.callback_query.answer()
+        await ack(update)
         _draft(context)["customer"] = {"guest_id": guest.id, "label": guest.name}
         return await _ask_product(update)
 
 
 async def pick_own_use(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
-        await update.callback_query.answer()
+        await ack(update)
         _draft(context)["customer"] = {"own_use": True, "label": _("own use")}
         return await _ask_product(update)
 
 
 async def pick_new_customer(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
-        await update.callback_query.answer()
+        await ack(update)
         await update.effective_chat.send_message(_("The customer's name?"))
         return NEW_NAME
 
@@ -133,7 +133,7 @@ async def save_new_phone(update: Update, context: Context) -> str:
 
 async def skip_new_phone(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
-        await update.callback_query.answer()
+        await ack(update)
         return await _ask_product(update)
 
 
@@ -160,7 +160,7 @@ async def pick_product(update: Update, context: Context) -> str:
         product = await session.get(catalog.Product, cb_id(update))
         if product is None:
             raise DomainError("product_unknown", query=cb_arg(update))
-        await update.callback_query.answer()
+        await ack(update)
         return await _product_chosen(update, context, me, product)
 
 
@@ -180,7 +180,7 @@ async def save_typed_quantity(update: Update, context: Context) -> str:
 
 
 async def save_picked_quantity(update: Update, context: Context) -> str:
-    await update.callback_query.answer()
+    await ack(update)
     return await _add_line(update, context, orders.validate_quantity(cb_arg(update)))
 
 
@@ -211,7 +211,7 @@ async def _cart_text(session, draft: dict, me: User) -> tuple[str, int]:
 
 async def remove_last(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        await update.callback_query.answer()
+        await ack(update)
         draft = _draft(context)
         if draft.get("items"):
             draft["items"].pop()
@@ -226,7 +226,7 @@ async def review(update: Update, context: Context) -> str:
         draft = _draft(context)
         if not draft.get("items"):
             raise DomainError("order_empty")
-        await update.callback_query.answer()
+        await ack(update)
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me) if draft.get("demo_id") else None
         policy = context.settings.withdrawal_policy
         days = policy.days_home_demo if demo else policy.days
@@ -337,7 +337,7 @@ async def start_withdrawal(update: Update, context: Context) -> str:
         order = await _open_order_to_change(session, update, me)
         if context.clock.now() >= order.withdrawal_ends_at:
             raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
-        await update.callback_query.answer()
+        await ack(update)
         lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}
         rows = [[(_("The whole order"), cb("wd", "all"))]] + [[(_("Some of: {name}").format(name=l.name), cb("wd", "line", l.id))] for l in lines]
@@ -351,7 +351,7 @@ async def withdraw_all(update: Update, context: Context) -> int:
 
 async def withdraw_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data["wd"]["line_id"] = cb_id(update)
         await update.effective_chat.send_message(_("How many are returned?"))
         return WD_QUANTITY
@@ -369,7 +369,7 @@ async def _withdraw(update: Update, context: Context, quantities: dict[int, int]
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
     context.user_data.pop("wd", None)
     if update.callback_query:
-        await update.callback_query.answer()
+        await ack(update)
     await update.effective_chat.send_message(_("Withdrawal recorded. It no longer counts as a sale.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
     if customer is not None:
         await notify(context, customer, lambda: (_("Your withdrawal has been recorded.") + "\n\n" + receipt(order, lines, customer, reseller_name=me.display_name), None))
@@ -379,7 +379,7 @@ async def _withdraw(update: Update, context: Context, quantities: dict[int, int]
 async def start_fix(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await _open_order_to_change(session, update, me)
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data["fix"] = {"order_id": order.id}
         rows = [[(f"{l.quantity} × {l.name}", cb("fix", "line", l.id))] for l in await orders.lines_of(session, order.id)]
         await update.effective_chat.send_message(_("Which line is wrong?"), reply_markup=keyboard(rows))
@@ -388,7 +388,7 @@ async def start_fix(update: Update, context: Context) -> str:
 
 async def fix_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data["fix"]["line_id"] = cb_id(update)
         await update.effective_chat.send_message(_("The right quantity? (0 removes the line)"))
         return FIX_QUANTITY
@@ -417,7 +417,7 @@ async def fix_reason(update: Update, context: Context) -> int:
 async def start_cancel(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await _open_order_to_change(session, update, me)
-        await update.callback_query.answer()
+        await ack(update)
         context.user_data["oc"] = {"order_id": order.id}
         await update.effective_chat.send_message(_("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
         return CANCEL_REASON

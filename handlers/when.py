@@ -23,7 +23,7 @@ from bot.dates import (
     parse_time_input,
 )
 from bot.i18n import _, babel_locale
-from handlers.common import cb, cb_arg, keyboard, user_scope
+from handlers.common import ack, cb, cb_arg, keyboard, user_scope
 from models import DomainError
 from models.demos import validate_future
 from models.users import User
@@ -66,7 +66,7 @@ class WhenSteps:
 
     async def save_picked_date(self, update: Update, context: Context) -> str:
         async with user_scope(update, context) as (_session, me):
-            await update.callback_query.answer()
+            await ack(update)
             today = local_today(context.clock.now(), me.timezone)
             return await self._date_chosen(update, context, me, date.fromisoformat(cb_arg(update)), today)
 
@@ -83,14 +83,14 @@ class WhenSteps:
 
     async def back_to_day(self, update: Update, context: Context) -> str:
         async with user_scope(update, context) as (_session, me):
-            await update.callback_query.answer()
+            await ack(update)
             return await self.ask_date(update, context, me)
 
     async def save_typed_time(self, update: Update, context: Context) -> object:
         return await self._time_chosen(update, context, update.message.text)
 
     async def save_picked_time(self, update: Update, context: Context) -> object:
-        await update.callback_query.answer()
+        await ack(update)
         raw = cb_arg(update)
         return await self._time_chosen(update, context, f"{raw[:2]}:{raw[2:]}")
 
@@ -120,7 +120,7 @@ class WhenSteps:
                 raise DomainError("stale_button")
             starts_at = datetime.fromisoformat(candidates[index])
             validate_future(starts_at, context.clock.now())
-            await update.callback_query.answer()
+            await ack(update)
         return await self._on_chosen(update, context, me, starts_at)
 
     def states(self) -> dict[str, list]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -50,6 +51,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_owner: dict[str, int] = {}
+        self._answered: set[str] = set()  # Telegram accepts one answer per button press
         self._runner: web.AppRunner | None = None
         # Telegram's limits, when a test asks for them: about 30 messages a second overall and
         # one a second in a chat; past them it answers 429 with retry_after.
@@ -214,6 +216,9 @@ class FakeBotAPI:
         return message
 
     async def api_answercallbackquery(self, params: dict, files: dict) -> bool:
+        if params["callback_query_id"] in self._answered:
+            raise LookupError("query is too old and response timeout expired or query ID is invalid")
+        self._answered.add(params["callback_query_id"])
         text = params.get("text")
         if text:
             user_id = self._callback_owner[params["callback_query_id"]]
@@ -250,7 +255,7 @@ class FakeBotAPI:
         return {"message": message}
 
     def button_press(self, user: dict, message_id: int, data: str) -> dict:
-        query_id = f"q{next(self._message_ids)}"
+        query_id = secrets.token_hex(8)  # unique, as Telegram's are
         self._callback_owner[query_id] = user["id"]
         message = self.messages[(user["id"], message_id)]
         return {"callback_query": {"id": query_id, "from": user, "message": message, "chat_instance": str(user["id"]), "data": data}}
