@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")  # draws into memory; no screen on a server
-
-from matplotlib import pyplot as plt  # noqa: E402
-
-from models.money import to_decimal  # noqa: E402
+from models.money import to_decimal
 
 
 def weekly_sales_png(weeks: list[tuple[date, int]], *, labels: list[str], currency: str, title: str, y_label: str) -> bytes:
+    # Imported here: matplotlib is heavy, and only the weekly team digest draws.
+    import matplotlib
+
+    matplotlib.use("Agg")  # draws into memory; no screen on a server
+    from matplotlib import pyplot as plt
+
     figure, axes = plt.subplots(figsize=(8, 4), dpi=100)
     try:
         values = [float(to_decimal(minor, currency)) for _week, minor in weeks]  # only for drawing

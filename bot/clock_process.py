@@ -33,6 +33,7 @@ async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) ->
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
     async with bot:
         dispatcher = Dispatcher(db=db, bot=bot, clock=Clock(), settings=settings)
         scheduler = AsyncIOScheduler(timezone="UTC")

@@ -16,10 +16,12 @@ from bot.i18n import SUPPORTED_LOCALES
 from models import DomainError
 from models.notifications import ReminderPlan
 from models.orders import WithdrawalPolicy
+from models.plan import Plan, parse_plan
 from models.rewards import RewardTable, parse_reward_table
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_REWARDS_FILE = Path(__file__).resolve().parent / "host_rewards.toml"
+DEFAULT_PLAN_FILE = Path(__file__).resolve().parent / "commission_plan.toml"
 
 
 class SettingsError(Exception):
@@ -43,6 +45,7 @@ class Settings(BaseSettings):
     withdrawal_days: int = Field(default=14, ge=14, le=365)
     withdrawal_days_home_demo: int = Field(default=30, ge=14, le=365)
     host_rewards_file: Path = DEFAULT_REWARDS_FILE
+    commission_plan_file: Path = DEFAULT_PLAN_FILE
     # Reminders and follow-ups, and the weekly digest (Monday 08:00 in each person's timezone).
     reseller_reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 2)
     host_reminder_hours: int = Field(default=24, ge=1, le=24 * 14)
@@ -82,6 +85,21 @@ class Settings(BaseSettings):
         except DomainError as error:
             raise ValueError(f"{value}: {error.params['reason']}") from None
         return value
+
+    @field_validator("commission_plan_file")
+    @classmethod
+    def _plan(cls, value: Path) -> Path:
+        try:
+            parse_plan(value.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ValueError(f"cannot read {value}: {error.strerror}") from None
+        except DomainError as error:
+            raise ValueError(f"{value}, line {error.params['line']}: {error.params['reason']}") from None
+        return value
+
+    @cached_property
+    def plan(self) -> Plan:
+        return parse_plan(self.commission_plan_file.read_text(encoding="utf-8"))
 
     @cached_property
     def reward_table(self) -> RewardTable:

@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import use_locale
 from handlers.notifications import RENDERERS, Defer, Env, Outgoing
-from models import digests
+from models import commissions, digests
 from models.notifications import NoticeStatus, Notification, claim, due_rows
 from models.users import User
 
@@ -70,7 +70,10 @@ class Dispatcher:
                                                      hour=self.settings.digest_hour)
 
     async def tick(self) -> int:
-        """What the scheduler calls: plan this week's digests, then send what is due."""
+        """What the scheduler calls: close last month's commissions, plan this week's digests,
+        then send what is due."""
+        async with self.db.session_scope() as session:
+            await commissions.close_past_periods(session, plan=self.settings.plan, now=self.clock.now())
         await self.plan_weekly()
         return await self.run_once()
 

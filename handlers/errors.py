@@ -9,7 +9,10 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import Context
-from bot.i18n import N_, _
+from babel.numbers import format_currency
+
+from bot.i18n import N_, _, current_locale
+from models.money import to_decimal
 from handlers.common import ack
 from models import DomainError
 
@@ -100,11 +103,25 @@ MESSAGES = {
     "correction_below_withdrawn": N_("{withdrawn} were already withdrawn: the quantity cannot go below that."),
     "correction_same": N_("That is the quantity already recorded."),
     "rewards_invalid": N_("The host reward table is not valid: {reason}"),
+    "plan_invalid": N_("The commission plan is not valid (line {line}): {reason}"),
+    "plan_no_version": N_("The commission plan has no version in force on {day}."),
+    "member_not_found": N_("This person is not in your team."),
+    "admins_only": N_("Only an admin can do this."),
+    "cannot_promote": N_("Only an active reseller can be promoted to manager."),
+    "cannot_deactivate": N_("This person cannot be deactivated."),
+    "buy_back_own_use_only": N_("A buy-back is for stock you bought for yourself (own use)."),
+    "buy_back_below_minimum": N_("The refund must be at least {minimum_minor}: 90% of the price paid (Law 173/2005, art. 6)."),
+    "period_unreadable": N_("Name the month like 2026-11."),
 }
 
 
 def error_text(error: DomainError) -> str:
-    return _(MESSAGES[error.code]).format(**error.params)
+    params = dict(error.params)
+    for key, value in error.params.items():
+        if key.endswith("_minor"):  # amounts of money, shown the reader's way
+            currency = params.get("currency", "EUR")
+            params[key] = format_currency(to_decimal(value, currency), currency, locale=current_locale())
+    return _(MESSAGES[error.code]).format(**params)
 
 
 async def on_error(update: object, context: Context) -> None:

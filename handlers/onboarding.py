@@ -48,6 +48,8 @@ SELLER_COMMANDS = (
     ("sales", N_("Sales today, this week, this month")),
     ("catalog", N_("Products and prices")),
     ("export", N_("Your orders as a CSV file")),
+    ("team", N_("Your team")),
+    ("commissions", N_("Your commissions and statements")),
     ("invite", N_("Invite a new advisor")),
     ("settings", N_("Language, timezone and name")),
     ("help", N_("What I can do for you")),
@@ -75,6 +77,8 @@ def help_text(me: User | None) -> str:
             "/order – log a sale or your own purchase\n"
             "/orders, /sales, /export – your orders and figures\n"
             "/catalog – products and prices\n"
+            "/team, /commissions – your team and what you earn on sales\n"
+            "/compliance – warning signs in your team (managers)\n"
             "/invite – a link that makes someone a new advisor in your team\n"
             "/settings – language, timezone and the name people see\n"
             "/cancel – stop what you are doing, nothing is saved"

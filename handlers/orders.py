@@ -33,7 +33,7 @@ from bot.dates import format_when
 from bot.i18n import _, babel_locale
 from bot.money import format_money
 from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
-from models import DomainError, catalog, demos, guests, notifications, orders, users
+from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
 from models.orders import Customer, Order, OrderLine, OrderStatus
 from models.users import User
@@ -253,6 +253,7 @@ async def confirm(update: Update, context: Context) -> int:
         )
         lines = await orders.lines_of(session, order.id)
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
+        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
         if order.kind == orders.OrderKind.RETAIL.value:  # after-sale care, some weeks on
             await notifications.plan_aftercare(session, order_id=order.id, reseller_id=me.id, ordered_at=order.created_at,
                                                plan=context.settings.reminder_plan, now=context.clock.now())
@@ -297,6 +298,8 @@ async def show_order(update: Update, context: Context) -> None:
         if order.status == OrderStatus.CONFIRMED.value:
             if order.customer_name:
                 rows.append([(_("↩️ Withdrawal"), cb("order", "wd", order.id))])
+            if order.kind == orders.OrderKind.OWN_USE.value:
+                rows.append([(_("↩️ Buy-back of unsold stock"), cb("order", "buyback", order.id))])
             rows.append([(_("✏️ Correct"), cb("order", "fix", order.id)), (_("🚫 Cancel order"), cb("order", "cancel", order.id))])
         rows.append([(_("📜 History"), cb("order", "hist", order.id))])
         await answer(update, receipt(order, lines, me, reseller_name=me.display_name), keyboard(rows), edit=True)
@@ -366,6 +369,7 @@ async def _withdraw(update: Update, context: Context, quantities: dict[int, int]
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=context.user_data["wd"]["order_id"], reseller=me)
         lines = await orders.withdraw(session, order=order, actor=me, quantities=quantities, reason=None, now=context.clock.now())
+        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
     context.user_data.pop("wd", None)
     if update.callback_query:
@@ -409,6 +413,7 @@ async def fix_reason(update: Update, context: Context) -> int:
         order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
         lines = await orders.correct_line(session, order=order, actor=me, line_id=draft["line_id"], quantity=draft["quantity"],
                                           reason=update.message.text, now=context.clock.now())
+        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("fix", None)
     await update.message.reply_text(_("Corrected.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
     return END
@@ -428,6 +433,7 @@ async def cancel_reason(update: Update, context: Context) -> int:
         order = await orders.order_of_reseller(session, order_id=context.user_data["oc"]["order_id"], reseller=me)
         await orders.cancel_order(session, order=order, actor=me, reason=update.message.text, now=context.clock.now())
         await notifications.cancel_aftercare(session, order_id=order.id)
+        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("oc", None)
     await update.message.reply_text(_("Order no. {number} cancelled. It no longer counts as a sale.").format(number=order.id))
     return END

@@ -202,6 +202,11 @@ async def upcoming_demos(
     return demos[offset : offset + limit], len(demos)
 
 
+async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
+    return await session.scalar(select(Demo).where(Demo.reseller_id == reseller_id, Demo.starts_at <= now,
+                                                   Demo.status.in_(OPEN_STATUSES)).order_by(Demo.starts_at.desc()).limit(1))
+
+
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:
     """The reseller's own demo, locked for the change that follows; anyone else's is 'not found'
     (button data can be forged, so ownership is checked on every press)."""

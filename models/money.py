@@ -42,6 +42,12 @@ def to_decimal(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-minor_digits(currency))
 
 
+def share_of(minor: int, basis_points: int) -> int:
+    """minor × bp / 10,000 rounded toward zero: a commission never exceeds its rate's share."""
+    value = abs(minor) * basis_points // 10_000
+    return value if minor >= 0 else -value
+
+
 def percent_of(minor: int, basis_points: int) -> int:
     """minor × bp / 10,000, rounded half up to the minor unit, in integers only."""
     return (minor * basis_points * 2 + 10_000) // 20_000

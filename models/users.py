@@ -40,10 +40,16 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when Telegram answers 403 (the person blocked the bot): nothing more is sent to them.
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A deactivated advisor keeps their history but has no access; their team moved up a level.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_seller(self) -> bool:
-        return self.role in SALES_ROLES
+        return self.role in SALES_ROLES and self.deactivated_at is None
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in (Role.MANAGER.value, Role.ADMIN.value) and self.deactivated_at is None
 
     @property
     def is_admin(self) -> bool:

@@ -1,0 +1,261 @@
+"""/team, /commissions, /compliance and the admin's monthly statement; team changes by admins;
+buy-back of a reseller's unsold stock.
+
+A reseller sees only their own figures and those of their downline; every button carrying a
+person's id is checked against that.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from telegram import InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import Context
+from babel.dates import format_date
+
+from bot.dates import to_local
+from bot.i18n import N_, _, babel_locale
+from bot.money import format_money, format_rate
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, seller_scope
+from handlers.reports import period_starts, safe_cell
+from models import DomainError, commissions, compliance, demos, orders, team
+from models.money import parse_amount, to_decimal
+from models.users import User
+
+PAGE = 15
+BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
+END = ConversationHandler.END
+TEXT = filters.TEXT & ~filters.COMMAND
+
+FLAGS = {
+    "retail_share": N_("{name}: retail is {share} of sales plus own purchases in {days} days (at least {minimum} expected)"),
+    "inventory_loading": N_("{name}: own purchases {own} against retail sales {retail} in {days} days (possible inventory loading)"),
+    "recruitment_heavy": N_("{name}: {recruits} recruits in {days} days, but the team sold only {retail}"),
+    "occasional_income_near": N_("{name}: commissions {earned} in {year}, near the {limit} limit for occasional activity"),
+    "occasional_income_over": N_("{name}: commissions {earned} in {year}, past the {limit} limit for occasional activity: a VAT position is needed"),
+}
+
+
+def money(minor: int, me: User, currency: str) -> str:
+    return format_money(minor, currency, lang=me.locale, tz=me.timezone)
+
+
+def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
+    f = flag.figures
+    m = lambda key: money(f[key], me, currency)  # noqa: E731
+    values = {"name": flag.user.display_name, "days": f.get("days", ""), "year": f.get("year", "")}
+    if flag.code == "retail_share":
+        values.update(share=format_rate(f["share_bp"], lang=me.locale, tz=me.timezone), minimum=format_rate(f["min_bp"], lang=me.locale, tz=me.timezone))
+    if flag.code == "inventory_loading":
+        values.update(own=m("own_use_minor"), retail=m("retail_minor"))
+    if flag.code == "recruitment_heavy":
+        values.update(recruits=f["recruits"], retail=m("team_retail_minor"))
+    if flag.code.startswith("occasional_income"):
+        values.update(earned=m("earned_minor"), limit=m("limit_minor"))
+    return "⚠️ " + _(FLAGS[flag.code]).format(**values)
+
+
+async def show_team(update: Update, context: Context) -> None:
+    page = cb_id(update) if update.callback_query else 0
+    async with seller_scope(update, context) as (session, me):
+        members = await team.tree(session, root=me)
+        if not members:
+            await answer(update, _("Nobody in your team yet. Invite someone with /invite."))
+            return
+        week = period_starts(context.clock.now(), me.timezone)["week"]
+        shown = members[page * PAGE : (page + 1) * PAGE]
+        lines, rows = [], []
+        for member in shown:
+            sales = await orders.sales_between(session, reseller_id=member.user.id, start=week[0], end=week[1], currency=context.settings.currency)
+            last = await demos.last_demo(session, reseller_id=member.user.id, now=context.clock.now())
+            status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == "manager" else _("active"))
+            last_text = format_date(to_local(last.starts_at, me.timezone), "d MMM", locale=babel_locale(me.locale, me.timezone)) if last else "—"
+            lines.append("  " * (member.depth - 1) + _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
+                level=member.depth, name=member.user.display_name, sales=money(sales.retail_minor, me, context.settings.currency),
+                last=last_text, status=status))
+            rows.append([(member.user.display_name, cb("team", "member", member.user.id))])
+        nav = [("«", cb("team", "page", page - 1))] if page else []
+        if (page + 1) * PAGE < len(members):
+            nav.append(("»", cb("team", "page", page + 1)))
+        if nav:
+            rows.append(nav)
+        header = _("Your team: {count} people. Page {page} of {pages}.").format(count=len(members), page=page + 1, pages=(len(members) - 1) // PAGE + 1)
+        await answer(update, header + "\n" + "\n".join(lines), keyboard(rows), edit=update.callback_query is not None)
+
+
+async def show_member(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        currency = context.settings.currency
+        now = context.clock.now()
+        month = period_starts(now, me.timezone)["month"]
+        sales = await orders.sales_between(session, reseller_id=member.id, start=month[0], end=month[1], currency=currency)
+        text = _("{name}\nThis month: sales {retail} ({orders} orders), own use {own}").format(
+            name=member.display_name, retail=money(sales.retail_minor, me, currency), orders=sales.retail_orders, own=money(sales.own_use_minor, me, currency))
+        rows = []
+        if me.is_admin and member.is_seller and member.id != me.id:
+            if member.role == "reseller":
+                rows.append([(_("⭐ Promote to manager"), cb("team", "promote", member.id))])
+            rows.append([(_("⛔ Deactivate"), cb("team", "deactivate", member.id))])
+        await answer(update, text, keyboard(rows) if rows else None, edit=True)
+
+
+async def promote(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        await team.promote_to_manager(session, actor=me, member=member)
+        await answer(update, _("{name} is now a manager: they get the weekly team digest.").format(name=member.display_name), edit=True)
+
+
+async def ask_deactivate(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        if not me.is_admin:
+            raise DomainError("admins_only")
+        await answer(update, _("Deactivate {name}? Their history is kept, their access is removed and their team moves up to their upline.").format(
+            name=member.display_name), keyboard([[(_("Yes, deactivate"), cb("team", "deactivateyes", member.id))]]), edit=True)
+
+
+async def deactivate(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        moved = await team.deactivate(session, actor=me, member=member, now=context.clock.now())
+        await answer(update, _("{name} is deactivated; {count} people moved up to their upline.").format(name=member.display_name, count=moved), edit=True)
+
+
+async def show_commissions(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        plan = context.settings.plan
+        current = commissions.period_of(context.clock.now(), plan.company_timezone)
+        found = await commissions.statements(session, earner_id=me.id, plan=plan, limit=4)
+        lines = [_("Commissions are paid on sales only: yours and your team's, never on sign-ups.")]
+        if not any(s.period == current for s in found):
+            lines.append(_("{period} (running): gross {gross}").format(period=current, gross=money(0, me, plan.currency)))
+        for s in found:
+            label = _("{period} (running)").format(period=s.period) if s.period == current else s.period
+            lines.append(_("{label}: gross {gross} · withholding {withheld} · net {net}").format(
+                label=label, gross=money(s.gross_minor, me, plan.currency), withheld=money(s.withheld_minor, me, plan.currency),
+                net=money(s.net_minor, me, plan.currency)))
+        await update.effective_chat.send_message("\n".join(lines))
+
+
+async def monthly_statement(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        if not me.is_admin:
+            raise DomainError("admins_only")
+        plan = context.settings.plan
+        period = (context.args[0] if context.args else "").strip()
+        if not re.fullmatch(r"\d{4}-\d{2}", period):
+            raise DomainError("period_unreadable")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([_("earner"), _("order"), _("level"), _("kind"), _("sales base"), _("rate (bp)"), _("commission"), _("currency")])
+        totals: dict[str, int] = {}
+        for entry, earner in await commissions.period_entries(session, period=period):
+            writer.writerow([safe_cell(earner.display_name), entry.order_id, entry.level, entry.kind, to_decimal(entry.base_minor, entry.currency),
+                             entry.rate_bp, to_decimal(entry.amount_minor, entry.currency), entry.currency])
+            totals[earner.display_name] = totals.get(earner.display_name, 0) + entry.amount_minor
+        writer.writerow([])
+        writer.writerow([_("earner"), _("gross"), _("withholding"), _("net")])
+        for name, gross in totals.items():
+            withheld = commissions.withholding_for(gross, plan=plan, period=period)
+            writer.writerow([safe_cell(name), to_decimal(gross, plan.currency), to_decimal(withheld, plan.currency), to_decimal(gross - withheld, plan.currency)])
+        await update.effective_chat.send_document(InputFile(buffer.getvalue().encode("utf-8-sig"), filename=f"commissions-{period}.csv"),
+                                                  caption=_("Commission statement for {period}.").format(period=period))
+
+
+async def show_compliance(update: Update, context: Context) -> None:
+    async with seller_scope(update, context) as (session, me):
+        if not me.is_manager:
+            raise DomainError("admins_only")
+        flags = await compliance.check_team(session, manager=me, plan=context.settings.plan, now=context.clock.now())
+        if not flags:
+            await update.effective_chat.send_message(_("No warning signs in your team: sales come from customers."))
+            return
+        await update.effective_chat.send_message("\n".join([_("Warning signs in your team:")] + [flag_text(f, me, context.settings.plan.currency) for f in flags]))
+
+
+async def start_buy_back(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        if order.kind != orders.OrderKind.OWN_USE.value or order.status != orders.OrderStatus.CONFIRMED.value:
+            raise DomainError("buy_back_own_use_only")
+        await ack(update)
+        context.user_data["bb"] = {"order_id": order.id}
+        rows = [[(f"{l.kept_quantity} × {l.name}", cb("bb", "line", l.id))] for l in await orders.lines_of(session, order.id) if l.kept_quantity]
+        await update.effective_chat.send_message(_("Which unsold product do you return?"), reply_markup=keyboard(rows))
+        return BUY_BACK_LINE
+
+
+async def buy_back_line(update: Update, context: Context) -> str:
+    async with seller_scope(update, context):
+        await ack(update)
+        context.user_data["bb"]["line_id"] = cb_id(update)
+        await update.effective_chat.send_message(_("How many?"))
+        return BUY_BACK_QUANTITY
+
+
+async def buy_back_quantity(update: Update, context: Context) -> str:
+    quantity = orders.validate_quantity(update.message.text)
+    async with seller_scope(update, context) as (session, me):
+        draft = context.user_data["bb"]
+        order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
+        line = next((l for l in await orders.lines_of(session, order.id) if l.id == draft["line_id"]), None)
+        if line is None or quantity > line.kept_quantity:
+            raise DomainError("withdrawal_too_many", name=line.name if line else "?", kept=line.kept_quantity if line else 0)
+        draft["quantity"] = quantity
+        minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
+        await update.message.reply_text(_("Refund to record? At least {minimum} (90% of the price paid).").format(
+            minimum=money(minimum, me, order.currency)), reply_markup=keyboard([[(money(minimum, me, order.currency), cb("bb", "refund", minimum))]]))
+        return BUY_BACK_REFUND
+
+
+async def buy_back_refund_text(update: Update, context: Context) -> int:
+    return await _record_buy_back(update, context, parse_amount(update.message.text, context.settings.plan.currency))
+
+
+async def buy_back_refund_button(update: Update, context: Context) -> int:
+    await ack(update)
+    return await _record_buy_back(update, context, cb_id(update))
+
+
+async def _record_buy_back(update: Update, context: Context, refund: int) -> int:
+    draft = context.user_data["bb"]
+    async with seller_scope(update, context) as (session, me):
+        order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
+        record = await compliance.record_buy_back(session, order=order, actor=me, quantities={draft["line_id"]: draft["quantity"]},
+                                                  refund_minor=refund, plan=context.settings.plan, now=context.clock.now())
+        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
+    context.user_data.pop("bb", None)
+    await update.effective_chat.send_message(_("Buy-back recorded: {paid} paid, {refund} refunded.").format(
+        paid=money(record.paid_minor, me, order.currency), refund=money(record.refund_minor, me, order.currency)))
+    return END
+
+
+def handlers() -> list:
+    buy_back = ConversationHandler(
+        name="buy_back", persistent=True, allow_reentry=True,
+        entry_points=[CallbackQueryHandler(start_buy_back, pattern=r"^order:buyback:\d+$")],
+        states={
+            BUY_BACK_LINE: [CallbackQueryHandler(buy_back_line, pattern=r"^bb:line:\d+$")],
+            BUY_BACK_QUANTITY: [MessageHandler(TEXT, buy_back_quantity)],
+            BUY_BACK_REFUND: [CallbackQueryHandler(buy_back_refund_button, pattern=r"^bb:refund:\d+$"), MessageHandler(TEXT, buy_back_refund_text)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+    return [
+        buy_back,
+        CommandHandler("team", show_team),
+        CallbackQueryHandler(show_team, pattern=r"^team:page:\d+$"),
+        CallbackQueryHandler(show_member, pattern=r"^team:member:\d+$"),
+        CallbackQueryHandler(promote, pattern=r"^team:promote:\d+$"),
+        CallbackQueryHandler(ask_deactivate, pattern=r"^team:deactivate:\d+$"),
+        CallbackQueryHandler(deactivate, pattern=r"^team:deactivateyes:\d+$"),
+        CommandHandler("commissions", show_commissions),
+        CommandHandler("statement", monthly_statement),
+        CommandHandler("compliance", show_compliance),
+    ]
