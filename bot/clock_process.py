@@ -45,7 +45,11 @@ async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) ->
         try:
             await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            # No new ticks; the one running (if any) finishes its sends and records them,
+            # rather than being cancelled half-way (APScheduler cancels running coroutines).
+            scheduler.pause()
+            async with dispatcher.busy:
+                scheduler.shutdown(wait=False)
             await db.dispose()
 
 

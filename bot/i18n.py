@@ -22,6 +22,7 @@ SUPPORTED_LOCALES = ("it", "en")
 LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
 
 _current = contextvars.ContextVar("locale", default=SUPPORTED_LOCALES[0])
+_current_tz = contextvars.ContextVar("timezone", default="Europe/Rome")
 
 
 @cache
@@ -33,8 +34,14 @@ def current_locale() -> str:
     return _current.get()
 
 
-def set_locale(lang: str) -> None:
+def set_locale(lang: str, timezone: str | None = None) -> None:
     _current.set(lang)
+    if timezone:
+        _current_tz.set(timezone)
+
+
+def current_timezone() -> str:
+    return _current_tz.get()
 
 
 @contextmanager

@@ -39,6 +39,7 @@ class Dispatcher:
         self.batch = batch
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._sending = asyncio.Semaphore(concurrency or settings.dispatch_concurrency)
+        self.busy = asyncio.Lock()  # held during a tick, so a shutdown can let it finish
         # Bulk sends stay a little under Telegram's overall limit (which the bot's AIORateLimiter
         # enforces for every send), so that replies to people chatting with the bot during a
         # burst of reminders find room instead of queueing behind it.
@@ -72,10 +73,11 @@ class Dispatcher:
     async def tick(self) -> int:
         """What the scheduler calls: close last month's commissions, plan this week's digests,
         then send what is due."""
-        async with self.db.session_scope() as session:
-            await commissions.close_past_periods(session, plan=self.settings.plan, now=self.clock.now())
-        await self.plan_weekly()
-        return await self.run_once()
+        async with self.busy:
+            async with self.db.session_scope() as session:
+                await commissions.close_past_periods(session, plan=self.settings.plan, now=self.clock.now())
+            await self.plan_weekly()
+            return await self.run_once()
 
     async def _deliver(self, row: Notification) -> None:
         async with self._sending:

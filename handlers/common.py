@@ -69,7 +69,8 @@ async def user_scope(update: Update, context: Context) -> AsyncIterator[tuple[As
         me = await users.user_by_telegram_id(session, sender.id)
         if me is not None and me.unreachable_at is not None:
             me.unreachable_at = None  # they wrote to us, so they have unblocked the bot
-        set_locale(me.locale if me else normalize_locale(sender.language_code, context.settings.default_locale))
+        set_locale(me.locale if me else normalize_locale(sender.language_code, context.settings.default_locale),
+                   me.timezone if me else context.settings.default_timezone)
         yield session, me
 
 

@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from bot.context import Context
 from babel.numbers import format_currency
 
-from bot.i18n import N_, _, current_locale
+from bot.i18n import N_, _, babel_locale, current_locale, current_timezone
 from models.money import to_decimal
 from handlers.common import ack
 from models import DomainError
@@ -120,7 +120,7 @@ def error_text(error: DomainError) -> str:
     for key, value in error.params.items():
         if key.endswith("_minor"):  # amounts of money, shown the reader's way
             currency = params.get("currency", "EUR")
-            params[key] = format_currency(to_decimal(value, currency), currency, locale=current_locale())
+            params[key] = format_currency(to_decimal(value, currency), currency, locale=babel_locale(current_locale(), current_timezone()))
     return _(MESSAGES[error.code]).format(**params)
 
 

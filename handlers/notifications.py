@@ -20,7 +20,8 @@ from bot.i18n import _, babel_locale
 from bot.money import format_money, format_rate
 from handlers.common import cb, keyboard
 from handlers.reports import safe_cell
-from models import digests, guests, orders, rewards, users
+from handlers.team import flag_text
+from models import compliance, digests, guests, orders, rewards, users
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 from models.money import to_decimal
@@ -187,6 +188,10 @@ async def team_digest(session, row, reader, env) -> Outgoing:
             rate=format_rate(team.conversion_bp, lang=reader.locale, tz=reader.timezone)),
     ]
     lines += [f"• {m.user.display_name}: {money(m.retail_minor)} · {m.orders} · {m.demos_held}" for m in team.members]
+    flags = await compliance.check_team(session, manager=reader, plan=env.settings.plan, now=env.now)
+    if flags:
+        lines.append(_("Warning signs in your team:"))
+        lines += [flag_text(flag, reader, env.settings.plan.currency) for flag in flags]
     chart = weekly_sales_png(team.weekly_retail, labels=[format_date(w, "d MMM", locale=locale) for w, _m in team.weekly_retail],
                              currency=currency, title=_("Team sales, last 8 weeks"), y_label=currency)
     buffer = io.StringIO()

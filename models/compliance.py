@@ -77,7 +77,8 @@ async def record_buy_back(
 
 async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: datetime) -> list[Flag]:
     limits = plan.thresholds
-    figures = await sales_between(session, reseller_id=user.id, start=now - WINDOW, end=now, currency=plan.currency)
+    until = now + timedelta(seconds=1)  # up to and including now
+    figures = await sales_between(session, reseller_id=user.id, start=now - WINDOW, end=until, currency=plan.currency)
     retail, own = figures.retail_minor, figures.own_use_minor
     flags = []
     window = {"retail_minor": retail, "own_use_minor": own, "days": WINDOW.days}
@@ -98,7 +99,7 @@ async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: 
         team = [m.user for m in await tree(session, root=user)]
         team_retail = 0
         for member in [user, *team]:
-            team_retail += (await sales_between(session, reseller_id=member.id, start=now - RECRUIT_WINDOW, end=now, currency=plan.currency)).retail_minor
+            team_retail += (await sales_between(session, reseller_id=member.id, start=now - RECRUIT_WINDOW, end=until, currency=plan.currency)).retail_minor
         if team_retail < recruits * limits.min_team_retail_per_recruit_minor:
             flags.append(Flag("recruitment_heavy", user, {"recruits": recruits, "team_retail_minor": team_retail, "days": RECRUIT_WINDOW.days,
                                                           "per_recruit_minor": limits.min_team_retail_per_recruit_minor}))

@@ -44,3 +44,13 @@ def test_running_without_a_token_says_how_to_get_one(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "BOT_TOKEN is not set" in done.stderr and "@BotFather" in done.stderr and ".env" in done.stderr
+
+
+def test_a_malformed_commission_plan_stops_start_up_with_the_line_and_the_reason(tmp_path):
+    plan = tmp_path / "plan.toml"
+    plan.write_text('currency = "EUR"\n[[versions]]\neffective_from = 2026-01-01\npersonal_rate_bp = 2000\nsignup_bonus = "10.00"\n')
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None, commission_plan_file=str(plan))
+    message = str(error.value)
+    assert f"COMMISSION_PLAN_FILE: {plan}, line 5: versions.signup_bonus: a payment for recruiting itself" in message
+    assert "Annex I point 14" in message

@@ -96,6 +96,10 @@ class Person:
         await self.bot.deliver(self.bot.api.button_press(self.user, message_id, data))
         return self.received()
 
+    def last_message_id(self) -> int:
+        """The newest message in the chat (alerts have none), to forge a button press on."""
+        return next(e.message_id for e in reversed(self.chat) if e.message_id is not None)
+
     def buttons(self) -> list[str]:
         for event in reversed(self.chat):
             if event.buttons:
