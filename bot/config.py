@@ -78,24 +78,12 @@ class Settings(BaseSettings):
     @field_validator("host_rewards_file")
     @classmethod
     def _rewards(cls, value: Path) -> Path:
-        try:
-            parse_reward_table(value.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ValueError(f"cannot read {value}: {error.strerror}") from None
-        except DomainError as error:
-            raise ValueError(f"{value}: {error.params['reason']}") from None
-        return value
+        return _parsed_file(value, parse_reward_table)
 
     @field_validator("commission_plan_file")
     @classmethod
     def _plan(cls, value: Path) -> Path:
-        try:
-            parse_plan(value.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ValueError(f"cannot read {value}: {error.strerror}") from None
-        except DomainError as error:
-            raise ValueError(f"{value}, line {error.params['line']}: {error.params['reason']}") from None
-        return value
+        return _parsed_file(value, parse_plan)
 
     @cached_property
     def plan(self) -> Plan:
@@ -177,6 +165,19 @@ class Settings(BaseSettings):
                 "   or export BOT_TOKEN in the environment, then run the command again."
             )
         return self.bot_token.get_secret_value().strip()
+
+
+def _parsed_file(path: Path, parse) -> Path:
+    """A configuration file is read and checked at start-up, so a mistake stops the bot there,
+    with the line (when known) and the reason."""
+    try:
+        parse(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except DomainError as error:
+        where = f", line {error.params['line']}" if "line" in error.params else ""
+        raise ValueError(f"{path}{where}: {error.params['reason']}") from None
+    return path
 
 
 def async_database_url(url: str) -> str:

@@ -66,8 +66,7 @@ async def record_buy_back(
     if refund_minor < minimum_refund(paid, plan):
         raise DomainError("buy_back_below_minimum", minimum_minor=minimum_refund(paid, plan), currency=order.currency)
     # The returned stock no longer counts as the reseller's purchase (nor earns anything).
-    order.withdrawal_ends_at = max(order.withdrawal_ends_at, now + timedelta(seconds=1))
-    await withdraw(session, order=order, actor=actor, quantities=quantities, reason="buy-back of unsold stock", now=now)
+    await withdraw(session, order=order, actor=actor, quantities=quantities, reason="buy-back of unsold stock", now=now, within_period=False)
     record = BuyBack(order_id=order.id, reseller_id=order.reseller_id, paid_minor=paid, refund_minor=refund_minor,
                      recorded_by_id=actor.id, recorded_at=now)
     session.add(record)

@@ -251,11 +251,13 @@ def _require_active(order: Order) -> None:
 
 
 async def withdraw(
-    session: AsyncSession, *, order: Order, actor: User, quantities: dict[int, int] | None, reason: str | None, now: datetime
+    session: AsyncSession, *, order: Order, actor: User, quantities: dict[int, int] | None, reason: str | None, now: datetime,
+    within_period: bool = True,
 ) -> list[OrderLine]:
-    """Records the customer's withdrawal: of the whole order (quantities None) or of some units."""
+    """Records the customer's withdrawal: of the whole order (quantities None) or of some units.
+    A reseller's buy-back of unsold stock is not bound to the customer's period (within_period)."""
     _require_active(order)
-    if now >= order.withdrawal_ends_at:
+    if within_period and now >= order.withdrawal_ends_at:
         raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
     lines = await lines_of(session, order.id)
     before = _snapshot(lines)

@@ -54,3 +54,11 @@ def test_a_malformed_commission_plan_stops_start_up_with_the_line_and_the_reason
     message = str(error.value)
     assert f"COMMISSION_PLAN_FILE: {plan}, line 5: versions.signup_bonus: a payment for recruiting itself" in message
     assert "Annex I point 14" in message
+
+
+def test_a_broken_host_reward_table_stops_start_up(tmp_path):
+    table = tmp_path / "rewards.toml"
+    table.write_text('currency = "EUR"\n[[tiers]]\nmin_sales = "100.00"\nrate_bp = 20000\n')
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None, host_rewards_file=str(table))
+    assert f"HOST_REWARDS_FILE: {table}: rates are basis points from 0 to 10000" in str(error.value)
