@@ -13,12 +13,11 @@ from bot.i18n import SUPPORTED_LOCALES, use_locale
 from bot.notify import Dispatcher
 from bot.persistence import DatabasePersistence, PersistingUpdateProcessor
 import handlers
+from handlers.onboarding import BASIC_COMMANDS, bot_commands
 
 
 async def _set_default_commands(application: Application) -> None:
     """The menu everybody sees, per language; advisors get theirs per chat once onboarded."""
-    from handlers.onboarding import BASIC_COMMANDS, bot_commands
-
     settings: Settings = application.bot_data["settings"]
     for lang in SUPPORTED_LOCALES:
         with use_locale(lang):

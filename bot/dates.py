@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_date_format
+from babel.dates import format_date, format_time, format_timedelta, get_date_format
 
 from bot.i18n import N_, _, babel_locale, use_locale
 from models.base import DomainError
@@ -190,8 +190,6 @@ def format_clock_with_offset(instant: datetime, *, tz: str, lang: str) -> str:
 
 
 def format_duration(minutes: int, *, lang: str) -> str:
-    from babel.dates import format_timedelta
-
     hours, rest = divmod(minutes, 60)
     if hours and rest:
         return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)

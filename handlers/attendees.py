@@ -73,6 +73,8 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
             await update.effective_chat.send_message(preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
             return END
         context.user_data["rsvp"] = {"demo_id": demo.id, "token": token}
+        if await guests.is_full(session, demo):
+            preview += "\n\n" + _("The demo is full: you can join the waiting list, and I will tell you if a place frees up.")
         await update.effective_chat.send_message(
             preview + "\n\n" + privacy_notice(reseller.display_name),
             reply_markup=keyboard([[(_("✅ I agree, continue"), cb("rsvp", "agree")), (_("No, thanks"), cb("rsvp", "no"))]]),

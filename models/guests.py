@@ -66,6 +66,10 @@ async def _has_room(session: AsyncSession, demo: Demo) -> bool:
     return demo.capacity is None or await _going_count(session, demo.id) < demo.capacity
 
 
+async def is_full(session: AsyncSession, demo: Demo) -> bool:
+    return not await _has_room(session, demo)
+
+
 async def guest_of_user(session: AsyncSession, *, demo_id: int, user: User) -> Guest | None:
     return await session.scalar(select(Guest).where(Guest.demo_id == demo_id, Guest.user_id == user.id))
 

@@ -72,7 +72,8 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     await reseller.press("Capacity")
     await reseller.send("2")
     bea, _o, _d = await rsvp(bot, "Bea", payload)
-    cleo, _o, waiting = await rsvp(bot, "Cleo", payload)
+    cleo, full, waiting = await rsvp(bot, "Cleo", payload)
+    assert "The demo is full: you can join the waiting list" in full[-1].text
     assert waiting[-1].text.startswith("The demo is full, so you are on the waiting list.")
     sorry = await bea.press("I can't come")
     assert sorry[-1].text.startswith("Thank you for telling us.")
