@@ -29,10 +29,10 @@ async def fresh_database() -> Database:
     return db
 
 
-async def add_people(db: Database, count: int, *, first_id: int = 100_000) -> list[int]:
+async def add_people(db: Database, count: int, *, first_id: int = 100_000, created: datetime = NOW - timedelta(days=60)) -> list[int]:
     async with db.session_scope() as session:
         people = [User(telegram_id=first_id + n, role="reseller", display_name=f"Reseller {n}", locale="it" if n % 2 else "en",
-                       timezone="Europe/Rome", onboarded=True, created_at=NOW - timedelta(days=60)) for n in range(count)]
+                       timezone="Europe/Rome", onboarded=True, created_at=created) for n in range(count)]
         session.add_all(people)
         await session.flush()
         return [p.id for p in people]

@@ -14,7 +14,9 @@ import time
 
 from common import NOW, add_due, add_people, fresh_database, limited_server
 from sqlalchemy import func, select
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
+
+from bot.ratelimit import PriorityRateLimiter
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -33,7 +35,7 @@ async def main(count: int) -> None:
     people = await add_people(db, count)
     await add_due(db, people, kind="reseller_digest", payload={"week_start": "2031-03-17"}, due=NOW)
     settings = Settings(_env_file=None, bot_token=api.token, telegram_api_url=api.url, dispatch_in_bot=False)
-    bot = ExtBot(api.token, base_url=f"{api.url}/bot", rate_limiter=AIORateLimiter(max_retries=5))
+    bot = ExtBot(api.token, base_url=f"{api.url}/bot", rate_limiter=PriorityRateLimiter(max_retries=5))
     async with bot:
         # Baseline: the same bot, the same server, N bare messages, no database.
         started = time.monotonic()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.i18n import SUPPORTED_LOCALES, use_locale
 from bot.notify import Dispatcher
 from bot.persistence import DatabasePersistence, PersistingUpdateProcessor
+from bot.ratelimit import PriorityRateLimiter
 import handlers
 from handlers.onboarding import BASIC_COMMANDS, bot_commands
 
@@ -67,7 +68,7 @@ def build_application(
         .context_types(ContextTypes(context=Context))
         .persistence(DatabasePersistence(db, clock))
         .concurrent_updates(processor)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PriorityRateLimiter(bulk_max_rate=settings.dispatch_max_per_second, max_retries=3))
         .post_init(_post_init)
         .post_shutdown(_close_database)
         .build()

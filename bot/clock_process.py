@@ -11,19 +11,21 @@ import logging
 import signal
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.notify import Dispatcher
+from bot.ratelimit import PriorityRateLimiter
 
 log = logging.getLogger(__name__)
 
 
 def make_bot(settings: Settings) -> ExtBot:
     api = settings.telegram_api_url
-    return ExtBot(settings.token(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=AIORateLimiter(max_retries=3))
+    limiter = PriorityRateLimiter(bulk_max_rate=settings.dispatch_max_per_second, max_retries=3)
+    return ExtBot(settings.token(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=limiter)
 
 
 async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

@@ -59,11 +59,12 @@ class Settings(BaseSettings):
     dispatch_in_bot: bool = True
     dispatch_interval_seconds: float = Field(default=10, gt=0, le=3600)
     send_max_attempts: int = Field(default=5, ge=1, le=50)
-    # Telegram allows about 30 messages a second overall; bulk sending keeps some room free.
-    dispatch_max_per_second: float = Field(default=28, gt=0, le=30)
+    # Telegram allows about 30 messages a second overall; reminders and digests use what replies
+    # to people leave, up to this rate.
+    dispatch_max_per_second: float = Field(default=29, gt=0, le=30)
     # Sends in flight at once: enough to keep up the rate above, few enough to leave database
     # connections and the event loop to people chatting with the bot.
-    dispatch_concurrency: int = Field(default=8, ge=1, le=100)
+    dispatch_concurrency: int = Field(default=2, ge=1, le=100)
 
     @field_validator("reseller_reminder_hours", mode="before")
     @classmethod

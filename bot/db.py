@@ -11,9 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the bot read while a job writes; the busy timeout waits instead of failing
-    # with "database is locked"; SQLite leaves foreign keys off unless asked.
+    # with "database is locked"; SQLite leaves foreign keys off unless asked. In WAL mode
+    # synchronous=NORMAL is SQLite's own advice: no corruption on power loss, only the last
+    # commits may be lost (the outbox then sends one message again: at-least-once).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -13,7 +13,6 @@ import os
 import socket
 from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy import update
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -22,6 +21,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import use_locale
+from bot.ratelimit import BULK, PriorityRateLimiter
 from handlers.notifications import RENDERERS, Defer, Env, Outgoing
 from models import commissions, digests
 from models.notifications import NoticeStatus, Notification, claim, due_rows
@@ -30,20 +30,20 @@ from models.users import User
 log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=10)
+HOUSEKEEPING_EVERY = timedelta(minutes=1)  # closing months and planning digests: a minute late is fine
 BACKOFF_BASE = timedelta(seconds=30)
 
 
 class Dispatcher:
-    def __init__(self, *, db: Database, bot: Bot, clock: Clock, settings: Settings, batch: int = 200, concurrency: int | None = None) -> None:
+    def __init__(self, *, db: Database, bot: Bot, clock: Clock, settings: Settings, batch: int = 50, concurrency: int | None = None) -> None:
         self.db, self.bot, self.clock, self.settings = db, bot, clock, settings
         self.batch = batch
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._sending = asyncio.Semaphore(concurrency or settings.dispatch_concurrency)
         self.busy = asyncio.Lock()  # held during a tick, so a shutdown can let it finish
-        # Bulk sends stay a little under Telegram's overall limit (which the bot's AIORateLimiter
-        # enforces for every send), so that replies to people chatting with the bot during a
-        # burst of reminders find room instead of queueing behind it.
-        self._pace = AsyncLimiter(settings.dispatch_max_per_second, 1)
+        # Marked as bulk, the bot's PriorityRateLimiter lets replies to people go first.
+        self._bulk = BULK if isinstance(getattr(bot, "rate_limiter", None), PriorityRateLimiter) else None
+        self._housekept_at = None
 
     async def run_once(self) -> int:
         """Sends what is due now; returns how many rows it handled."""
@@ -74,9 +74,13 @@ class Dispatcher:
         """What the scheduler calls: close last month's commissions, plan this week's digests,
         then send what is due."""
         async with self.busy:
-            async with self.db.session_scope() as session:
-                await commissions.close_past_periods(session, plan=self.settings.plan, now=self.clock.now())
-            await self.plan_weekly()
+            now = self.clock.now()
+            # Planning reads every seller: once a minute, not on every tick of a busy outbox.
+            if self._housekept_at is None or abs(now - self._housekept_at) >= HOUSEKEEPING_EVERY:
+                async with self.db.session_scope() as session:
+                    await commissions.close_past_periods(session, plan=self.settings.plan, now=now)
+                await self.plan_weekly()
+                self._housekept_at = now
             return await self.run_once()
 
     async def _deliver(self, row: Notification) -> None:
@@ -100,14 +104,11 @@ class Dispatcher:
     async def _send(self, row: Notification, recipient: User, message: Outgoing) -> None:
         try:
             if message.photo is not None:
-                async with self._pace:
-                    await self.bot.send_photo(recipient.telegram_id, InputFile(message.photo, filename="chart.png"))
-            async with self._pace:
-                await self.bot.send_message(recipient.telegram_id, message.text, reply_markup=message.markup)
+                await self.bot.send_photo(recipient.telegram_id, InputFile(message.photo, filename="chart.png"), rate_limit_args=self._bulk)
+            await self.bot.send_message(recipient.telegram_id, message.text, reply_markup=message.markup, rate_limit_args=self._bulk)
             if message.document is not None:
                 data, filename = message.document
-                async with self._pace:
-                    await self.bot.send_document(recipient.telegram_id, InputFile(data, filename=filename))
+                await self.bot.send_document(recipient.telegram_id, InputFile(data, filename=filename), rate_limit_args=self._bulk)
         except Forbidden as error:
             await self._unreachable(row, recipient, str(error))
         except RetryAfter as error:  # the rate limiter's own retries ran out

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import String, cast, distinct, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
-from models.notifications import Planned, plan_missing
+from models.notifications import Notification, Planned, plan_missing
 from models.orders import Order, OrderKind, OrderStatus, sales_between
 from models.rewards import RewardTable, party_reward
 from models.users import SALES_ROLES, Invite, Role, User
@@ -43,23 +43,26 @@ def last_digest_instant(now: datetime, tz: str, *, weekday: int, hour: int) -> d
 
 
 async def plan_weekly_digests(session: AsyncSession, *, now: datetime, weekday: int, hour: int) -> int:
-    """One digest per seller (and one team digest per manager) for the current week; rows that
-    exist already are left alone, so this may run on every tick."""
-    sellers = (await session.scalars(select(User).where(User.role.in_(SALES_ROLES), User.onboarded.is_(True)))).all()
-    has_team = set((await session.scalars(select(distinct(User.upline_id)).where(User.upline_id.is_not(None)))).all())
-    wanted: list[Planned] = []
-    for user in sellers:
-        instant = last_digest_instant(now, user.timezone, weekday=weekday, hour=hour)
-        if instant < user.created_at:
-            continue  # no digest for a week before they joined
-        local_day = instant.astimezone(ZoneInfo(user.timezone)).date()
+    """One digest per seller (and one team digest per manager) for the current week. Only the
+    people still missing this week's row are read, so running it often costs little."""
+    zones = (await session.scalars(select(distinct(User.timezone)).where(User.role.in_(SALES_ROLES)))).all()
+    uplines = select(User.upline_id).where(User.upline_id.is_not(None))
+    planned = 0
+    for tz in zones:
+        instant = last_digest_instant(now, tz, weekday=weekday, hour=hour)
+        local_day = instant.astimezone(ZoneInfo(tz)).date()
         iso = local_day.isocalendar()
         week = f"{iso.year}-W{iso.week:02d}"
         payload = {"week_start": week_start(local_day - timedelta(days=7)).isoformat()}
-        wanted.append(Planned(f"digest:{user.id}:{week}", user.id, "reseller_digest", instant, None, payload))
-        if user.role in (Role.MANAGER.value, Role.ADMIN.value) and user.id in has_team:
-            wanted.append(Planned(f"team_digest:{user.id}:{week}", user.id, "team_digest", instant, None, payload))
-    return await plan_missing(session, wanted, now=now)
+        for prefix, kind, extra in (("digest", "reseller_digest", ()),
+                                    ("team_digest", "team_digest", (User.role.in_((Role.MANAGER.value, Role.ADMIN.value)), User.id.in_(uplines)))):
+            key = literal(f"{prefix}:") + cast(User.id, String) + literal(f":{week}")
+            missing = (await session.scalars(select(User).where(
+                User.role.in_(SALES_ROLES), User.onboarded.is_(True), User.deactivated_at.is_(None), User.timezone == tz,
+                User.created_at <= instant, *extra, ~exists().where(Notification.key == key),
+            ))).all()
+            planned += await plan_missing(session, [Planned(f"{prefix}:{u.id}:{week}", u.id, kind, instant, None, payload) for u in missing], now=now)
+    return planned
 
 
 @dataclass

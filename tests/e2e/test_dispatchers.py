@@ -11,6 +11,7 @@ from telegram.ext import ExtBot
 from bot.config import Settings
 from bot.db import Database
 from bot.notify import Dispatcher
+from bot.ratelimit import PriorityRateLimiter
 from models.notifications import Notification
 from tests.factories import NOW, make_demo, make_user
 from tests.fakebot.harness import SteerableClock
@@ -36,7 +37,7 @@ async def test_two_concurrent_dispatchers_send_each_row_exactly_once(db):
     dispatchers = []
     for _n in range(2):
         own_db = Database(db.engine.url.render_as_string(hide_password=False))  # its own connections, like another process
-        bot = ExtBot(api.token, base_url=f"{api.url}/bot")
+        bot = ExtBot(api.token, base_url=f"{api.url}/bot", rate_limiter=PriorityRateLimiter())
         await bot.initialize()
         dispatchers.append((Dispatcher(db=own_db, bot=bot, clock=clock, settings=settings, batch=10, concurrency=5), own_db, bot))
     try:
