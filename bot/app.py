@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock

@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandl
 
 from bot.context import Context
 from bot.i18n import _
-from handlers import attendees, demo_booking, demos, host, onboarding, orders, reports, team
+from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, reports, team
 from handlers.common import cancel, user_scope
 from handlers.errors import on_error
 from models import DomainError
@@ -51,7 +51,7 @@ def register(application: Application) -> None:
         warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
         # attendees first: its conversation takes /start with a guest link before onboarding's /start.
         flows = [*attendees.handlers(), *onboarding.handlers(), *demo_booking.handlers(), *demos.handlers(),
-                 *host.handlers(), *orders.handlers(), *reports.handlers(), *team.handlers()]
+                 *host.handlers(), *orders.handlers(), *order_changes.handlers(), *reports.handlers(), *team.handlers()]
     for handler in [
         *flows,
         CommandHandler("cancel", cancel),

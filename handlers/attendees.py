@@ -25,7 +25,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import N_, _, babel_locale, current_locale, normalize_locale
-from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, replan, seller_scope, user_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope, user_scope
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User

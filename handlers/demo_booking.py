@@ -31,7 +31,7 @@ from handlers import demos as demo_views
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, seller_scope
 from handlers.render import describe, overlap_warning
 from handlers.when import WhenSteps
-from models import DomainError, demos
+from models import demos
 from models.users import User
 
 HOST_NAME, HOST_PHONE, ADDRESS, DURATION, NOTES, SUMMARY = "host_name", "host_phone", "address", "duration", "notes", "summary"

@@ -1,5 +1,4 @@
-"""/order: logging a sale (or the reseller's own purchase), and the changes an order may go
-through afterwards: withdrawal, correction, cancellation, each kept in its history.
+"""/order: logging a sale, or the reseller's own purchase. Later changes are in order_changes.
 
 ```mermaid
 stateDiagram-v2
@@ -19,11 +18,8 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import timedelta
-
-from babel.dates import format_date
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -31,17 +27,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import _, babel_locale
-from bot.money import format_money
 from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
+from handlers.receipts import money, receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
-from models.orders import Customer, Order, OrderLine, OrderStatus
+from models.orders import Customer
 from models.users import User
 
 PICK_DEMO, PICK_CUSTOMER, NEW_NAME, NEW_PHONE, ITEMS, QUANTITY, REVIEW = (
     "pick_demo", "pick_customer", "new_name", "new_phone", "items", "quantity", "review")
-WD_CHOOSE, WD_QUANTITY, FIX_CHOOSE, FIX_QUANTITY, FIX_REASON, CANCEL_REASON = (
-    "wd_choose", "wd_quantity", "fix_choose", "fix_quantity", "fix_reason", "cancel_reason")
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 DRAFT = "od"
@@ -49,10 +43,6 @@ DRAFT = "od"
 
 def _draft(context: Context) -> dict:
     return context.user_data.setdefault(DRAFT, {})
-
-
-def money(minor: int, currency: str, me: User) -> str:
-    return format_money(minor, currency, lang=me.locale, tz=me.timezone)
 
 
 async def start_order(update: Update, context: Context) -> str:
@@ -266,181 +256,7 @@ async def confirm(update: Update, context: Context) -> int:
     return END
 
 
-def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name: str) -> str:
-    """The order as the reader should keep it: what, how much, and until when they may withdraw."""
-    rows = [_("Order no. {number} of {when}").format(number=order.id, when=format_when(order.created_at, tz=reader.timezone, lang=reader.locale))]
-    if order.customer_name:
-        rows.append(_("Customer: {name}").format(name=order.customer_name))
-    else:
-        rows.append(_("Own use (personal purchase)"))
-    for line in lines:
-        rows.append(_("{quantity} × {name}: {amount}").format(quantity=line.quantity, name=line.name,
-                                                             amount=money(line.unit_price_minor * line.quantity, order.currency, reader)))
-        if line.withdrawn_quantity:
-            rows.append("   " + _("withdrawn: {quantity}").format(quantity=line.withdrawn_quantity))
-    rows.append(_("Total: {total}").format(total=money(orders.gross(lines), order.currency, reader)))
-    if order.status == OrderStatus.CANCELLED.value:
-        rows.append(_("🚫 This order has been cancelled."))
-    elif any(l.withdrawn_quantity for l in lines):
-        rows.append(_("Still due after withdrawals: {total}").format(total=money(orders.net(order, lines), order.currency, reader)))
-    if order.customer_name:
-        rows.append(_("Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), without giving a reason, by telling {reseller}.").format(
-            day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
-            days=order.withdrawal_days, reseller=reseller_name))
-    return "\n".join(rows)
-
-
-async def show_order(update: Update, context: Context) -> None:
-    async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
-        lines = await orders.lines_of(session, order.id)
-        rows = []
-        if order.status == OrderStatus.CONFIRMED.value:
-            if order.customer_name:
-                rows.append([(_("↩️ Withdrawal"), cb("order", "wd", order.id))])
-            if order.kind == orders.OrderKind.OWN_USE.value:
-                rows.append([(_("↩️ Buy-back of unsold stock"), cb("order", "buyback", order.id))])
-            rows.append([(_("✏️ Correct"), cb("order", "fix", order.id)), (_("🚫 Cancel order"), cb("order", "cancel", order.id))])
-        rows.append([(_("📜 History"), cb("order", "hist", order.id))])
-        await answer(update, receipt(order, lines, me, reseller_name=me.display_name), keyboard(rows), edit=True)
-
-
-async def show_history(update: Update, context: Context) -> None:
-    async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
-        rows = []
-        for event in await orders.history_of(session, order.id):
-            actor = await users.get_user(session, event.actor_id)
-            detail = json.loads(event.detail)
-            changes = ", ".join(f"{l['sku']} {l['quantity']}" + (f" (−{l['withdrawn']})" if l["withdrawn"] else "") for l in detail.get("after", detail.get("lines", [])))
-            text = _("{when} · {who} · {what}").format(when=format_when(event.at, tz=me.timezone, lang=me.locale), who=actor.display_name, what=_event_name(event.kind))
-            if changes:
-                text += ": " + changes
-            if event.reason:
-                text += " — " + _("reason: {reason}").format(reason=event.reason)
-            rows.append(text)
-        await answer(update, _("History of order no. {number}:").format(number=order.id) + "\n" + "\n".join(rows),
-                     keyboard([[(_("« Order"), cb("order", "view", order.id))]]), edit=True)
-
-
-def _event_name(kind: str) -> str:
-    return {"created": _("created"), "withdrawal": _("withdrawal"), "correction": _("correction"), "cancellation": _("cancellation")}[kind]
-
-
-async def _open_order_to_change(session, update: Update, me: User) -> Order:
-    """The reseller's own order, still standing, from the pressed button."""
-    order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
-    if order.status == OrderStatus.CANCELLED.value:
-        raise DomainError("order_cancelled")
-    return order
-
-
-async def start_withdrawal(update: Update, context: Context) -> str:
-    async with seller_scope(update, context) as (session, me):
-        order = await _open_order_to_change(session, update, me)
-        if context.clock.now() >= order.withdrawal_ends_at:
-            raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
-        await ack(update)
-        lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
-        context.user_data["wd"] = {"order_id": order.id}
-        rows = [[(_("The whole order"), cb("wd", "all"))]] + [[(_("Some of: {name}").format(name=l.name), cb("wd", "line", l.id))] for l in lines]
-        await update.effective_chat.send_message(_("What does the customer return?"), reply_markup=keyboard(rows))
-        return WD_CHOOSE
-
-
-async def withdraw_all(update: Update, context: Context) -> int:
-    return await _withdraw(update, context, None)
-
-
-async def withdraw_line(update: Update, context: Context) -> str:
-    async with seller_scope(update, context):
-        await ack(update)
-        context.user_data["wd"]["line_id"] = cb_id(update)
-        await update.effective_chat.send_message(_("How many are returned?"))
-        return WD_QUANTITY
-
-
-async def withdraw_quantity(update: Update, context: Context) -> int:
-    quantity = orders.validate_quantity(update.message.text)
-    return await _withdraw(update, context, {context.user_data["wd"]["line_id"]: quantity})
-
-
-async def _withdraw(update: Update, context: Context, quantities: dict[int, int] | None) -> int:
-    async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=context.user_data["wd"]["order_id"], reseller=me)
-        lines = await orders.withdraw(session, order=order, actor=me, quantities=quantities, reason=None, now=context.clock.now())
-        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
-        customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
-    context.user_data.pop("wd", None)
-    if update.callback_query:
-        await ack(update)
-    await update.effective_chat.send_message(_("Withdrawal recorded. It no longer counts as a sale.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
-    if customer is not None:
-        await notify(context, customer, lambda: (_("Your withdrawal has been recorded.") + "\n\n" + receipt(order, lines, customer, reseller_name=me.display_name), None))
-    return END
-
-
-async def start_fix(update: Update, context: Context) -> str:
-    async with seller_scope(update, context) as (session, me):
-        order = await _open_order_to_change(session, update, me)
-        await ack(update)
-        context.user_data["fix"] = {"order_id": order.id}
-        rows = [[(f"{l.quantity} × {l.name}", cb("fix", "line", l.id))] for l in await orders.lines_of(session, order.id)]
-        await update.effective_chat.send_message(_("Which line is wrong?"), reply_markup=keyboard(rows))
-        return FIX_CHOOSE
-
-
-async def fix_line(update: Update, context: Context) -> str:
-    async with seller_scope(update, context):
-        await ack(update)
-        context.user_data["fix"]["line_id"] = cb_id(update)
-        await update.effective_chat.send_message(_("The right quantity? (0 removes the line)"))
-        return FIX_QUANTITY
-
-
-async def fix_quantity(update: Update, context: Context) -> str:
-    text = update.message.text.strip()
-    quantity = 0 if text == "0" else orders.validate_quantity(text)
-    async with seller_scope(update, context):
-        context.user_data["fix"]["quantity"] = quantity
-        await update.message.reply_text(_("Why? (kept in the order's history)"))
-        return FIX_REASON
-
-
-async def fix_reason(update: Update, context: Context) -> int:
-    draft = context.user_data["fix"]
-    async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
-        lines = await orders.correct_line(session, order=order, actor=me, line_id=draft["line_id"], quantity=draft["quantity"],
-                                          reason=update.message.text, now=context.clock.now())
-        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
-    context.user_data.pop("fix", None)
-    await update.message.reply_text(_("Corrected.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
-    return END
-
-
-async def start_cancel(update: Update, context: Context) -> str:
-    async with seller_scope(update, context) as (session, me):
-        order = await _open_order_to_change(session, update, me)
-        await ack(update)
-        context.user_data["oc"] = {"order_id": order.id}
-        await update.effective_chat.send_message(_("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
-        return CANCEL_REASON
-
-
-async def cancel_reason(update: Update, context: Context) -> int:
-    async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=context.user_data["oc"]["order_id"], reseller=me)
-        await orders.cancel_order(session, order=order, actor=me, reason=update.message.text, now=context.clock.now())
-        await notifications.cancel_aftercare(session, order_id=order.id)
-        await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
-    context.user_data.pop("oc", None)
-    await update.message.reply_text(_("Order no. {number} cancelled. It no longer counts as a sale.").format(number=order.id))
-    return END
-
-
 def handlers() -> list:
-    fallbacks = [CommandHandler("cancel", cancel)]
     new_order = ConversationHandler(
         name="order", persistent=True, allow_reentry=True,
         entry_points=[CommandHandler("order", start_order), CallbackQueryHandler(start_order, pattern=r"^demo:order:\d+$")],
@@ -455,30 +271,6 @@ def handlers() -> list:
             QUANTITY: [CallbackQueryHandler(save_picked_quantity, pattern=r"^od:qty:\d+$"), MessageHandler(TEXT, save_typed_quantity)],
             REVIEW: [CallbackQueryHandler(confirm, pattern=r"^od:confirm$"), CallbackQueryHandler(cancel, pattern=r"^od:drop$")],
         },
-        fallbacks=fallbacks,
+        fallbacks=[CommandHandler("cancel", cancel)],
     )
-    withdrawal = ConversationHandler(
-        name="withdrawal", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_withdrawal, pattern=r"^order:wd:\d+$")],
-        states={WD_CHOOSE: [CallbackQueryHandler(withdraw_all, pattern=r"^wd:all$"), CallbackQueryHandler(withdraw_line, pattern=r"^wd:line:\d+$")],
-                WD_QUANTITY: [MessageHandler(TEXT, withdraw_quantity)]},
-        fallbacks=fallbacks,
-    )
-    correction = ConversationHandler(
-        name="correction", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_fix, pattern=r"^order:fix:\d+$")],
-        states={FIX_CHOOSE: [CallbackQueryHandler(fix_line, pattern=r"^fix:line:\d+$")], FIX_QUANTITY: [MessageHandler(TEXT, fix_quantity)],
-                FIX_REASON: [MessageHandler(TEXT, fix_reason)]},
-        fallbacks=fallbacks,
-    )
-    cancellation = ConversationHandler(
-        name="order_cancel", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_cancel, pattern=r"^order:cancel:\d+$")],
-        states={CANCEL_REASON: [MessageHandler(TEXT, cancel_reason)]},
-        fallbacks=fallbacks,
-    )
-    return [
-        new_order, withdrawal, correction, cancellation,
-        CallbackQueryHandler(show_order, pattern=r"^order:view:\d+$"),
-        CallbackQueryHandler(show_history, pattern=r"^order:hist:\d+$"),
-    ]
+    return [new_order]

@@ -39,7 +39,7 @@ OLD,Old blender,89.00,EUR,no
 """
 
 
-async def load_catalog(session: AsyncSession, text: str = SAMPLE_CSV) -> dict[str, "Product"]:
+async def load_catalog(session: AsyncSession, text: str = SAMPLE_CSV) -> dict:
     from sqlalchemy import select
 
     from models.catalog import Product, import_catalog

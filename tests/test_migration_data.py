@@ -1,6 +1,5 @@
 """Upgrading a database that already holds demos gives each one its own guest link."""
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 

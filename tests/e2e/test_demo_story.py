@@ -1,6 +1,6 @@
 """The whole story of a demo, from the admin's invite to the host's answer."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models.demos import Demo
 from models.users import User

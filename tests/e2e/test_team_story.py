@@ -3,12 +3,10 @@ statements and warning signs."""
 
 import csv
 import io
-import json
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from models.commissions import CommissionEntry
 from models.users import User
 from tests.e2e.flows import new_reseller
 from tests.e2e.test_party_story import load_catalog

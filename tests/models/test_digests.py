@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from models import demos, digests, guests, orders
+from models import digests, guests, orders
 from models.notifications import Notification
 from models.orders import Customer, WithdrawalPolicy
 from models.rewards import parse_reward_table

@@ -1,6 +1,6 @@
 """Which reminders a demo calls for, and when: real hours before the start, DST or not."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 

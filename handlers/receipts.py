@@ -1,0 +1,40 @@
+"""How an order reads: the receipt the reseller and the customer keep."""
+
+from __future__ import annotations
+
+from babel.dates import format_date
+
+from bot.dates import format_when
+from bot.i18n import _, babel_locale
+from bot.money import format_money
+from models import orders
+from models.orders import Order, OrderLine, OrderStatus
+from models.users import User
+
+
+def money(minor: int, currency: str, me: User) -> str:
+    return format_money(minor, currency, lang=me.locale, tz=me.timezone)
+
+
+def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name: str) -> str:
+    """The order as the reader should keep it: what, how much, and until when they may withdraw."""
+    rows = [_("Order no. {number} of {when}").format(number=order.id, when=format_when(order.created_at, tz=reader.timezone, lang=reader.locale))]
+    if order.customer_name:
+        rows.append(_("Customer: {name}").format(name=order.customer_name))
+    else:
+        rows.append(_("Own use (personal purchase)"))
+    for line in lines:
+        rows.append(_("{quantity} × {name}: {amount}").format(quantity=line.quantity, name=line.name,
+                                                             amount=money(line.unit_price_minor * line.quantity, order.currency, reader)))
+        if line.withdrawn_quantity:
+            rows.append("   " + _("withdrawn: {quantity}").format(quantity=line.withdrawn_quantity))
+    rows.append(_("Total: {total}").format(total=money(orders.gross(lines), order.currency, reader)))
+    if order.status == OrderStatus.CANCELLED.value:
+        rows.append(_("🚫 This order has been cancelled."))
+    elif any(l.withdrawn_quantity for l in lines):
+        rows.append(_("Still due after withdrawals: {total}").format(total=money(orders.net(order, lines), order.currency, reader)))
+    if order.customer_name:
+        rows.append(_("Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), without giving a reason, by telling {reseller}.").format(
+            day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
+            days=order.withdrawal_days, reseller=reseller_name))
+    return "\n".join(rows)
