@@ -12,5 +12,10 @@ def format_money(minor: int, currency: str, *, lang: str, tz: str) -> str:
     return format_currency(to_decimal(minor, currency), currency, locale=babel_locale(lang, tz))
 
 
+def money_for(minor: int, currency: str, reader) -> str:
+    """An amount the way this reader (a User: language and timezone) writes it."""
+    return format_money(minor, currency, lang=reader.locale, tz=reader.timezone)
+
+
 def format_rate(basis_points: int, *, lang: str, tz: str) -> str:
     return format_percent(Decimal(basis_points) / 10_000, locale=babel_locale(lang, tz), decimal_quantization=False)

@@ -24,8 +24,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from bot.dates import format_when
-from bot.i18n import N_, _, babel_locale, current_locale, normalize_locale
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope, user_scope
+from bot.i18n import N_, _, babel_locale, current_locale
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope, sender_locale, user_scope
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
@@ -83,7 +83,7 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
 
 
 def _current_lang(update: Update, context: Context, me: User | None) -> str:
-    return me.locale if me else normalize_locale(update.effective_user.language_code, context.settings.default_locale)
+    return me.locale if me else sender_locale(update, context)
 
 
 async def agree(update: Update, context: Context) -> str:
@@ -166,13 +166,18 @@ async def cant_come(update: Update, context: Context) -> None:
         demo = await session.get(demos.Demo, guest.demo_id)
         promoted = await guests.cancel_rsvp(session, guest=guest, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
-        promoted_users = [await users.get_user(session, g.user_id) for g in promoted if g.user_id]
+        promoted_users = [(g, await users.get_user(session, g.user_id)) for g in promoted if g.user_id]
     await answer(update, _("Thank you for telling us. You are no longer on the guest list."), edit=True)
-    for person in promoted_users:
+    await _tell_promoted(context, demo, promoted_users)
+
+
+async def _tell_promoted(context: Context, demo: demos.Demo, promoted: list[tuple[Guest, User]]) -> None:
+    """Guests moved from the waiting list onto the guest list hear it at once."""
+    for guest, person in promoted:
         await notify(context, person, lambda: (
             _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
                 when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale())),
-            keyboard([[(_("I can't come"), cb("guest", "no", next(g.id for g in promoted if g.user_id == person.id)))]]),
+            keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]]),
         ))
 
 
@@ -309,11 +314,7 @@ async def _save_capacity(update: Update, context: Context, capacity: int | None)
         promoted_users = [(g, await users.get_user(session, g.user_id)) for g in promoted if g.user_id]
         context.user_data.pop("cap", None)
         await _render_guest_list(update, session, demo, edit=False)
-    for guest, person in promoted_users:
-        await notify(context, person, lambda: (
-            _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
-                when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale())),
-            keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]])))
+    await _tell_promoted(context, demo, promoted_users)
     return END
 
 

@@ -60,6 +60,11 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+def sender_locale(update: Update, context: Context) -> str:
+    """The language of someone not yet known to us: Telegram's, if we speak it."""
+    return normalize_locale(update.effective_user.language_code, context.settings.default_locale)
+
+
 @asynccontextmanager
 async def user_scope(update: Update, context: Context) -> AsyncIterator[tuple[AsyncSession, User | None]]:
     """One transaction for the update, with the sender's user row (None for a stranger) and
@@ -69,7 +74,7 @@ async def user_scope(update: Update, context: Context) -> AsyncIterator[tuple[As
         me = await users.user_by_telegram_id(session, sender.id)
         if me is not None and me.unreachable_at is not None:
             me.unreachable_at = None  # they wrote to us, so they have unblocked the bot
-        set_locale(me.locale if me else normalize_locale(sender.language_code, context.settings.default_locale),
+        set_locale(me.locale if me else sender_locale(update, context),
                    me.timezone if me else context.settings.default_timezone)
         yield session, me
 

@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_when, parse_duration_input
+from bot.dates import format_duration, format_when, parse_duration_input
 from bot.i18n import _, babel_locale
 from handlers import demos as demo_views
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, seller_scope
@@ -95,7 +95,7 @@ async def save_address(update: Update, context: Context) -> str:
 
 async def time_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> str:
     _draft(context)["starts_at"] = starts_at.isoformat()
-    rows = [[(demo_views.duration_label(m, me.locale), cb(DRAFT, "dur", m)) for m in DURATIONS]]
+    rows = [[(format_duration(m, lang=me.locale), cb(DRAFT, "dur", m)) for m in DURATIONS]]
     await update.effective_chat.send_message(
         _("{when}. How long will it last? Choose or type it (for example 2 or 1:30).").format(
             when=format_when(starts_at, tz=me.timezone, lang=me.locale)

@@ -24,7 +24,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.context import Context
-from bot.dates import format_duration, format_when, to_local
+from bot.dates import format_when, to_local
 from bot.i18n import _, babel_locale, use_locale
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope
 from handlers.render import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, send_calendar
@@ -38,10 +38,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 8
 MOVE_CONFIRM = "move_confirm"
 END = ConversationHandler.END
-
-
-def duration_label(minutes: int, lang: str) -> str:
-    return format_duration(minutes, lang=lang)
 
 
 def host_link(context: Context, demo: Demo) -> str:

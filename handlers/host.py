@@ -19,8 +19,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from bot.dates import format_when
-from bot.i18n import _, normalize_locale
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, user_scope
+from bot.i18n import _
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, sender_locale, user_scope
 from handlers.attendees import guest_link
 from handlers.demos import calendar_to
 from handlers.render import host_keyboard, host_view
@@ -38,7 +38,7 @@ async def open_host_link(update: Update, context: Context, token: str) -> int:
         if me is None:
             me = await users.get_or_create_user(
                 session, telegram_id=sender.id, name=sender.full_name,
-                locale=normalize_locale(sender.language_code, context.settings.default_locale),
+                locale=sender_locale(update, context),
                 timezone=context.settings.default_timezone, now=context.clock.now(),
             )
             is_new = True

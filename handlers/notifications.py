@@ -17,7 +17,7 @@ from bot.charts import weekly_sales_png
 from bot.config import Settings
 from bot.dates import format_when
 from bot.i18n import _, babel_locale
-from bot.money import format_money, format_rate
+from bot.money import format_rate, money_for
 from handlers.common import cb, keyboard
 from handlers.reports import safe_cell
 from handlers.team import flag_text
@@ -52,10 +52,6 @@ class Env:
 
 def _when(demo: Demo, reader: User) -> str:
     return format_when(demo.starts_at, tz=reader.timezone, lang=reader.locale)
-
-
-def _money(minor: int, reader: User, currency: str) -> str:
-    return format_money(minor, currency, lang=reader.locale, tz=reader.timezone)
 
 
 async def _demo(session: AsyncSession, row: Notification) -> Demo | None:
@@ -121,7 +117,7 @@ async def host_thanks(session, row, reader, env) -> Outgoing | Defer | None:
     text = _("Thank you for hosting the demo, from {reseller}!").format(reseller=reseller.display_name)
     if reward.sales_minor:
         text += "\n" + _("Your party's sales: {sales}. Your host reward: {reward}.").format(
-            sales=_money(reward.sales_minor, reader, table.currency), reward=_money(reward.total_minor, reader, table.currency))
+            sales=money_for(reward.sales_minor, table.currency, reader), reward=money_for(reward.total_minor, table.currency, reader))
     return Outgoing(text)
 
 
@@ -153,7 +149,7 @@ async def reseller_digest(session, row, reader, env) -> Outgoing:
     week = date.fromisoformat(row.data["week_start"])
     currency = env.settings.currency
     figures = await digests.reseller_week(session, user=reader, week=week, currency=currency, rewards=env.settings.reward_table)
-    money = lambda minor: _money(minor, reader, currency)  # noqa: E731
+    money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
     locale = babel_locale(reader.locale, reader.timezone)
     lines = [
         _("📊 Your week from {start} to {end}").format(start=format_date(week, "d MMM", locale=locale),
@@ -178,7 +174,7 @@ async def team_digest(session, row, reader, env) -> Outgoing:
     week = date.fromisoformat(row.data["week_start"])
     currency = env.settings.currency
     team = await digests.team_week(session, manager=reader, week=week, currency=currency)
-    money = lambda minor: _money(minor, reader, currency)  # noqa: E731
+    money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
     locale = babel_locale(reader.locale, reader.timezone)
     lines = [
         _("👥 Your team's week from {start}: {retail} in {orders} orders (own use apart: {own})").format(

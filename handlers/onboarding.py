@@ -23,10 +23,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from bot.dates import format_clock, format_when
-from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, normalize_locale, set_locale, use_locale
+from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, set_locale, use_locale
 from bot.timezones import COMMON, find_timezones, is_timezone
 from handlers import host
-from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, seller_scope, user_scope
+from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, seller_scope, sender_locale, user_scope
 from models import DomainError, users
 from models.users import User
 
@@ -107,7 +107,7 @@ async def start(update: Update, context: Context) -> str | int:
         if wants_in and me is None:
             me = await users.get_or_create_user(
                 session, telegram_id=sender.id, name=sender.full_name,
-                locale=_language_of(update, context), timezone=context.settings.default_timezone, now=now,
+                locale=sender_locale(update, context), timezone=context.settings.default_timezone, now=now,
             )
         if payload.startswith("i_"):
             await users.redeem_invite(session, token=payload[2:], user=me, now=now)
@@ -122,10 +122,6 @@ async def start(update: Update, context: Context) -> str | int:
             return LANGUAGE
         await update.effective_chat.send_message(_("Welcome back, {name}!").format(name=me.display_name) + "\n\n" + help_text(me))
         return END
-
-
-def _language_of(update: Update, context: Context) -> str:
-    return normalize_locale(update.effective_user.language_code, context.settings.default_locale)
 
 
 async def ask_language(update: Update, me: User) -> None:

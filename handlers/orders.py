@@ -27,8 +27,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.dates import format_when
 from bot.i18n import _, babel_locale
+from bot.money import money_for
 from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
-from handlers.receipts import money, receipt
+from handlers.receipts import receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
 from models.orders import Customer
@@ -139,7 +140,7 @@ async def find_product(update: Update, context: Context) -> str:
         if not found:
             raise DomainError("product_unknown", query=query[:40])
         if len(found) > 1:
-            rows = [[(f"{p.name} · {money(p.unit_price_minor, p.currency, me)}", cb(DRAFT, "prod", p.id))] for p in found]
+            rows = [[(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", cb(DRAFT, "prod", p.id))] for p in found]
             await update.message.reply_text(_("Several products match. Which one?"), reply_markup=keyboard(rows))
             return ITEMS
         return await _product_chosen(update, context, me, found[0])
@@ -160,7 +161,7 @@ async def _product_chosen(update: Update, context: Context, me: User, product: c
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), cb(DRAFT, "qty", n)) for n in range(1, 6)]]
     await update.effective_chat.send_message(
-        _("{name} at {price}. How many?").format(name=product.name, price=money(product.unit_price_minor, product.currency, me)),
+        _("{name} at {price}. How many?").format(name=product.name, price=money_for(product.unit_price_minor, product.currency, me)),
         reply_markup=keyboard(rows))
     return QUANTITY
 
@@ -193,10 +194,10 @@ async def _cart_text(session, draft: dict, me: User) -> tuple[str, int]:
         currency = product.currency
         total += product.unit_price_minor * quantity
         lines.append(_("{quantity} × {name}: {amount}").format(quantity=quantity, name=product.name,
-                                                              amount=money(product.unit_price_minor * quantity, product.currency, me)))
+                                                              amount=money_for(product.unit_price_minor * quantity, product.currency, me)))
     if currency is None:
         return _("The order is empty."), 0
-    return "\n".join(lines) + "\n" + _("Total: {total}").format(total=money(total, currency, me)), total
+    return "\n".join(lines) + "\n" + _("Total: {total}").format(total=money_for(total, currency, me)), total
 
 
 async def remove_last(update: Update, context: Context) -> str:

@@ -6,14 +6,10 @@ from babel.dates import format_date
 
 from bot.dates import format_when
 from bot.i18n import _, babel_locale
-from bot.money import format_money
+from bot.money import money_for
 from models import orders
 from models.orders import Order, OrderLine, OrderStatus
 from models.users import User
-
-
-def money(minor: int, currency: str, me: User) -> str:
-    return format_money(minor, currency, lang=me.locale, tz=me.timezone)
 
 
 def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name: str) -> str:
@@ -25,14 +21,14 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
         rows.append(_("Own use (personal purchase)"))
     for line in lines:
         rows.append(_("{quantity} × {name}: {amount}").format(quantity=line.quantity, name=line.name,
-                                                             amount=money(line.unit_price_minor * line.quantity, order.currency, reader)))
+                                                             amount=money_for(line.unit_price_minor * line.quantity, order.currency, reader)))
         if line.withdrawn_quantity:
             rows.append("   " + _("withdrawn: {quantity}").format(quantity=line.withdrawn_quantity))
-    rows.append(_("Total: {total}").format(total=money(orders.gross(lines), order.currency, reader)))
+    rows.append(_("Total: {total}").format(total=money_for(orders.gross(lines), order.currency, reader)))
     if order.status == OrderStatus.CANCELLED.value:
         rows.append(_("🚫 This order has been cancelled."))
     elif any(l.withdrawn_quantity for l in lines):
-        rows.append(_("Still due after withdrawals: {total}").format(total=money(orders.net(order, lines), order.currency, reader)))
+        rows.append(_("Still due after withdrawals: {total}").format(total=money_for(orders.net(order, lines), order.currency, reader)))
     if order.customer_name:
         rows.append(_("Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), without giving a reason, by telling {reseller}.").format(
             day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),

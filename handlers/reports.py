@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import Context
 from bot.dates import format_when, to_local
 from bot.i18n import _
-from bot.money import format_money, format_rate
+from bot.money import format_rate, money_for
 from handlers.common import answer, cb, cb_id, keyboard, seller_scope, user_scope
 from models import DomainError, catalog, demos, orders, rewards
 from models.money import to_decimal
@@ -29,7 +29,7 @@ async def show_catalog(update: Update, context: Context) -> None:
         if not products:
             await update.effective_chat.send_message(_("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
             return
-        rows = [f"{p.sku} · {p.name} · {format_money(p.unit_price_minor, p.currency, lang=me.locale, tz=me.timezone)}" for p in products]
+        rows = [f"{p.sku} · {p.name} · {money_for(p.unit_price_minor, p.currency, me)}" for p in products]
         await update.effective_chat.send_message(_("Products ({count}):").format(count=len(products)) + "\n" + "\n".join(rows))
 
 
@@ -43,7 +43,7 @@ async def list_orders(update: Update, context: Context) -> None:
         for order in found:
             lines = await orders.lines_of(session, order.id)
             who = order.customer_name or _("own use")
-            amount = format_money(orders.net(order, lines), order.currency, lang=me.locale, tz=me.timezone)
+            amount = money_for(orders.net(order, lines), order.currency, me)
             mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED.value else ""
             rows.append([(f"#{order.id} · {who} · {amount}{mark}", cb("order", "view", order.id))])
         await update.effective_chat.send_message(_("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
@@ -65,7 +65,7 @@ def period_starts(now: datetime, tz: str) -> dict[str, tuple[datetime, datetime]
 async def show_sales(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         currency = context.settings.currency
-        money = lambda minor: format_money(minor, currency, lang=me.locale, tz=me.timezone)  # noqa: E731
+        money = lambda minor: money_for(minor, currency, me)  # noqa: E731
         labels = {"today": _("Today"), "week": _("This week"), "month": _("This month")}
         parts = []
         for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
@@ -100,7 +100,7 @@ async def export_orders(update: Update, context: Context) -> None:
 
 
 def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:
-    money = lambda minor: format_money(minor, currency, lang=reader.locale, tz=reader.timezone)  # noqa: E731
+    money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
     lines = [
         _("Party sales: {sales} (retail, net of withdrawals)").format(sales=money(reward.sales_minor)),
         _("Product credit: {rate} = {credit}").format(rate=format_rate(reward.rate_bp, lang=reader.locale, tz=reader.timezone), credit=money(reward.credit_minor)),

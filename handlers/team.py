@@ -19,7 +19,7 @@ from babel.dates import format_date
 
 from bot.dates import to_local
 from bot.i18n import N_, _, babel_locale
-from bot.money import format_money, format_rate
+from bot.money import format_rate, money_for
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, seller_scope
 from handlers.reports import period_starts, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
@@ -40,13 +40,9 @@ FLAGS = {
 }
 
 
-def money(minor: int, me: User, currency: str) -> str:
-    return format_money(minor, currency, lang=me.locale, tz=me.timezone)
-
-
 def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
     f = flag.figures
-    m = lambda key: money(f[key], me, currency)  # noqa: E731
+    m = lambda key: money_for(f[key], currency, me)  # noqa: E731
     values = {"name": flag.user.display_name, "days": f.get("days", ""), "year": f.get("year", "")}
     if flag.code == "retail_share":
         values.update(share=format_rate(f["share_bp"], lang=me.locale, tz=me.timezone), minimum=format_rate(f["min_bp"], lang=me.locale, tz=me.timezone))
@@ -75,7 +71,7 @@ async def show_team(update: Update, context: Context) -> None:
             status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == "manager" else _("active"))
             last_text = format_date(to_local(last.starts_at, me.timezone), "d MMM", locale=babel_locale(me.locale, me.timezone)) if last else "—"
             lines.append("  " * (member.depth - 1) + _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
-                level=member.depth, name=member.user.display_name, sales=money(sales.retail_minor, me, context.settings.currency),
+                level=member.depth, name=member.user.display_name, sales=money_for(sales.retail_minor, context.settings.currency, me),
                 last=last_text, status=status))
             rows.append([(member.user.display_name, cb("team", "member", member.user.id))])
         nav = [("«", cb("team", "page", page - 1))] if page else []
@@ -95,7 +91,7 @@ async def show_member(update: Update, context: Context) -> None:
         month = period_starts(now, me.timezone)["month"]
         sales = await orders.sales_between(session, reseller_id=member.id, start=month[0], end=month[1], currency=currency)
         text = _("{name}\nThis month: sales {retail} ({orders} orders), own use {own}").format(
-            name=member.display_name, retail=money(sales.retail_minor, me, currency), orders=sales.retail_orders, own=money(sales.own_use_minor, me, currency))
+            name=member.display_name, retail=money_for(sales.retail_minor, currency, me), orders=sales.retail_orders, own=money_for(sales.own_use_minor, currency, me))
         rows = []
         if me.is_admin and member.is_seller and member.id != me.id:
             if member.role == "reseller":
@@ -134,12 +130,12 @@ async def show_commissions(update: Update, context: Context) -> None:
         found = await commissions.statements(session, earner_id=me.id, plan=plan, limit=4)
         lines = [_("Commissions are paid on sales only: yours and your team's, never on sign-ups.")]
         if not any(s.period == current for s in found):
-            lines.append(_("{period} (running): gross {gross}").format(period=current, gross=money(0, me, plan.currency)))
+            lines.append(_("{period} (running): gross {gross}").format(period=current, gross=money_for(0, plan.currency, me)))
         for s in found:
             label = _("{period} (running)").format(period=s.period) if s.period == current else s.period
             lines.append(_("{label}: gross {gross} · withholding {withheld} · net {net}").format(
-                label=label, gross=money(s.gross_minor, me, plan.currency), withheld=money(s.withheld_minor, me, plan.currency),
-                net=money(s.net_minor, me, plan.currency)))
+                label=label, gross=money_for(s.gross_minor, plan.currency, me), withheld=money_for(s.withheld_minor, plan.currency, me),
+                net=money_for(s.net_minor, plan.currency, me)))
         await update.effective_chat.send_message("\n".join(lines))
 
 
@@ -210,7 +206,7 @@ async def buy_back_quantity(update: Update, context: Context) -> str:
         draft["quantity"] = quantity
         minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
         await update.message.reply_text(_("Refund to record? At least {minimum} (90% of the price paid).").format(
-            minimum=money(minimum, me, order.currency)), reply_markup=keyboard([[(money(minimum, me, order.currency), cb("bb", "refund", minimum))]]))
+            minimum=money_for(minimum, order.currency, me)), reply_markup=keyboard([[(money_for(minimum, order.currency, me), cb("bb", "refund", minimum))]]))
         return BUY_BACK_REFUND
 
 
@@ -232,7 +228,7 @@ async def _record_buy_back(update: Update, context: Context, refund: int) -> int
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("bb", None)
     await update.effective_chat.send_message(_("Buy-back recorded: {paid} paid, {refund} refunded.").format(
-        paid=money(record.paid_minor, me, order.currency), refund=money(record.refund_minor, me, order.currency)))
+        paid=money_for(record.paid_minor, order.currency, me), refund=money_for(record.refund_minor, order.currency, me)))
     return END
 
 

@@ -133,17 +133,9 @@ def _row(planned: Planned, now: datetime) -> Notification:
                         created_at=now)
 
 
-async def plan_once(session: AsyncSession, planned: Planned, *, now: datetime) -> bool:
-    """Adds a row unless its key exists already (sent, pending or otherwise): True if added."""
-    if await session.scalar(select(Notification.id).where(Notification.key == planned.key)) is not None:
-        return False
-    session.add(_row(planned, now))
-    await session.flush()
-    return True
-
-
 async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: datetime) -> int:
-    """plan_once for many rows, with one look-up per thousand keys instead of one per row."""
+    """Adds the rows whose key does not exist yet (sent, pending or otherwise), with one look-up
+    per thousand keys; returns how many were added."""
     added = 0
     for start in range(0, len(planned), 1000):
         chunk = planned[start : start + 1000]
@@ -156,8 +148,8 @@ async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: da
 
 
 async def plan_aftercare(session: AsyncSession, *, order_id: int, reseller_id: int, ordered_at: datetime, plan: ReminderPlan, now: datetime) -> None:
-    await plan_once(session, Planned(f"aftercare:{order_id}", reseller_id, "aftercare", ordered_at + plan.aftercare_after, None,
-                                     {"order_id": order_id}), now=now)
+    await plan_missing(session, [Planned(f"aftercare:{order_id}", reseller_id, "aftercare", ordered_at + plan.aftercare_after, None,
+                                         {"order_id": order_id})], now=now)
 
 
 async def cancel_aftercare(session: AsyncSession, *, order_id: int) -> None:
