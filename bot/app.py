@@ -8,12 +8,12 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Context
 from bot.db import Database
-from bot.i18n import SUPPORTED_LOCALES, use_locale
+from views.i18n import SUPPORTED_LOCALES, use_locale
 from bot.notify import Dispatcher
 from bot.persistence import DatabasePersistence, PersistingUpdateProcessor
 from bot.ratelimit import PriorityRateLimiter
 import handlers
-from handlers.onboarding import BASIC_COMMANDS, bot_commands
+from views.menus import BASIC_COMMANDS, bot_commands
 
 
 async def _set_default_commands(application: Application) -> None:

@@ -8,8 +8,8 @@ import sys
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.i18n import _, use_locale
-from handlers.errors import error_text
+from views.i18n import _, use_locale
+from views.errors import error_text
 from models.catalog import CatalogFileError, import_catalog
 
 

@@ -12,7 +12,7 @@ from babel.numbers import list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.i18n import SUPPORTED_LOCALES
+from views.i18n import SUPPORTED_LOCALES
 from models import DomainError
 from models.notifications import ReminderPlan
 from models.orders import WithdrawalPolicy

@@ -9,7 +9,7 @@ from __future__ import annotations
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES
+from views.i18n import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES
 
 ROOT = LOCALES_DIR.parent
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"

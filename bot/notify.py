@@ -20,9 +20,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.i18n import use_locale
+from views.i18n import use_locale
 from bot.ratelimit import BULK, PriorityRateLimiter
-from handlers.notifications import RENDERERS, Defer, Env, Outgoing
+from views.notifications import RENDERERS, Defer, Env, Outgoing
 from models import commissions, digests
 from models.notifications import NoticeStatus, Notification, claim, due_rows
 from models.users import User
@@ -94,7 +94,7 @@ class Dispatcher:
                     log.info("skipping %s: due %s, too late at %s", row.key, row.due_at, now)
                     return await self._finish(row, NoticeStatus.SKIPPED, "too late")
                 with use_locale(recipient.locale):
-                    result = await RENDERERS[row.kind](session, row, recipient, Env(self.settings, now))
+                    result = await RENDERERS[row.kind](session, row, recipient, Env(currency=self.settings.currency, reward_table=self.settings.reward_table, plan=self.settings.plan, now=now))
             if result is None:
                 return await self._finish(row, NoticeStatus.CANCELLED, "nothing to say any more")
             if isinstance(result, Defer):

@@ -19,7 +19,7 @@ from telegram.warnings import PTBUserWarning
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.context import Context
-from bot.i18n import _
+from views.i18n import _
 from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, reports, team
 from handlers.common import cancel, user_scope
 from handlers.errors import on_error

@@ -23,8 +23,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_when
-from bot.i18n import N_, _, babel_locale, current_locale
+from views.dates import format_when
+from views.i18n import N_, _, babel_locale, current_locale
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope, sender_locale, user_scope
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus

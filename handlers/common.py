@@ -5,30 +5,21 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Sequence
+from typing import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ConversationHandler
 
 from bot.context import Context
-from bot.i18n import _, normalize_locale, set_locale, use_locale
+from views.i18n import _, normalize_locale, set_locale, use_locale
+from views.keyboards import cb, keyboard  # noqa: F401  (re-exported for the flows)
 from models import DomainError, notifications, users
 from models.demos import Demo
 from models.users import User
 
 log = logging.getLogger(__name__)
-
-CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
-
-
-def cb(*parts: object) -> str:
-    data = ":".join(str(part) for part in parts)
-    if len(data.encode()) > CALLBACK_DATA_LIMIT:
-        raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {data!r}")
-    return data
-
 
 def cb_id(update: Update) -> int:
     """The object id at the end of a button's data ('demo:view:12' -> 12)."""
@@ -52,12 +43,6 @@ async def ack(update: Update, text: str | None = None, *, alert: bool = False) -
         _acknowledged.popitem(last=False)
     await query.answer(text, show_alert=alert)
     return True
-
-
-def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
 
 
 def sender_locale(update: Update, context: Context) -> str:

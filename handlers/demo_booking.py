@@ -25,11 +25,11 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_duration, format_when, parse_duration_input
-from bot.i18n import _, babel_locale
+from views.dates import format_duration, format_when, parse_duration_input
+from views.i18n import _, babel_locale
 from handlers import demos as demo_views
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, seller_scope
-from handlers.render import describe, overlap_warning
+from views.demos import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import demos
 from models.users import User

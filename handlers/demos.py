@@ -19,15 +19,15 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.context import Context
-from bot.dates import format_when, to_local
-from bot.i18n import _, babel_locale, use_locale
+from views.dates import format_when, to_local
+from views.i18n import _, babel_locale, use_locale
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope
-from handlers.render import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, send_calendar
+from views.demos import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, calendar_document
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
 from models.demos import Demo, DemoStatus
@@ -60,10 +60,15 @@ async def send_host_link(update: Update, context: Context, demo: Demo, me: User)
     )
 
 
+async def _send_calendar(bot, chat_id: int, demo: Demo, **kwargs) -> None:
+    document = calendar_document(demo, **kwargs)
+    await bot.send_document(chat_id, document=InputFile(document.data, filename=document.filename), caption=document.caption)
+
+
 async def calendar_to(context: Context, user: User, demo: Demo, *, reseller_name: str) -> None:
     with use_locale(user.locale):
         try:
-            await send_calendar(context.bot, user.telegram_id, demo, reseller_name=reseller_name, tz=user.timezone, lang=user.locale, now=context.clock.now())
+            await _send_calendar(context.bot, user.telegram_id, demo, reseller_name=reseller_name, tz=user.timezone, lang=user.locale, now=context.clock.now())
         except Forbidden:
             log.info("user %s has blocked the bot; calendar not delivered", user.id)
         except TelegramError:
@@ -116,7 +121,7 @@ async def send_demo_calendar(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await ack(update)
-        await send_calendar(context.bot, me.telegram_id, demo, reseller_name=me.display_name, tz=me.timezone, lang=me.locale, now=context.clock.now())
+        await _send_calendar(context.bot, me.telegram_id, demo, reseller_name=me.display_name, tz=me.timezone, lang=me.locale, now=context.clock.now())
 
 
 async def resend_host_link(update: Update, context: Context) -> None:

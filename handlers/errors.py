@@ -9,119 +9,12 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import Context
-from babel.numbers import format_currency
-
-from bot.i18n import N_, _, babel_locale, current_locale, current_timezone
-from models.money import to_decimal
 from handlers.common import ack
 from models import DomainError
+from views.errors import error_text
+from views.i18n import _
 
 log = logging.getLogger(__name__)
-
-MESSAGES = {
-    "not_a_seller": N_(
-        "This is for HomeDemo advisors. If you are one, ask the person who brought you in "
-        "for an invite link and open it."
-    ),
-    "finish_onboarding": N_("Please finish setting up your profile first: send /start."),
-    "name_empty": N_("The name cannot be empty. Please type it again."),
-    "name_too_long": N_("That is too long: at most {limit} characters, please. Type it again."),
-    "invite_unknown": N_("This invite link is not valid. Ask for a new one."),
-    "invite_used": N_("This invite link has already been used. Each link works once: ask for a new one."),
-    "invite_expired": N_("This invite link has expired. Ask for a new one."),
-    "invite_already_seller": N_("You are already a HomeDemo advisor, so this invite is not needed."),
-    "host_name_empty": N_("Please type the host's name."),
-    "host_name_too_long": N_("The host's name can be at most {limit} characters. Please type it again."),
-    "address_empty": N_("Please type the address of the demo."),
-    "address_too_long": N_(
-        "The address is too long ({length} characters; at most {limit}). "
-        "Please type just the street, number and town."
-    ),
-    "notes_too_long": N_("Notes can be at most {limit} characters ({length} given). Please shorten them."),
-    "phone_too_long": N_("That phone number is too long. Please type it again."),
-    "phone_invalid": N_("That does not look like a phone number. Type it again, for example +39 333 123 4567, or press Skip."),
-    "duration_range": N_("A demo lasts between {low} minutes and {high} hours. Please type the duration again."),
-    "duration_unreadable": N_("I could not read that duration. Type it like 2, 1:30 or 90 min."),
-    "date_unreadable": N_("I could not read that date. Type it like {example}, or choose a day below."),
-    "date_impossible": N_("That date does not exist. Please check the day and the month and type it again."),
-    "date_past": N_("That day has already passed. Please choose a day from today on."),
-    "time_unreadable": N_("I could not read that time. Type it like 18:30."),
-    "time_past": N_("That time has already passed. Please type a later time, or change the day."),
-    "time_gap": N_(
-        "On that night the clocks go forward, so {time} does not exist in your timezone. "
-        "Please type another time."
-    ),
-    "timezone_unknown": N_(
-        "I don't know that place. Try your country (Italia), a big city near you (Roma, London) "
-        "or a timezone name such as Europe/Rome, or choose below."
-    ),
-    "demo_not_found": N_("This demo is not available to you."),
-    "host_link_unknown": N_("This link is not valid. Please ask your advisor to send it again."),
-    "host_link_own": N_("This is the link for your host: forward it to them. Your demos are in /demos."),
-    "host_link_taken": N_(
-        "This invitation has already been opened by another Telegram account. "
-        "If it is meant for you, please ask your advisor."
-    ),
-    "demo_cancelled": N_("This demo has been cancelled."),
-    "demo_started": N_("This demo has already started, so it can no longer be changed here."),
-    "already_confirmed": N_("You have already confirmed this demo. Thank you!"),
-    "already_declined": N_("You have already declined this demo."),
-    "same_time": N_("That is the time already set. Please choose a different one."),
-    "no_proposal": N_("There is no pending proposal for this demo any more."),
-    "proposal_past": N_("The proposed time has already passed. Please reschedule the demo instead."),
-    "stale_button": N_("This button is no longer active."),
-    "guest_link_unknown": N_("This guest link is not valid. Please ask for it again."),
-    "demo_over": N_("This demo is already over."),
-    "already_registered": N_("You are already on the guest list of this demo."),
-    "already_not_coming": N_("You have already told us you can't come."),
-    "capacity_range": N_("Type a number of guests from 1 to {high}, or press No limit."),
-    "guest_not_found": N_("This guest is not available to you."),
-    "amount_unreadable": N_("That is not an amount of money."),
-    "amount_too_precise": N_("That amount has more decimals than the currency allows."),
-    "catalog_invalid": N_("The catalog file has {count} problems; nothing was imported."),
-    "catalog_columns": N_("the header must name the columns sku, name, price, currency (and optionally active); missing: {columns}"),
-    "catalog_sku": N_("the SKU is missing or longer than {limit} characters"),
-    "catalog_sku_twice": N_("the SKU {sku} appears twice in the file"),
-    "catalog_name": N_("the name is missing or longer than {limit} characters"),
-    "catalog_currency": N_("“{currency}” is not an ISO currency code such as EUR"),
-    "catalog_price": N_("the price “{price}” is not an amount"),
-    "catalog_price_not_positive": N_("the price must be above zero (it is {price})"),
-    "catalog_active": N_("active must be yes or no (it is “{value}”)"),
-    "quantity_not_whole": N_("The quantity must be a whole number, like 1 or 2. Please type it again."),
-    "quantity_range": N_("The quantity must be between 1 and {high}. Please type it again."),
-    "reason_needed": N_("Please type a short reason: it is kept in the order's history."),
-    "reason_too_long": N_("The reason can be at most {limit} characters."),
-    "order_empty": N_("Add at least one product first."),
-    "product_unknown": N_("No product matches “{query}”. Try another name or the SKU; /catalog lists them all."),
-    "product_inactive": N_("{name} is no longer sold, so it cannot be ordered."),
-    "order_not_found": N_("This order is not available to you."),
-    "order_mixed_currencies": N_("All products of one order must be in the same currency."),
-    "order_cancelled": N_("This order has been cancelled, so it can no longer be changed."),
-    "withdrawal_period_over": N_("The withdrawal period of this order ended on {day}."),
-    "withdrawal_nothing": N_("There is nothing left to withdraw in this order."),
-    "withdrawal_too_many": N_("Only {kept} of {name} can still be withdrawn. Please type the quantity again."),
-    "correction_below_withdrawn": N_("{withdrawn} were already withdrawn: the quantity cannot go below that."),
-    "correction_same": N_("That is the quantity already recorded."),
-    "rewards_invalid": N_("The host reward table is not valid: {reason}"),
-    "plan_invalid": N_("The commission plan is not valid (line {line}): {reason}"),
-    "plan_no_version": N_("The commission plan has no version in force on {day}."),
-    "member_not_found": N_("This person is not in your team."),
-    "admins_only": N_("Only an admin can do this."),
-    "cannot_promote": N_("Only an active reseller can be promoted to manager."),
-    "cannot_deactivate": N_("This person cannot be deactivated."),
-    "buy_back_own_use_only": N_("A buy-back is for stock you bought for yourself (own use)."),
-    "buy_back_below_minimum": N_("The refund must be at least {minimum_minor}: 90% of the price paid (Law 173/2005, art. 6)."),
-    "period_unreadable": N_("Name the month like 2026-11."),
-}
-
-
-def error_text(error: DomainError) -> str:
-    params = dict(error.params)
-    for key, value in error.params.items():
-        if key.endswith("_minor"):  # amounts of money, shown the reader's way
-            currency = params.get("currency", "EUR")
-            params[key] = format_currency(to_decimal(value, currency), currency, locale=babel_locale(current_locale(), current_timezone()))
-    return _(MESSAGES[error.code]).format(**params)
 
 
 async def on_error(update: object, context: Context) -> None:

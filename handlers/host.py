@@ -18,12 +18,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.context import Context
-from bot.dates import format_when
-from bot.i18n import _
+from views.dates import format_when
+from views.i18n import _
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, sender_locale, user_scope
 from handlers.attendees import guest_link
 from handlers.demos import calendar_to
-from handlers.render import host_keyboard, host_view
+from views.demos import host_keyboard, host_view
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
 from models.demos import DemoStatus

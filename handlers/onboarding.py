@@ -18,14 +18,15 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommandScopeChat, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_clock, format_when
-from bot.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LOCALES, _, set_locale, use_locale
-from bot.timezones import COMMON, find_timezones, is_timezone
+from views.dates import format_clock, format_when
+from views.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, _, set_locale, use_locale
+from views.timezones import COMMON, find_timezones, is_timezone
 from handlers import host
+from views.menus import SELLER_COMMANDS, bot_commands, help_text
 from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, seller_scope, sender_locale, user_scope
 from models import DomainError, users
 from models.users import User
@@ -34,66 +35,12 @@ LANGUAGE, TIMEZONE, NAME, MENU = "language", "timezone", "name", "menu"
 END = ConversationHandler.END
 MODE = "profile_mode"  # in user_data: "onboarding" walks all steps, "settings" one step
 
-BASIC_COMMANDS = (
-    ("start", N_("Start or restart the bot")),
-    ("help", N_("What I can do for you")),
-    ("settings", N_("Language, timezone and name")),
-    ("privacy", N_("What we keep about you")),
-)
-SELLER_COMMANDS = (
-    ("newdemo", N_("Schedule a home demo")),
-    ("demos", N_("Your upcoming demos")),
-    ("order", N_("Log an order")),
-    ("orders", N_("Your latest orders")),
-    ("sales", N_("Sales today, this week, this month")),
-    ("catalog", N_("Products and prices")),
-    ("export", N_("Your orders as a CSV file")),
-    ("team", N_("Your team")),
-    ("commissions", N_("Your commissions and statements")),
-    ("invite", N_("Invite a new advisor")),
-    ("settings", N_("Language, timezone and name")),
-    ("help", N_("What I can do for you")),
-    ("cancel", N_("Stop what you are doing")),
-)
-
-
-def bot_commands(pairs) -> list[BotCommand]:
-    return [BotCommand(name, _(description)) for name, description in pairs]
-
 
 async def set_seller_commands(context: Context, me: User) -> None:
     """Advisors see their full menu, in their own language, in their chat with the bot."""
     with use_locale(me.locale):
         commands = bot_commands(SELLER_COMMANDS)
     await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(me.telegram_id))
-
-
-def help_text(me: User | None) -> str:
-    if me is not None and me.is_seller:
-        return _(
-            "Here is what you can do:\n"
-            "/newdemo – schedule a home demo and invite the host\n"
-            "/demos – your upcoming demos: guests, orders, host reward, reschedule, cancel\n"
-            "/order – log a sale or your own purchase\n"
-            "/orders, /sales, /export – your orders and figures\n"
-            "/catalog – products and prices\n"
-            "/team, /commissions – your team and what you earn on sales\n"
-            "/compliance – warning signs in your team (managers)\n"
-            "/invite – a link that makes someone a new advisor in your team\n"
-            "/settings – language, timezone and the name people see\n"
-            "/cancel – stop what you are doing, nothing is saved"
-        )
-    if me is not None:
-        return _(
-            "Open the link your advisor sent you to see your demo: as a host you can confirm it, decline it "
-            "or propose another time; as a guest you can sign up or say you can't come.\n"
-            "/settings – language and timezone\n/privacy – what we keep about you"
-        )
-    return _(
-        "Hi! HomeDemo helps independent advisors organise product demonstrations in people's homes.\n\n"
-        "To use it as an advisor you need an invite link from your upline or team leader.\n"
-        "If you are hosting a demo, open the link your advisor sent you."
-    )
 
 
 async def start(update: Update, context: Context) -> str | int:

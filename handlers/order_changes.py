@@ -11,10 +11,10 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_when
-from bot.i18n import _
+from views.dates import format_when
+from views.i18n import _
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, seller_scope
-from handlers.receipts import receipt
+from views.receipts import receipt
 from models import DomainError, commissions, notifications, orders, users
 from models.orders import Order, OrderStatus
 from models.users import User

@@ -25,11 +25,11 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import format_when
-from bot.i18n import _, babel_locale
-from bot.money import money_for
+from views.dates import format_when
+from views.i18n import _, babel_locale
+from views.money import money_for
 from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
-from handlers.receipts import receipt
+from views.receipts import receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
 from models.orders import Customer

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
-from bot.dates import format_when, to_local
-from bot.i18n import _
-from bot.money import format_rate, money_for
+from views.dates import format_when, to_local
+from views.i18n import _
+from views.money import money_for
+from views.dates import period_starts
+from views.reports import reward_text, safe_cell
 from handlers.common import answer, cb, cb_id, keyboard, seller_scope, user_scope
 from models import DomainError, catalog, demos, orders, rewards
 from models.money import to_decimal
-from models.users import User
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 async def show_catalog(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
@@ -49,19 +45,6 @@ async def list_orders(update: Update, context: Context) -> None:
         await update.effective_chat.send_message(_("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
 
 
-def period_starts(now: datetime, tz: str) -> dict[str, tuple[datetime, datetime]]:
-    """Today, this week (from Monday) and this month, in the reseller's own calendar."""
-    zone = ZoneInfo(tz)
-    today = to_local(now, tz).date()
-    midnight = lambda day: datetime(day.year, day.month, day.day, tzinfo=zone)  # noqa: E731
-    end = midnight(today + timedelta(days=1))
-    return {
-        "today": (midnight(today), end),
-        "week": (midnight(today - timedelta(days=today.weekday())), end),
-        "month": (midnight(today.replace(day=1)), end),
-    }
-
-
 async def show_sales(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         currency = context.settings.currency
@@ -73,12 +56,6 @@ async def show_sales(update: Update, context: Context) -> None:
             parts.append(_("{period}: sales {retail} ({orders} orders) · own use {own}").format(
                 period=labels[key], retail=money(figures.retail_minor), orders=figures.retail_orders, own=money(figures.own_use_minor)))
         await update.effective_chat.send_message("\n".join(parts) + "\n\n" + _("Withdrawn and cancelled amounts are not counted."))
-
-
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one that starts like a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 async def export_orders(update: Update, context: Context) -> None:
@@ -97,20 +74,6 @@ async def export_orders(update: Update, context: Context) -> None:
                     order.last_withdrawal_day.isoformat())])
         data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
         await update.effective_chat.send_document(InputFile(data, filename="homedemo-orders.csv"), caption=_("Your orders."))
-
-
-def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:
-    money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
-    lines = [
-        _("Party sales: {sales} (retail, net of withdrawals)").format(sales=money(reward.sales_minor)),
-        _("Product credit: {rate} = {credit}").format(rate=format_rate(reward.rate_bp, lang=reader.locale, tz=reader.timezone), credit=money(reward.credit_minor)),
-        _("Bookings made at the party: {count} = {bonus}").format(count=reward.bookings, bonus=money(reward.bookings_bonus_minor)),
-        _("Host reward: {total}").format(total=money(reward.total_minor)),
-    ]
-    if reward.next_tier is not None:
-        lines.append(_("With sales from {threshold} the credit rises to {rate}.").format(
-            threshold=money(reward.next_tier.min_sales_minor), rate=format_rate(reward.next_tier.rate_bp, lang=reader.locale, tz=reader.timezone)))
-    return "\n".join(lines)
 
 
 async def reseller_reward(update: Update, context: Context) -> None:

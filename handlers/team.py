@@ -17,43 +17,19 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from babel.dates import format_date
 
-from bot.dates import to_local
-from bot.i18n import N_, _, babel_locale
-from bot.money import format_rate, money_for
+from views.dates import to_local
+from views.i18n import _, babel_locale
+from views.money import money_for
 from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, seller_scope
-from handlers.reports import period_starts, safe_cell
+from views.dates import period_starts
+from views.reports import flag_text, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
-from models.users import User
 
 PAGE = 15
 BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
-
-FLAGS = {
-    "retail_share": N_("{name}: retail is {share} of sales plus own purchases in {days} days (at least {minimum} expected)"),
-    "inventory_loading": N_("{name}: own purchases {own} against retail sales {retail} in {days} days (possible inventory loading)"),
-    "recruitment_heavy": N_("{name}: {recruits} recruits in {days} days, but the team sold only {retail}"),
-    "occasional_income_near": N_("{name}: commissions {earned} in {year}, near the {limit} limit for occasional activity"),
-    "occasional_income_over": N_("{name}: commissions {earned} in {year}, past the {limit} limit for occasional activity: a VAT position is needed"),
-}
-
-
-def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
-    f = flag.figures
-    m = lambda key: money_for(f[key], currency, me)  # noqa: E731
-    values = {"name": flag.user.display_name, "days": f.get("days", ""), "year": f.get("year", "")}
-    if flag.code == "retail_share":
-        values.update(share=format_rate(f["share_bp"], lang=me.locale, tz=me.timezone), minimum=format_rate(f["min_bp"], lang=me.locale, tz=me.timezone))
-    if flag.code == "inventory_loading":
-        values.update(own=m("own_use_minor"), retail=m("retail_minor"))
-    if flag.code == "recruitment_heavy":
-        values.update(recruits=f["recruits"], retail=m("team_retail_minor"))
-    if flag.code.startswith("occasional_income"):
-        values.update(earned=m("earned_minor"), limit=m("limit_minor"))
-    return "⚠️ " + _(FLAGS[flag.code]).format(**values)
-
 
 async def show_team(update: Update, context: Context) -> None:
     page = cb_id(update) if update.callback_query else 0

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import Context
-from bot.dates import (
+from views.dates import (
     format_clock_with_offset,
     format_day,
     local_candidates,
@@ -22,7 +22,7 @@ from bot.dates import (
     parse_date_input,
     parse_time_input,
 )
-from bot.i18n import _, babel_locale
+from views.i18n import _, babel_locale
 from handlers.common import ack, cb, cb_arg, keyboard, user_scope
 from models import DomainError
 from models.demos import validate_future

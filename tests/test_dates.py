@@ -4,9 +4,9 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from bot.dates import format_when, local_candidates, parse_date_input, parse_duration_input, parse_time_input
-from bot.i18n import use_locale
-from bot.timezones import find_timezones
+from views.dates import format_when, local_candidates, parse_date_input, parse_duration_input, parse_time_input
+from views.i18n import use_locale
+from views.timezones import find_timezones
 from models import DomainError
 
 TODAY = date(2031, 3, 20)

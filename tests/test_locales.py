@@ -8,10 +8,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, SUPPORTED_LOCALES, translations
+from views.i18n import LOCALES_DIR, SUPPORTED_LOCALES, translations
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("bot", "handlers", "models")
+SOURCES = ("bot", "handlers", "views", "models")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
-from bot.dates import format_when
-from bot.i18n import _, babel_locale
-from bot.money import money_for
+from views.dates import format_when
+from views.i18n import _, babel_locale
+from views.money import money_for
 from models import orders
 from models.orders import Order, OrderLine, OrderStatus
 from models.users import User

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta, get_date_format
 
-from bot.i18n import N_, _, babel_locale, use_locale
+from views.i18n import N_, _, babel_locale, use_locale
 from models.base import DomainError
 
 UTC = timezone.utc
@@ -198,3 +198,16 @@ def format_duration(minutes: int, *, lang: str) -> str:
 
 def local_today(now: datetime, tz: str) -> date:
     return to_local(now, tz).date()
+
+
+def period_starts(now: datetime, tz: str) -> dict[str, tuple[datetime, datetime]]:
+    """Today, this week (from Monday) and this month, in the reseller's own calendar."""
+    zone = ZoneInfo(tz)
+    today = to_local(now, tz).date()
+    midnight = lambda day: datetime(day.year, day.month, day.day, tzinfo=zone)  # noqa: E731
+    end = midnight(today + timedelta(days=1))
+    return {
+        "today": (midnight(today), end),
+        "week": (midnight(today - timedelta(days=today.weekday())), end),
+        "month": (midnight(today.replace(day=1)), end),
+    }

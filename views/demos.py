@@ -1,15 +1,16 @@
-"""How a demo reads in a message, for the reseller and for the host."""
+"""How a demo reads in a message, for the reseller and for the host, and in a calendar."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardMarkup
 
-from bot.calendar import demo_calendar
-from bot.dates import format_duration, format_when
-from bot.i18n import N_, _
-from handlers.common import cb, keyboard
+from views.calendar import demo_calendar
+from views.dates import format_duration, format_when
+from views.i18n import N_, _
+from views.keyboards import cb, keyboard
 from models.demos import Demo, DemoStatus
 
 STATUS = {
@@ -93,7 +94,16 @@ def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
     )
 
 
-async def send_calendar(bot, chat_id: int, demo: Demo, *, reseller_name: str, tz: str, lang: str, now: datetime) -> None:
+@dataclass(frozen=True)
+class Document:
+    """A file to send: its bytes, its name and the caption under it."""
+
+    data: bytes
+    filename: str
+    caption: str = ""
+
+
+def calendar_document(demo: Demo, *, reseller_name: str, tz: str, lang: str, now: datetime) -> Document:
     """The .ics file, titled and described in the recipient's language (caller sets it)."""
     cancelled = demo.status == DemoStatus.CANCELLED.value
     title = (_("Cancelled: HomeDemo at {host}'s") if cancelled else _("HomeDemo at {host}'s")).format(host=demo.host_name)
@@ -102,4 +112,4 @@ async def send_calendar(bot, chat_id: int, demo: Demo, *, reseller_name: str, tz
     caption = _("Add it to your calendar: {when}").format(when=format_when(demo.starts_at, tz=tz, lang=lang))
     if cancelled:
         caption = _("Open this to remove the demo from your calendar.")
-    await bot.send_document(chat_id, document=InputFile(data, filename=f"homedemo-{demo.id}.ics"), caption=caption)
+    return Document(data, f"homedemo-{demo.id}.ics", caption)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, format_percent
 
-from bot.i18n import babel_locale
+from views.i18n import babel_locale
 from models.money import to_decimal
 
 

@@ -13,14 +13,14 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.charts import weekly_sales_png
-from bot.config import Settings
-from bot.dates import format_when
-from bot.i18n import _, babel_locale
-from bot.money import format_rate, money_for
-from handlers.common import cb, keyboard
-from handlers.reports import safe_cell
-from handlers.team import flag_text
+from views.charts import weekly_sales_png
+from models.plan import Plan
+from models.rewards import RewardTable
+from views.dates import format_when
+from views.i18n import _, babel_locale
+from views.money import format_rate, money_for
+from views.keyboards import cb, keyboard
+from views.reports import flag_text, safe_cell
 from models import compliance, digests, guests, orders, rewards, users
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
@@ -46,7 +46,11 @@ class Defer:
 
 @dataclass
 class Env:
-    settings: Settings
+    """What a message needs besides its row: the time of sending and the company's tables."""
+
+    currency: str
+    reward_table: RewardTable
+    plan: Plan
     now: datetime
 
 
@@ -112,7 +116,7 @@ async def host_thanks(session, row, reader, env) -> Outgoing | Defer | None:
     if sales == 0 and env.now < demo.ends_at + HOST_THANKS_WAIT:
         return Defer(env.now + timedelta(hours=12))  # wait until orders are logged
     reseller = await users.get_user(session, demo.reseller_id)
-    table = env.settings.reward_table
+    table = env.reward_table
     reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
     text = _("Thank you for hosting the demo, from {reseller}!").format(reseller=reseller.display_name)
     if reward.sales_minor:
@@ -147,8 +151,8 @@ def _change(current: int, previous: int, reader: User) -> str:
 
 async def reseller_digest(session, row, reader, env) -> Outgoing:
     week = date.fromisoformat(row.data["week_start"])
-    currency = env.settings.currency
-    figures = await digests.reseller_week(session, user=reader, week=week, currency=currency, rewards=env.settings.reward_table)
+    currency = env.currency
+    figures = await digests.reseller_week(session, user=reader, week=week, currency=currency, rewards=env.reward_table)
     money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
     locale = babel_locale(reader.locale, reader.timezone)
     lines = [
@@ -172,7 +176,7 @@ async def reseller_digest(session, row, reader, env) -> Outgoing:
 
 async def team_digest(session, row, reader, env) -> Outgoing:
     week = date.fromisoformat(row.data["week_start"])
-    currency = env.settings.currency
+    currency = env.currency
     team = await digests.team_week(session, manager=reader, week=week, currency=currency)
     money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
     locale = babel_locale(reader.locale, reader.timezone)
@@ -184,10 +188,10 @@ async def team_digest(session, row, reader, env) -> Outgoing:
             rate=format_rate(team.conversion_bp, lang=reader.locale, tz=reader.timezone)),
     ]
     lines += [f"• {m.user.display_name}: {money(m.retail_minor)} · {m.orders} · {m.demos_held}" for m in team.members]
-    flags = await compliance.check_team(session, manager=reader, plan=env.settings.plan, now=env.now)
+    flags = await compliance.check_team(session, manager=reader, plan=env.plan, now=env.now)
     if flags:
         lines.append(_("Warning signs in your team:"))
-        lines += [flag_text(flag, reader, env.settings.plan.currency) for flag in flags]
+        lines += [flag_text(flag, reader, env.plan.currency) for flag in flags]
     chart = weekly_sales_png(team.weekly_retail, labels=[format_date(w, "d MMM", locale=locale) for w, _m in team.weekly_retail],
                              currency=currency, title=_("Team sales, last 8 weeks"), y_label=currency)
     buffer = io.StringIO()

@@ -11,7 +11,7 @@ from babel import Locale
 from babel.core import get_global
 from babel.dates import get_timezone_location
 
-from bot.i18n import SUPPORTED_LOCALES
+from views.i18n import SUPPORTED_LOCALES
 
 REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 # The short list offered as buttons: our users are in Italy first, then the rest of Europe.
