@@ -20,7 +20,7 @@ from bot.ratelimit import PriorityRateLimiter
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.notify import Dispatcher
+from bot.dispatcher import Dispatcher
 from models.notifications import Notification
 
 

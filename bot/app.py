@@ -9,8 +9,9 @@ from bot.config import Settings
 from bot.context import Context
 from bot.db import Database
 from views.i18n import SUPPORTED_LOCALES, use_locale
-from bot.notify import Dispatcher
-from bot.persistence import DatabasePersistence, PersistingUpdateProcessor
+from bot.dispatcher import Dispatcher
+from bot.boundary import BoundaryProcessor, report_error
+from bot.persistence import DatabasePersistence
 from bot.ratelimit import PriorityRateLimiter
 import handlers
 from views.menus import BASIC_COMMANDS, bot_commands
@@ -45,6 +46,7 @@ async def _post_init(application: Application) -> None:
 
 
 async def _close_database(application: Application) -> None:
+    await application.bot_data["dispatcher"].drain()
     await application.bot_data["db"].dispose()
 
 
@@ -53,11 +55,11 @@ def build_application(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
-    update_processor: PersistingUpdateProcessor | None = None,
+    update_processor: BoundaryProcessor | None = None,
 ) -> Application:
     db = db or Database(settings.database_url)
     clock = clock or Clock()
-    processor = update_processor or PersistingUpdateProcessor()
+    processor = update_processor or BoundaryProcessor(settings.max_concurrent_updates)
     api = settings.telegram_api_url
     application = (
         ApplicationBuilder()
@@ -76,4 +78,5 @@ def build_application(
     application.bot_data.update(db=db, settings=settings, clock=clock,
                                 dispatcher=Dispatcher(db=db, bot=application.bot, clock=clock, settings=settings))
     handlers.register(application)
+    application.add_error_handler(report_error)
     return application

@@ -16,7 +16,7 @@ from telegram.ext import ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.notify import Dispatcher
+from bot.dispatcher import Dispatcher
 from bot.ratelimit import PriorityRateLimiter
 
 log = logging.getLogger(__name__)

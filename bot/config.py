@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # Sends in flight at once: enough to keep up the rate above, few enough to leave database
     # connections and the event loop to people chatting with the bot.
     dispatch_concurrency: int = Field(default=2, ge=1, le=100)
+    # Updates handled at once (one person's always in order, one after the other).
+    max_concurrent_updates: int = Field(default=64, ge=1, le=1024)
 
     @field_validator("reseller_reminder_hours", mode="before")
     @classmethod

@@ -1,12 +1,16 @@
-"""The callback context our handlers receive: the database, settings and clock at hand."""
+"""The callback context our handlers receive: settings, clock, and the update's boundary (its
+transaction, its sender and the replies waiting for the commit)."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.boundary import Replies, UpdateScope, current_scope
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from models.users import User
 
 
 class Context(CallbackContext[ExtBot, dict, dict, dict]):
@@ -21,6 +25,22 @@ class Context(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def clock(self) -> Clock:
         return self.application.bot_data["clock"]
+
+    @property
+    def scope(self) -> UpdateScope:
+        return current_scope()
+
+    @property
+    def session(self) -> AsyncSession:
+        return current_scope().session
+
+    @property
+    def me(self) -> User | None:
+        return current_scope().user
+
+    @property
+    def replies(self) -> Replies:
+        return current_scope().replies
 
 
 App = Application[ExtBot, Context, dict, dict, dict, object]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextvars
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# True while this task holds a transaction open: no Telegram call may happen then (a slow call
+# would hold row locks and SQLite's write lock for its whole duration). bot.ratelimit checks it.
+_transaction_open: contextvars.ContextVar[bool] = contextvars.ContextVar("transaction_open", default=False)
+
+
+def transaction_open() -> bool:
+    return _transaction_open.get()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -20,12 +29,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # We emit BEGIN ourselves (below), so the driver must not start transactions on its own.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection) -> None:
+    # Updates run concurrently. A deferred SQLite transaction that reads, then writes, fails at
+    # once with "database is locked" when another connection wrote in between (the busy
+    # timeout does not apply to that case); BEGIN IMMEDIATE takes the write lock up front and
+    # waits for it under the busy timeout instead. Transactions are short: no Telegram call
+    # happens inside one. https://www.sqlite.org/lang_transaction.html
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **kwargs) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
     return engine
 
 
@@ -37,9 +58,13 @@ class Database:
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self._sessions() as session:
-            async with session.begin():
-                yield session
+        token = _transaction_open.set(True)
+        try:
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+        finally:
+            _transaction_open.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -38,7 +38,12 @@ def _fill_source_catalog(path) -> None:
     with open(path, "rb") as source:
         catalog = read_po(source)
     for message in catalog:
-        if message.id and not message.string:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):  # singular and plural: English needs just the two forms
+            if not all(message.string):
+                message.string = (message.id[0], message.id[1])
+        elif not message.string:
             message.string = message.id
     with open(path, "wb") as target:
         write_po(target, catalog, omit_header=False, sort_output=True, no_location=True)

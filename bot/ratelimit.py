@@ -11,6 +11,8 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
+from bot.db import transaction_open
+
 BULK = {"bulk": True}  # pass as rate_limit_args= on a bulk send
 
 
@@ -27,6 +29,9 @@ class PriorityRateLimiter(AIORateLimiter):
         return len(self._admitted)
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if transaction_open():
+            # A Telegram call can take seconds; locks held meanwhile stall everyone else.
+            raise RuntimeError(f"Telegram call {endpoint} made inside a database transaction")
         if isinstance(rate_limit_args, dict) and rate_limit_args.get("bulk"):
             # One bulk send at a time looks for room: below the bulk rate, replies included.
             async with self._bulk_turn:

@@ -1,7 +1,7 @@
 """Every handler, registered in one place.
 
 Order matters within the group: PTB gives an update to the first handler that accepts it.
-0. Group -1 drops anything from group chats before the flows see it.
+0. Group -1 answers group chats and edited messages before the flows see them.
 1. Conversations first, so that a user in the middle of a flow has their typed answers go to
    that flow. A conversation only accepts messages meant for its current step, so commands
    such as /demos still reach their own handlers mid-flow.
@@ -21,15 +21,27 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandl
 from bot.context import Context
 from views.i18n import _
 from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, reports, team
-from handlers.common import cancel, user_scope
-from handlers.errors import on_error
+from handlers.common import cancel, say, user_scope
 from models import DomainError
 
 
-async def ignore_groups(update: Update, context: Context) -> None:
-    """HomeDemo talks one to one: demos, links and figures are private, so groups get nothing."""
-    if update.effective_chat is not None and update.effective_chat.type != "private":
-        raise ApplicationHandlerStop
+async def private_only(update: Update, context: Context) -> None:
+    """HomeDemo talks one to one: demos, links and figures are private. In a group it says so
+    (to a message meant for it: Telegram's privacy mode passes only commands and mentions)."""
+    chat = update.effective_chat
+    if chat is None or chat.type == "private":
+        return
+    if update.message is not None:
+        await say(update, _("I work in private chat only, where your demos and figures stay private. Write to me directly: @{bot}").format(
+            bot=context.bot.username))
+    raise ApplicationHandlerStop
+
+
+async def edited_message(update: Update, context: Context) -> None:
+    """An edit does not change an answer already given: say so, rather than act on it twice."""
+    await say(update, _("I saw that you edited a message. Edits do not change what was already saved: "
+                        "please send the correction as a new message."))
+    raise ApplicationHandlerStop
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -39,12 +51,13 @@ async def stale_button(update: Update, context: Context) -> None:
 
 async def unknown_text(update: Update, context: Context) -> None:
     async with user_scope(update, context):
-        await update.effective_chat.send_message(_("I'm not sure what you mean. Send /help to see what I can do."))
+        await say(update, _("I'm not sure what you mean. Send /help to see what I can do."))
 
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(TypeHandler(Update, ignore_groups), group=-1)
+    application.add_handler(TypeHandler(Update, private_only), group=-1)
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-1)
     with warnings.catch_warnings():
         # Our conversations are per user, not per message: a button belongs to the user's
         # current step wherever it was pressed. PTB warns about that setting; it is deliberate.
@@ -59,4 +72,3 @@ def register(application: Application) -> None:
         MessageHandler(private & filters.TEXT, unknown_text),
     ]:
         application.add_handler(handler)
-    application.add_error_handler(on_error)

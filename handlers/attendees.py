@@ -25,7 +25,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from views.dates import format_when
 from views.i18n import N_, _, babel_locale, current_locale
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope, sender_locale, user_scope
+from views import links
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
@@ -42,7 +43,7 @@ GUEST_STATUS = {
 
 
 def guest_link(context: Context, demo: demos.Demo) -> str:
-    return f"https://t.me/{context.bot.username}?start=g_{demo.guest_token}"
+    return links.guest_link(context.bot.username, demo.guest_token)
 
 
 def privacy_notice(reseller_name: str) -> str:
@@ -70,12 +71,12 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
         preview = guest_preview(demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me))
         existing = await guests.guest_of_user(session, demo_id=demo.id, user=me) if me else None
         if existing is not None and existing.status != GuestStatus.NOT_COMING.value:
-            await update.effective_chat.send_message(preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
+            await say(update, preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
             return END
         context.user_data["rsvp"] = {"demo_id": demo.id, "token": token}
         if await guests.is_full(session, demo):
             preview += "\n\n" + _("The demo is full: you can join the waiting list, and I will tell you if a place frees up.")
-        await update.effective_chat.send_message(
+        await say(update, 
             preview + "\n\n" + privacy_notice(reseller.display_name),
             reply_markup=keyboard([[(_("✅ I agree, continue"), cb("rsvp", "agree")), (_("No, thanks"), cb("rsvp", "no"))]]),
         )
@@ -113,7 +114,7 @@ async def save_guest_name_button(update: Update, context: Context) -> str:
 async def _save_guest_name(update: Update, context: Context, name: str) -> str:
     async with user_scope(update, context):
         context.user_data["rsvp"]["name"] = users.validate_display_name(name)
-        await update.effective_chat.send_message(
+        await say(update, 
             _("Your phone number, in case the host needs to reach you? It is optional."),
             reply_markup=keyboard([[(_("Skip"), cb("rsvp", "skip"))]]),
         )
@@ -143,7 +144,7 @@ async def _register(update: Update, context: Context, phone: str | None) -> int:
                                   consent_at=datetime.fromisoformat(draft["consent_at"]), now=now)
         await replan(session, context, demo)
         context.user_data.pop("rsvp", None)
-        await update.effective_chat.send_message(_registered_text(guest, demo), reply_markup=_guest_keyboard(guest))
+        await say(update, _registered_text(guest, demo), reply_markup=_guest_keyboard(guest))
     return END
 
 
@@ -166,19 +167,15 @@ async def cant_come(update: Update, context: Context) -> None:
         demo = await session.get(demos.Demo, guest.demo_id)
         promoted = await guests.cancel_rsvp(session, guest=guest, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
-        promoted_users = [(g, await users.get_user(session, g.user_id)) for g in promoted if g.user_id]
-    await answer(update, _("Thank you for telling us. You are no longer on the guest list."), edit=True)
-    await _tell_promoted(context, demo, promoted_users)
+        await _tell_promoted(session, context, promoted)
+        await answer(update, _("Thank you for telling us. You are no longer on the guest list."), edit=True)
 
 
-async def _tell_promoted(context: Context, demo: demos.Demo, promoted: list[tuple[Guest, User]]) -> None:
+async def _tell_promoted(session, context: Context, promoted: list[Guest]) -> None:
     """Guests moved from the waiting list onto the guest list hear it at once."""
-    for guest, person in promoted:
-        await notify(context, person, lambda: (
-            _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
-                when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale())),
-            keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]]),
-        ))
+    for guest in promoted:
+        if guest.user_id is not None:
+            await tell(context, await users.get_user(session, guest.user_id), "waitlist_promoted", guest_id=guest.id)
 
 
 def guest_line(guest: Guest, *, first_names_only: bool) -> str:
@@ -231,7 +228,7 @@ async def share_guest_link(update: Update, context: Context) -> None:
         if not demo.is_open:
             raise DomainError("demo_cancelled")
         await ack(update)
-        await update.effective_chat.send_message(_(
+        await say(update, _(
             "Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(link=guest_link(context, demo)))
 
 
@@ -252,14 +249,14 @@ async def start_add_guest(update: Update, context: Context) -> str:
             raise DomainError("demo_cancelled")
         await ack(update)
         context.user_data["ag"] = {"demo_id": demo.id}
-        await update.effective_chat.send_message(_("The guest's name? /cancel stops."))
+        await say(update, _("The guest's name? /cancel stops."))
         return ADD_NAME
 
 
 async def save_added_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         context.user_data["ag"]["name"] = users.validate_display_name(update.message.text)
-        await update.message.reply_text(_("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb("ag", "skip"))]]))
+        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb("ag", "skip"))]]))
         return ADD_PHONE
 
 
@@ -279,7 +276,7 @@ async def _add_guest(update: Update, context: Context, phone: str | None) -> int
         await guests.add_guest_by_hand(session, demo=demo, name=draft["name"], phone=phone,
                                        region=babel_locale(me.locale, me.timezone).territory, now=context.clock.now())
         context.user_data.pop("ag", None)
-        await update.effective_chat.send_message(_("Added. Remember to give them the privacy notice at the demo."))
+        await say(update, _("Added. Remember to give them the privacy notice at the demo."))
         await _render_guest_list(update, session, demo, edit=False)
     return END
 
@@ -289,7 +286,7 @@ async def start_capacity(update: Update, context: Context) -> str:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await ack(update)
         context.user_data["cap"] = {"demo_id": demo.id}
-        await update.effective_chat.send_message(_("How many guests can come at most? Type a number."),
+        await say(update, _("How many guests can come at most? Type a number."),
                                                  reply_markup=keyboard([[(_("No limit"), cb("cap", "none"))]]))
         return CAPACITY
 
@@ -311,17 +308,16 @@ async def _save_capacity(update: Update, context: Context, capacity: int | None)
         demo = await demos.demo_of_reseller(session, demo_id=context.user_data["cap"]["demo_id"], reseller=me)
         promoted = await guests.set_capacity(session, demo=demo, capacity=capacity, now=context.clock.now())
         await replan(session, context, demo)
-        promoted_users = [(g, await users.get_user(session, g.user_id)) for g in promoted if g.user_id]
+        await _tell_promoted(session, context, promoted)
         context.user_data.pop("cap", None)
         await _render_guest_list(update, session, demo, edit=False)
-    await _tell_promoted(context, demo, promoted_users)
     return END
 
 
 async def show_privacy(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         if me is None:
-            await update.effective_chat.send_message(_("We keep no data about you."))
+            await say(update, _("We keep no data about you."))
             return
         mine = await guests.guests_of_user(session, user=me)
         lines = [_("What we keep about you: your Telegram id, the name “{name}”, your language and timezone.").format(name=me.display_name)]
@@ -331,7 +327,7 @@ async def show_privacy(update: Update, context: Context) -> None:
                 name=guest.name, phone=guest.phone or "—"))
         lines.append(_("Orders you placed are kept as the law requires for sales records."))
         markup = keyboard([[(_("🗑 Erase my guest data"), cb("privacy", "erase"))]]) if mine else None
-        await update.effective_chat.send_message("\n".join(lines), reply_markup=markup)
+        await say(update, "\n".join(lines), reply_markup=markup)
 
 
 async def erase_my_data(update: Update, context: Context) -> None:

@@ -28,7 +28,7 @@ from bot.context import Context
 from views.dates import format_duration, format_when, parse_duration_input
 from views.i18n import _, babel_locale
 from handlers import demos as demo_views
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, seller_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, seller_scope
 from views.demos import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import demos
@@ -52,7 +52,7 @@ async def start_booking(update: Update, context: Context) -> str:
             source = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
             await ack(update)
             context.user_data[DRAFT]["source_demo_id"] = source.id
-        await update.effective_chat.send_message(
+        await say(update, 
             _("Let's schedule a home demo. /cancel stops at any time.\n\nWhat is the host's name?")
         )
         return HOST_NAME
@@ -61,7 +61,7 @@ async def start_booking(update: Update, context: Context) -> str:
 async def save_host_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         _draft(context)["host_name"] = demos.validate_host_name(update.message.text)
-        await update.message.reply_text(
+        await say(update, 
             _("The host's phone number? It is optional."),
             reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skip", "phone"))]]),
         )
@@ -83,7 +83,7 @@ async def skip_host_phone(update: Update, context: Context) -> str:
 
 
 async def _ask_address(update: Update) -> str:
-    await update.effective_chat.send_message(_("The address of the demo (street, number, town)?"))
+    await say(update, _("The address of the demo (street, number, town)?"))
     return ADDRESS
 
 
@@ -96,7 +96,7 @@ async def save_address(update: Update, context: Context) -> str:
 async def time_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> str:
     _draft(context)["starts_at"] = starts_at.isoformat()
     rows = [[(format_duration(m, lang=me.locale), cb(DRAFT, "dur", m)) for m in DURATIONS]]
-    await update.effective_chat.send_message(
+    await say(update, 
         _("{when}. How long will it last? Choose or type it (for example 2 or 1:30).").format(
             when=format_when(starts_at, tz=me.timezone, lang=me.locale)
         ),
@@ -120,7 +120,7 @@ async def save_picked_duration(update: Update, context: Context) -> str:
 async def _save_duration(update: Update, context: Context, minutes: int) -> str:
     async with seller_scope(update, context):
         _draft(context)["duration"] = demos.validate_duration(minutes)
-        await update.effective_chat.send_message(
+        await say(update, 
             _("Any notes for yourself (products to bring, parking, ...)? They are not shown to the host."),
             reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skip", "notes"))]]),
         )
@@ -147,7 +147,7 @@ async def _save_notes(update: Update, context: Context, notes: str | None) -> st
             starts_at=starts_at, duration_minutes=draft["duration"], notes=notes, tz=me.timezone, lang=me.locale,
         ) + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
         rows = [[(_("✅ Save"), cb(DRAFT, "save")), (_("✖️ Cancel"), cb(DRAFT, "cancel"))]]
-        await update.effective_chat.send_message(text, reply_markup=keyboard(rows))
+        await say(update, text, reply_markup=keyboard(rows))
         return SUMMARY
 
 

@@ -14,26 +14,23 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from babel.dates import format_datetime
 
-from telegram import InputFile, Update
-from telegram.error import Forbidden, TelegramError
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.context import Context
 from views.dates import format_when, to_local
-from views.i18n import _, babel_locale, use_locale
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, seller_scope
-from views.demos import STATUS_ICON, describe_demo, host_keyboard, host_view, overlap_warning, calendar_document
+from views.i18n import _, babel_locale
+from views import links
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, seller_scope, send_file, tell
+from views.demos import STATUS_ICON, describe_demo, overlap_warning, calendar_document
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
 from models.demos import Demo, DemoStatus
 from models.users import User
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
 MOVE_CONFIRM = "move_confirm"
@@ -41,38 +38,23 @@ END = ConversationHandler.END
 
 
 def host_link(context: Context, demo: Demo) -> str:
-    return f"https://t.me/{context.bot.username}?start=h_{demo.host_token}"
+    return links.host_link(context.bot.username, demo.host_token)
 
 
 async def send_host_link(update: Update, context: Context, demo: Demo, me: User) -> None:
     """Two messages: the link with instructions, and an invitation ready to forward."""
     link = host_link(context, demo)
-    await update.effective_chat.send_message(
-        _("Send this link to {host}: it shows the demo and lets them confirm it, decline it or propose another time.\n{link}").format(
-            host=demo.host_name, link=link
-        )
-    )
-    await update.effective_chat.send_message(
-        _(
-            "Hi {host}! I'm {reseller}. I'd love to hold a product demonstration at your home on {when}, "
-            "with a few friends of yours. Please open this link to confirm or to suggest another time:\n{link}"
-        ).format(host=demo.host_name, reseller=me.display_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=me.locale), link=link)
-    )
+    await say(update, _("Send this link to {host}: it shows the demo and lets them confirm it, decline it or propose another time.\n{link}").format(
+        host=demo.host_name, link=link))
+    await say(update, _(
+        "Hi {host}! I'm {reseller}. I'd love to hold a product demonstration at your home on {when}, "
+        "with a few friends of yours. Please open this link to confirm or to suggest another time:\n{link}"
+    ).format(host=demo.host_name, reseller=me.display_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=me.locale), link=link))
 
 
-async def _send_calendar(bot, chat_id: int, demo: Demo, **kwargs) -> None:
-    document = calendar_document(demo, **kwargs)
-    await bot.send_document(chat_id, document=InputFile(document.data, filename=document.filename), caption=document.caption)
-
-
-async def calendar_to(context: Context, user: User, demo: Demo, *, reseller_name: str) -> None:
-    with use_locale(user.locale):
-        try:
-            await _send_calendar(context.bot, user.telegram_id, demo, reseller_name=reseller_name, tz=user.timezone, lang=user.locale, now=context.clock.now())
-        except Forbidden:
-            log.info("user %s has blocked the bot; calendar not delivered", user.id)
-        except TelegramError:
-            log.exception("could not send the calendar to user %s", user.id)
+async def send_own_calendar(update: Update, context: Context, demo: Demo, me: User, *, reseller_name: str) -> None:
+    """The .ics file for the sender, in their language."""
+    await send_file(update, calendar_document(demo, reseller_name=reseller_name, tz=me.timezone, lang=me.locale, now=context.clock.now()))
 
 
 async def list_demos(update: Update, context: Context) -> None:
@@ -121,7 +103,7 @@ async def send_demo_calendar(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await ack(update)
-        await _send_calendar(context.bot, me.telegram_id, demo, reseller_name=me.display_name, tz=me.timezone, lang=me.locale, now=context.clock.now())
+        await send_own_calendar(update, context, demo, me, reseller_name=me.display_name)
 
 
 async def resend_host_link(update: Update, context: Context) -> None:
@@ -150,14 +132,10 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
         await demos.cancel_demo(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
-    await answer(update, _("The demo at {host}'s is cancelled.").format(host=demo.host_name), edit=True)
-    if was_confirmed:
-        await calendar_to(context, me, demo, reseller_name=me.display_name)
-    if host is not None:
-        await notify(context, host, lambda: (_("{reseller} has cancelled the demo planned on {when}. Sorry for the change!").format(
-            reseller=me.display_name, when=format_when(demo.starts_at, tz=host.timezone, lang=host.locale)), None))
-        if was_confirmed:
-            await calendar_to(context, host, demo, reseller_name=me.display_name)
+        await tell(context, host, "demo_cancelled", demo_id=demo.id, calendar=was_confirmed)
+        await answer(update, _("The demo at {host}'s is cancelled.").format(host=demo.host_name), edit=True)
+        if was_confirmed:  # out of the calendars it was put in
+            await send_own_calendar(update, context, demo, me, reseller_name=me.display_name)
 
 
 async def accept_proposal(update: Update, context: Context) -> None:
@@ -165,13 +143,10 @@ async def accept_proposal(update: Update, context: Context) -> None:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await demos.accept_proposal(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
-        host = await users.get_user(session, demo.host_user_id)
-    await answer(update, _("Done: the demo is now on {when}, confirmed.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
-    await calendar_to(context, me, demo, reseller_name=me.display_name)
-    if host is not None:
-        await notify(context, host, lambda: (_("{reseller} accepted your proposal: the demo is on {when}. See you then!").format(
-            reseller=me.display_name, when=format_when(demo.starts_at, tz=host.timezone, lang=host.locale)), None))
-        await calendar_to(context, host, demo, reseller_name=me.display_name)
+        host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
+        await tell(context, host, "proposal_accepted", demo_id=demo.id, seq=demo.ics_sequence, calendar=True)
+        await answer(update, _("Done: the demo is now on {when}, confirmed.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+        await send_own_calendar(update, context, demo, me, reseller_name=me.display_name)
 
 
 async def refuse_proposal(update: Update, context: Context) -> None:
@@ -179,14 +154,9 @@ async def refuse_proposal(update: Update, context: Context) -> None:
         demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
         await demos.refuse_proposal(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
-        host = await users.get_user(session, demo.host_user_id)
-    await answer(update, _("You kept the original time. The host is asked to confirm it or propose another."), edit=True)
-    if host is not None:
-        await notify(context, host, lambda: (
-            _("{reseller} can't make the time you proposed. The demo stays as planned:").format(reseller=me.display_name)
-            + "\n\n" + host_view(demo, reseller_name=me.display_name, tz=host.timezone, lang=host.locale),
-            host_keyboard(demo),
-        ))
+        host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
+        await tell(context, host, "proposal_refused", demo_id=demo.id, seq=demo.ics_sequence)
+        await answer(update, _("You kept the original time. The host is asked to confirm it or propose another."), edit=True)
 
 
 async def start_move(update: Update, context: Context) -> str:
@@ -209,7 +179,7 @@ async def move_time_chosen(update: Update, context: Context, me: User, starts_at
             host=demo.host_name, old=format_when(demo.starts_at, tz=me.timezone, lang=me.locale), new=format_when(starts_at, tz=me.timezone, lang=me.locale)
         ) + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
         rows = [[(_("✅ Move it"), cb("mv", "ok")), (_("✖️ Keep it"), cb("mv", "no"))]]
-        await update.effective_chat.send_message(text, reply_markup=keyboard(rows))
+        await say(update, text, reply_markup=keyboard(rows))
         return MOVE_CONFIRM
 
 
@@ -226,17 +196,11 @@ async def save_move(update: Update, context: Context) -> int:
         await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
-    context.user_data.pop(when.prefix, None)
-    await answer(update, _("Moved to {when}. The host is asked to confirm the new time.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
-    await calendar_to(context, me, demo, reseller_name=me.display_name)
-    if host is not None:
-        await notify(context, host, lambda: (
-            _("{reseller} has moved the demo. Does the new time suit you?").format(reseller=me.display_name)
-            + "\n\n" + host_view(demo, reseller_name=me.display_name, tz=host.timezone, lang=host.locale),
-            host_keyboard(demo),
-        ))
-        if host_had_calendar:  # replace the event in the host's calendar, as tentative
-            await calendar_to(context, host, demo, reseller_name=me.display_name)
+        # The host's calendar event is replaced, as tentative, if they had one.
+        await tell(context, host, "demo_moved", demo_id=demo.id, seq=demo.ics_sequence, calendar=host_had_calendar)
+        context.user_data.pop(when.prefix, None)
+        await answer(update, _("Moved to {when}. The host is asked to confirm the new time.").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+        await send_own_calendar(update, context, demo, me, reseller_name=me.display_name)
     return END
 
 

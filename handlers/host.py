@@ -20,9 +20,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from views.dates import format_when
 from views.i18n import _
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, replan, sender_locale, user_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, sender_locale, tell, user_scope
 from handlers.attendees import guest_link
-from handlers.demos import calendar_to
+from handlers.demos import send_own_calendar
 from views.demos import host_keyboard, host_view
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
@@ -51,7 +51,7 @@ async def open_host_link(update: Update, context: Context, token: str) -> int:
         reseller = await users.get_user(session, demo.reseller_id)
         text = _("Hello {name}!").format(name=me.display_name) + "\n\n" + host_view(demo, reseller_name=reseller.display_name, tz=me.timezone, lang=me.locale)
         markup = host_keyboard(demo) if demo.is_open and demo.starts_at > context.clock.now() else None
-        await update.effective_chat.send_message(text, reply_markup=markup)
+        await say(update, text, reply_markup=markup)
     return END
 
 
@@ -67,17 +67,13 @@ async def confirm(update: Update, context: Context) -> None:
         await demos.confirm_by_host(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
-    await answer(update, _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
-        reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
-    await update.effective_chat.send_message(
-        _("Invite your friends with this link: they sign up in two taps, and you can follow the guest list here.\n{link}").format(
+        await tell(context, reseller, "host_confirmed", demo_id=demo.id, seq=demo.ics_sequence, calendar=True)
+        await answer(update, _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
+            reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
+        await say(update, _("Invite your friends with this link: they sign up in two taps, and you can follow the guest list here.\n{link}").format(
             link=guest_link(context, demo)),
-        reply_markup=keyboard([[(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))]]))
-    await calendar_to(context, me, demo, reseller_name=reseller.display_name)
-    await notify(context, reseller, lambda: (_("🎉 {host} confirmed the demo on {when}.").format(
-        host=demo.host_name, when=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale)),
-        keyboard([[(_("Details"), cb("demo", "view", demo.id))]])))
-    await calendar_to(context, reseller, demo, reseller_name=reseller.display_name)
+            reply_markup=keyboard([[(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))]]))
+        await send_own_calendar(update, context, demo, me, reseller_name=reseller.display_name)
 
 
 async def decline(update: Update, context: Context) -> None:
@@ -86,10 +82,8 @@ async def decline(update: Update, context: Context) -> None:
         await demos.decline_by_host(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
-    await answer(update, _("You declined the demo. {reseller} has been told. Thank you for answering!").format(reseller=reseller.display_name), edit=True)
-    await notify(context, reseller, lambda: (_("{host} declined the demo on {when}. You can reschedule or cancel it.").format(
-        host=demo.host_name, when=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale)),
-        keyboard([[(_("Details"), cb("demo", "view", demo.id))]])))
+        await tell(context, reseller, "host_declined", demo_id=demo.id, seq=demo.ics_sequence)
+        await answer(update, _("You declined the demo. {reseller} has been told. Thank you for answering!").format(reseller=reseller.display_name), edit=True)
 
 
 async def start_proposal(update: Update, context: Context) -> str:
@@ -110,13 +104,10 @@ async def proposal_chosen(update: Update, context: Context, me: User, starts_at:
         demo = await demos.demo_of_host(session, demo_id=demo_id, host=me)
         await demos.propose_time(session, demo=demo, starts_at=starts_at, now=context.clock.now())
         reseller = await users.get_user(session, demo.reseller_id)
-    context.user_data.pop(when.prefix, None)
-    await update.effective_chat.send_message(_("Thank you! I have asked {reseller} whether {when} works.").format(
-        reseller=reseller.display_name, when=format_when(starts_at, tz=me.timezone, lang=me.locale)))
-    await notify(context, reseller, lambda: (_("{host} proposes another time for the demo:\nplanned: {old}\nproposed: {new}").format(
-        host=demo.host_name, old=format_when(demo.starts_at, tz=reseller.timezone, lang=reseller.locale),
-        new=format_when(starts_at, tz=reseller.timezone, lang=reseller.locale)),
-        keyboard([[(_("✅ Accept"), cb("demo", "accept", demo.id)), (_("✖️ Refuse"), cb("demo", "refuse", demo.id))]])))
+        await tell(context, reseller, "host_proposed", demo_id=demo.id, proposed=starts_at.isoformat())
+        context.user_data.pop(when.prefix, None)
+        await say(update, _("Thank you! I have asked {reseller} whether {when} works.").format(
+            reseller=reseller.display_name, when=format_when(starts_at, tz=me.timezone, lang=me.locale)))
     return END
 
 

@@ -18,7 +18,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from telegram import BotCommandScopeChat, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
@@ -27,7 +27,9 @@ from views.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, _, set_locale, use_loc
 from views.timezones import COMMON, find_timezones, is_timezone
 from handlers import host
 from views.menus import SELLER_COMMANDS, bot_commands, help_text
-from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, seller_scope, sender_locale, user_scope
+from views import links
+from bot.boundary import current_scope
+from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, say, seller_scope, sender_locale, user_scope
 from models import DomainError, users
 from models.users import User
 
@@ -40,7 +42,7 @@ async def set_seller_commands(context: Context, me: User) -> None:
     """Advisors see their full menu, in their own language, in their chat with the bot."""
     with use_locale(me.locale):
         commands = bot_commands(SELLER_COMMANDS)
-    await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(me.telegram_id))
+    current_scope().replies.menu(commands)
 
 
 async def start(update: Update, context: Context) -> str | int:
@@ -61,13 +63,13 @@ async def start(update: Update, context: Context) -> str | int:
         if sender.id in context.settings.admin_telegram_ids:
             await users.ensure_admin(session, user=me)
         if me is None or not me.is_seller:
-            await update.effective_chat.send_message(help_text(me))
+            await say(update, help_text(me))
             return END
         if not me.onboarded:
             context.user_data[MODE] = "onboarding"
             await ask_language(update, me)
             return LANGUAGE
-        await update.effective_chat.send_message(_("Welcome back, {name}!").format(name=me.display_name) + "\n\n" + help_text(me))
+        await say(update, _("Welcome back, {name}!").format(name=me.display_name) + "\n\n" + help_text(me))
         return END
 
 
@@ -76,7 +78,7 @@ async def ask_language(update: Update, me: User) -> None:
     rows = [[(("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], cb("pf", "lang", lang)) for lang in SUPPORTED_LOCALES]]
     if update.callback_query is None:
         intro = _("Welcome to HomeDemo, {name}! Let's set up your profile: three quick questions.").format(name=me.display_name)
-        await update.effective_chat.send_message(intro)
+        await say(update, intro)
     await answer(update, _("Which language do you prefer?"), keyboard(rows), edit=update.callback_query is not None)
 
 
@@ -102,7 +104,7 @@ async def ask_timezone(update: Update, context: Context, me: User, zones: list[s
     now = context.clock.now()
     choices = zones or list(dict.fromkeys([me.timezone, *COMMON]))
     rows = [[(_("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)), cb("pf", "tz", zone))] for zone in choices]
-    await update.effective_chat.send_message(
+    await say(update, 
         _("Which timezone are you in? Your demos are shown in it.\nChoose below, or type your city or country."),
         reply_markup=keyboard(rows),
     )
@@ -122,7 +124,7 @@ async def save_timezone_text(update: Update, context: Context) -> str | int:
     async with user_scope(update, context) as (_session, me):
         if not zones:
             raise DomainError("timezone_unknown")
-        await update.message.reply_text(_("Several timezones match. Which one?"))
+        await say(update, _("Several timezones match. Which one?"))
         await ask_timezone(update, context, me, zones)
     return TIMEZONE
 
@@ -141,7 +143,7 @@ async def _save_timezone(update: Update, context: Context, zone: str) -> str | i
 
 async def ask_name(update: Update, context: Context, me: User) -> None:
     telegram_name = users.clean_name(update.effective_user.full_name)
-    await update.effective_chat.send_message(
+    await say(update, 
         _("Which name should hosts and your team see? Type it, or use your Telegram name."),
         reply_markup=keyboard([[(_("Use “{name}”").format(name=telegram_name), cb("pf", "name", "tg"))]]),
     )
@@ -166,7 +168,7 @@ async def _save_name(update: Update, context: Context, name: str) -> str | int:
         context.user_data.pop(MODE, None)
         if update.callback_query:
             await ack(update)
-        await update.effective_chat.send_message(
+        await say(update, 
             _("All set, {name}! Your profile is ready.").format(name=me.display_name) + "\n\n" + help_text(me)
         )
         if me.is_seller:
@@ -177,7 +179,7 @@ async def _save_name(update: Update, context: Context, name: str) -> str | int:
 async def settings_menu(update: Update, context: Context) -> str | int:
     async with user_scope(update, context) as (_session, me):
         if me is None:
-            await update.effective_chat.send_message(help_text(None))
+            await say(update, help_text(None))
             return END
         if me.is_seller and not me.onboarded:
             raise DomainError("finish_onboarding")
@@ -212,20 +214,20 @@ async def settings_choice(update: Update, context: Context) -> str | int:
 
 async def _settings_saved(update: Update, context: Context, me: User) -> int:
     context.user_data.pop(MODE, None)
-    await update.effective_chat.send_message(_("Saved. Send /settings to change something else."))
+    await say(update, _("Saved. Send /settings to change something else."))
     return END
 
 
 async def show_help(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (_session, me):
-        await update.effective_chat.send_message(help_text(me))
+        await say(update, help_text(me))
 
 
 async def create_invite(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         invite = await users.create_invite(session, inviter=me, now=context.clock.now())
-        link = f"https://t.me/{context.bot.username}?start=i_{invite.token}"
-        await update.effective_chat.send_message(
+        link = links.invite_link(context.bot.username, invite.token)
+        await say(update, 
             _(
                 "Here is an invite link for a new advisor in your team. It works once, "
                 "until {expires}:\n{link}\n\nYou earn only on the sales of your team, never on sign-ups."

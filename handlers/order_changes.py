@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from views.dates import format_when
 from views.i18n import _
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, notify, seller_scope
+from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, say, seller_scope, tell
 from views.receipts import receipt
 from models import DomainError, commissions, notifications, orders, users
 from models.orders import Order, OrderStatus
@@ -79,7 +79,7 @@ async def start_withdrawal(update: Update, context: Context) -> str:
         lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}
         rows = [[(_("The whole order"), cb("wd", "all"))]] + [[(_("Some of: {name}").format(name=l.name), cb("wd", "line", l.id))] for l in lines]
-        await update.effective_chat.send_message(_("What does the customer return?"), reply_markup=keyboard(rows))
+        await say(update, _("What does the customer return?"), reply_markup=keyboard(rows))
         return WD_CHOOSE
 
 
@@ -91,7 +91,7 @@ async def withdraw_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
         context.user_data["wd"]["line_id"] = cb_id(update)
-        await update.effective_chat.send_message(_("How many are returned?"))
+        await say(update, _("How many are returned?"))
         return WD_QUANTITY
 
 
@@ -106,12 +106,11 @@ async def _withdraw(update: Update, context: Context, quantities: dict[int, int]
         lines = await orders.withdraw(session, order=order, actor=me, quantities=quantities, reason=None, now=context.clock.now())
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
+        await tell(context, customer, "withdrawal_receipt", order_id=order.id)
     context.user_data.pop("wd", None)
     if update.callback_query:
         await ack(update)
-    await update.effective_chat.send_message(_("Withdrawal recorded. It no longer counts as a sale.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
-    if customer is not None:
-        await notify(context, customer, lambda: (_("Your withdrawal has been recorded.") + "\n\n" + receipt(order, lines, customer, reseller_name=me.display_name), None))
+    await say(update, _("Withdrawal recorded. It no longer counts as a sale.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
     return END
 
 
@@ -121,7 +120,7 @@ async def start_fix(update: Update, context: Context) -> str:
         await ack(update)
         context.user_data["fix"] = {"order_id": order.id}
         rows = [[(f"{l.quantity} × {l.name}", cb("fix", "line", l.id))] for l in await orders.lines_of(session, order.id)]
-        await update.effective_chat.send_message(_("Which line is wrong?"), reply_markup=keyboard(rows))
+        await say(update, _("Which line is wrong?"), reply_markup=keyboard(rows))
         return FIX_CHOOSE
 
 
@@ -129,7 +128,7 @@ async def fix_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
         context.user_data["fix"]["line_id"] = cb_id(update)
-        await update.effective_chat.send_message(_("The right quantity? (0 removes the line)"))
+        await say(update, _("The right quantity? (0 removes the line)"))
         return FIX_QUANTITY
 
 
@@ -138,7 +137,7 @@ async def fix_quantity(update: Update, context: Context) -> str:
     quantity = 0 if text == "0" else orders.validate_quantity(text)
     async with seller_scope(update, context):
         context.user_data["fix"]["quantity"] = quantity
-        await update.message.reply_text(_("Why? (kept in the order's history)"))
+        await say(update, _("Why? (kept in the order's history)"))
         return FIX_REASON
 
 
@@ -150,7 +149,7 @@ async def fix_reason(update: Update, context: Context) -> int:
                                           reason=update.message.text, now=context.clock.now())
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("fix", None)
-    await update.message.reply_text(_("Corrected.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
+    await say(update, _("Corrected.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
     return END
 
 
@@ -159,7 +158,7 @@ async def start_cancel(update: Update, context: Context) -> str:
         order = await _open_order_to_change(session, update, me)
         await ack(update)
         context.user_data["oc"] = {"order_id": order.id}
-        await update.effective_chat.send_message(_("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
+        await say(update, _("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
         return CANCEL_REASON
 
 
@@ -170,7 +169,7 @@ async def cancel_reason(update: Update, context: Context) -> int:
         await notifications.cancel_aftercare(session, order_id=order.id)
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("oc", None)
-    await update.message.reply_text(_("Order no. {number} cancelled. It no longer counts as a sale.").format(number=order.id))
+    await say(update, _("Order no. {number} cancelled. It no longer counts as a sale.").format(number=order.id))
     return END
 
 

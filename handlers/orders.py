@@ -28,7 +28,7 @@ from bot.context import Context
 from views.dates import format_when
 from views.i18n import _, babel_locale
 from views.money import money_for
-from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, notify, seller_scope
+from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, say, seller_scope, tell
 from views.receipts import receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
@@ -58,7 +58,7 @@ async def start_order(update: Update, context: Context) -> str:
         recent = [d for d in recent if d.starts_at <= now + timedelta(days=1)][-6:]
         rows = [[(_("{when} · {host}").format(when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name), cb(DRAFT, "demo", d.id))] for d in reversed(recent)]
         rows.append([(_("No demo (a sale elsewhere)"), cb(DRAFT, "demo", 0))])
-        await update.effective_chat.send_message(_("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows))
+        await say(update, _("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows))
         return PICK_DEMO
 
 
@@ -79,7 +79,7 @@ async def _ask_customer(update: Update, context: Context, session, me: User, dem
         present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING.value or g.checked_in_at]
         rows += [[(g.name, cb(DRAFT, "guest", g.id))] for g in present[:30]]
     rows.append([(_("➕ New customer"), cb(DRAFT, "new")), (_("🏠 Own use"), cb(DRAFT, "own"))])
-    await update.effective_chat.send_message(_("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
+    await say(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
                                              reply_markup=keyboard(rows))
     return PICK_CUSTOMER
 
@@ -104,7 +104,7 @@ async def pick_own_use(update: Update, context: Context) -> str:
 async def pick_new_customer(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
-        await update.effective_chat.send_message(_("The customer's name?"))
+        await say(update, _("The customer's name?"))
         return NEW_NAME
 
 
@@ -112,7 +112,7 @@ async def save_new_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         name = users.validate_display_name(update.message.text)
         _draft(context)["customer"] = {"name": name, "label": name}
-        await update.message.reply_text(_("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skipphone"))]]))
+        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skipphone"))]]))
         return NEW_PHONE
 
 
@@ -129,7 +129,7 @@ async def skip_new_phone(update: Update, context: Context) -> str:
 
 
 async def _ask_product(update: Update) -> str:
-    await update.effective_chat.send_message(_("Which product? Type its name or SKU (/catalog lists them)."))
+    await say(update, _("Which product? Type its name or SKU (/catalog lists them)."))
     return ITEMS
 
 
@@ -141,7 +141,7 @@ async def find_product(update: Update, context: Context) -> str:
             raise DomainError("product_unknown", query=query[:40])
         if len(found) > 1:
             rows = [[(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", cb(DRAFT, "prod", p.id))] for p in found]
-            await update.message.reply_text(_("Several products match. Which one?"), reply_markup=keyboard(rows))
+            await say(update, _("Several products match. Which one?"), reply_markup=keyboard(rows))
             return ITEMS
         return await _product_chosen(update, context, me, found[0])
 
@@ -160,7 +160,7 @@ async def _product_chosen(update: Update, context: Context, me: User, product: c
         raise DomainError("product_inactive", name=product.name)
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), cb(DRAFT, "qty", n)) for n in range(1, 6)]]
-    await update.effective_chat.send_message(
+    await say(update, 
         _("{name} at {price}. How many?").format(name=product.name, price=money_for(product.unit_price_minor, product.currency, me)),
         reply_markup=keyboard(rows))
     return QUANTITY
@@ -183,7 +183,7 @@ async def _add_line(update: Update, context: Context, quantity: int) -> str:
         draft["items"].append([draft.pop("product_id"), quantity])
         text, _total = await _cart_text(session, draft, me)
         rows = [[(_("✅ Review order"), cb(DRAFT, "review")), (_("↩️ Remove last"), cb(DRAFT, "undo"))]]
-        await update.effective_chat.send_message(text + "\n\n" + _("Type another product, or review the order."), reply_markup=keyboard(rows))
+        await say(update, text + "\n\n" + _("Type another product, or review the order."), reply_markup=keyboard(rows))
         return ITEMS
 
 
@@ -207,7 +207,7 @@ async def remove_last(update: Update, context: Context) -> str:
         if draft.get("items"):
             draft["items"].pop()
         text, _total = await _cart_text(session, draft, me)
-        await update.effective_chat.send_message(text + "\n\n" + _("Type another product, or review the order."),
+        await say(update, text + "\n\n" + _("Type another product, or review the order."),
                                                  reply_markup=keyboard([[(_("✅ Review order"), cb(DRAFT, "review"))]]))
         return ITEMS
 
@@ -227,7 +227,7 @@ async def review(update: Update, context: Context) -> str:
         if not draft["customer"].get("own_use"):
             summary += "\n\n" + _("The customer may withdraw within {days} days without giving a reason.").format(days=days)
         rows = [[(_("✅ Confirm order"), cb(DRAFT, "confirm")), (_("✖️ Cancel"), cb(DRAFT, "drop"))]]
-        await update.effective_chat.send_message(summary, reply_markup=keyboard(rows))
+        await say(update, summary, reply_markup=keyboard(rows))
         return REVIEW
 
 
@@ -248,12 +248,11 @@ async def confirm(update: Update, context: Context) -> int:
         if order.kind == orders.OrderKind.RETAIL.value:  # after-sale care, some weeks on
             await notifications.plan_aftercare(session, order_id=order.id, reseller_id=me.id, ordered_at=order.created_at,
                                                plan=context.settings.reminder_plan, now=context.clock.now())
+        await tell(context, customer, "order_receipt", order_id=order.id)
     context.user_data.pop(DRAFT, None)
     await answer(update, _("Order saved. Here is the receipt:"), edit=True)
-    await update.effective_chat.send_message(receipt(order, lines, me, reseller_name=me.display_name),
+    await say(update, receipt(order, lines, me, reseller_name=me.display_name),
                                              reply_markup=keyboard([[(_("Open the order"), cb("order", "view", order.id))]]))
-    if customer is not None:
-        await notify(context, customer, lambda: (receipt(order, lines, customer, reseller_name=me.display_name), None))
     return END
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
@@ -15,7 +15,8 @@ from views.i18n import _
 from views.money import money_for
 from views.dates import period_starts
 from views.reports import reward_text, safe_cell
-from handlers.common import answer, cb, cb_id, keyboard, seller_scope, user_scope
+from views.outgoing import Document
+from handlers.common import send_file, answer, cb, cb_id, keyboard, say, seller_scope, user_scope
 from models import DomainError, catalog, demos, orders, rewards
 from models.money import to_decimal
 
@@ -23,17 +24,17 @@ async def show_catalog(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         products = await catalog.active_products(session)
         if not products:
-            await update.effective_chat.send_message(_("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
+            await say(update, _("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
             return
         rows = [f"{p.sku} · {p.name} · {money_for(p.unit_price_minor, p.currency, me)}" for p in products]
-        await update.effective_chat.send_message(_("Products ({count}):").format(count=len(products)) + "\n" + "\n".join(rows))
+        await say(update, _("Products ({count}):").format(count=len(products)) + "\n" + "\n".join(rows))
 
 
 async def list_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         found = await orders.recent_orders(session, reseller_id=me.id, limit=10)
         if not found:
-            await update.effective_chat.send_message(_("No orders yet. Log one with /order."))
+            await say(update, _("No orders yet. Log one with /order."))
             return
         rows = []
         for order in found:
@@ -42,7 +43,7 @@ async def list_orders(update: Update, context: Context) -> None:
             amount = money_for(orders.net(order, lines), order.currency, me)
             mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED.value else ""
             rows.append([(f"#{order.id} · {who} · {amount}{mark}", cb("order", "view", order.id))])
-        await update.effective_chat.send_message(_("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
+        await say(update, _("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
 
 
 async def show_sales(update: Update, context: Context) -> None:
@@ -55,7 +56,7 @@ async def show_sales(update: Update, context: Context) -> None:
             figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
             parts.append(_("{period}: sales {retail} ({orders} orders) · own use {own}").format(
                 period=labels[key], retail=money(figures.retail_minor), orders=figures.retail_orders, own=money(figures.own_use_minor)))
-        await update.effective_chat.send_message("\n".join(parts) + "\n\n" + _("Withdrawn and cancelled amounts are not counted."))
+        await say(update, "\n".join(parts) + "\n\n" + _("Withdrawn and cancelled amounts are not counted."))
 
 
 async def export_orders(update: Update, context: Context) -> None:
@@ -73,7 +74,7 @@ async def export_orders(update: Update, context: Context) -> None:
                     to_decimal(line.unit_price_minor, order.currency), to_decimal(kept, order.currency), order.currency,
                     order.last_withdrawal_day.isoformat())])
         data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
-        await update.effective_chat.send_document(InputFile(data, filename="homedemo-orders.csv"), caption=_("Your orders."))
+        await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 
 
 async def reseller_reward(update: Update, context: Context) -> None:

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
@@ -20,7 +20,8 @@ from babel.dates import format_date
 from views.dates import to_local
 from views.i18n import _, babel_locale
 from views.money import money_for
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, seller_scope
+from views.outgoing import Document
+from handlers.common import send_file, ack, answer, cancel, cb, cb_id, keyboard, say, seller_scope
 from views.dates import period_starts
 from views.reports import flag_text, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
@@ -112,7 +113,7 @@ async def show_commissions(update: Update, context: Context) -> None:
             lines.append(_("{label}: gross {gross} · withholding {withheld} · net {net}").format(
                 label=label, gross=money_for(s.gross_minor, plan.currency, me), withheld=money_for(s.withheld_minor, plan.currency, me),
                 net=money_for(s.net_minor, plan.currency, me)))
-        await update.effective_chat.send_message("\n".join(lines))
+        await say(update, "\n".join(lines))
 
 
 async def monthly_statement(update: Update, context: Context) -> None:
@@ -136,8 +137,8 @@ async def monthly_statement(update: Update, context: Context) -> None:
         for name, gross in totals.items():
             withheld = commissions.withholding_for(gross, plan=plan, period=period)
             writer.writerow([safe_cell(name), to_decimal(gross, plan.currency), to_decimal(withheld, plan.currency), to_decimal(gross - withheld, plan.currency)])
-        await update.effective_chat.send_document(InputFile(buffer.getvalue().encode("utf-8-sig"), filename=f"commissions-{period}.csv"),
-                                                  caption=_("Commission statement for {period}.").format(period=period))
+        await send_file(update, Document(buffer.getvalue().encode("utf-8-sig"), f"commissions-{period}.csv",
+                                         _("Commission statement for {period}.").format(period=period)))
 
 
 async def show_compliance(update: Update, context: Context) -> None:
@@ -146,9 +147,9 @@ async def show_compliance(update: Update, context: Context) -> None:
             raise DomainError("admins_only")
         flags = await compliance.check_team(session, manager=me, plan=context.settings.plan, now=context.clock.now())
         if not flags:
-            await update.effective_chat.send_message(_("No warning signs in your team: sales come from customers."))
+            await say(update, _("No warning signs in your team: sales come from customers."))
             return
-        await update.effective_chat.send_message("\n".join([_("Warning signs in your team:")] + [flag_text(f, me, context.settings.plan.currency) for f in flags]))
+        await say(update, "\n".join([_("Warning signs in your team:")] + [flag_text(f, me, context.settings.plan.currency) for f in flags]))
 
 
 async def start_buy_back(update: Update, context: Context) -> str:
@@ -159,7 +160,7 @@ async def start_buy_back(update: Update, context: Context) -> str:
         await ack(update)
         context.user_data["bb"] = {"order_id": order.id}
         rows = [[(f"{l.kept_quantity} × {l.name}", cb("bb", "line", l.id))] for l in await orders.lines_of(session, order.id) if l.kept_quantity]
-        await update.effective_chat.send_message(_("Which unsold product do you return?"), reply_markup=keyboard(rows))
+        await say(update, _("Which unsold product do you return?"), reply_markup=keyboard(rows))
         return BUY_BACK_LINE
 
 
@@ -167,7 +168,7 @@ async def buy_back_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
         context.user_data["bb"]["line_id"] = cb_id(update)
-        await update.effective_chat.send_message(_("How many?"))
+        await say(update, _("How many?"))
         return BUY_BACK_QUANTITY
 
 
@@ -181,7 +182,7 @@ async def buy_back_quantity(update: Update, context: Context) -> str:
             raise DomainError("withdrawal_too_many", name=line.name if line else "?", kept=line.kept_quantity if line else 0)
         draft["quantity"] = quantity
         minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
-        await update.message.reply_text(_("Refund to record? At least {minimum} (90% of the price paid).").format(
+        await say(update, _("Refund to record? At least {minimum} (90% of the price paid).").format(
             minimum=money_for(minimum, order.currency, me)), reply_markup=keyboard([[(money_for(minimum, order.currency, me), cb("bb", "refund", minimum))]]))
         return BUY_BACK_REFUND
 
@@ -203,7 +204,7 @@ async def _record_buy_back(update: Update, context: Context, refund: int) -> int
                                                   refund_minor=refund, plan=context.settings.plan, now=context.clock.now())
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("bb", None)
-    await update.effective_chat.send_message(_("Buy-back recorded: {paid} paid, {refund} refunded.").format(
+    await say(update, _("Buy-back recorded: {paid} paid, {refund} refunded.").format(
         paid=money_for(record.paid_minor, order.currency, me), refund=money_for(record.refund_minor, order.currency, me)))
     return END
 

@@ -23,7 +23,7 @@ from views.dates import (
     parse_time_input,
 )
 from views.i18n import _, babel_locale
-from handlers.common import ack, cb, cb_arg, keyboard, user_scope
+from handlers.common import ack, cb, cb_arg, keyboard, say, user_scope
 from models import DomainError
 from models.demos import validate_future
 from models.users import User
@@ -49,7 +49,7 @@ class WhenSteps:
         buttons = [(format_day(day, lang=me.locale, tz=me.timezone), cb(self.prefix, "day", day.isoformat())) for day in days]
         example = format_date(today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone))
         text = (question or _("Which day?")) + "\n" + _("Choose below or type the date, for example {example}.").format(example=example)
-        await update.effective_chat.send_message(text, reply_markup=keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
+        await say(update, text, reply_markup=keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
         return self.DATE
 
     async def save_typed_date(self, update: Update, context: Context) -> str:
@@ -75,7 +75,7 @@ class WhenSteps:
             raise DomainError("date_past")
         self._draft(context)["day"] = day.isoformat()
         rows = [[(t, cb(self.prefix, "at", t.replace(":", ""))) for t in QUICK_TIMES], [(_("« Change day"), cb(self.prefix, "back", "day"))]]
-        await update.effective_chat.send_message(
+        await say(update, 
             _("{day}: at what time? Type it (for example 18:30) or choose.").format(day=format_day(day, lang=me.locale, tz=me.timezone)),
             reply_markup=keyboard(rows),
         )
@@ -104,7 +104,7 @@ class WhenSteps:
             if len(candidates) == 2:
                 self._draft(context)["candidates"] = [c.isoformat() for c in candidates]
                 rows = [[(format_clock_with_offset(c, tz=me.timezone, lang=me.locale), cb(self.prefix, "fold", i))] for i, c in enumerate(candidates)]
-                await update.effective_chat.send_message(
+                await say(update, 
                     _("That night the clocks go back, so {time} happens twice. Which one do you mean?").format(time=at.strftime("%H:%M")),
                     reply_markup=keyboard(rows),
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -147,6 +148,15 @@ async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: da
     return added
 
 
+async def tell(session: AsyncSession, *, recipient_id: int, kind: str, payload: dict, now: datetime) -> None:
+    """A message about a change, to someone other than the person who made it: due at once,
+    written in the change's own transaction (one row per change: the key only has to be unique)."""
+    subject = ":".join(str(value) for value in payload.values())
+    key = f"tell:{kind}:{recipient_id}:{subject}:{secrets.token_hex(6)}"[-128:]
+    session.add(_row(Planned(key, recipient_id, kind, now, None, payload), now))
+    await session.flush()
+
+
 async def plan_aftercare(session: AsyncSession, *, order_id: int, reseller_id: int, ordered_at: datetime, plan: ReminderPlan, now: datetime) -> None:
     await plan_missing(session, [Planned(f"aftercare:{order_id}", reseller_id, "aftercare", ordered_at + plan.aftercare_after, None,
                                          {"order_id": order_id})], now=now)
@@ -187,3 +197,11 @@ async def claim(session: AsyncSession, *, ids: list[int], worker: str, now: date
         return []
     rows = await session.scalars(select(Notification).where(Notification.id.in_(claimed)).execution_options(populate_existing=True))
     return list(rows.all())
+
+
+async def renew_claims(session: AsyncSession, *, ids: list[int], worker: str, now: datetime) -> None:
+    """Keeps the lease on rows still being sent, so that only a dead dispatcher's claims go stale."""
+    await session.execute(update(Notification)
+                          .where(Notification.id.in_(ids), Notification.claimed_by == worker,
+                                 Notification.status == NoticeStatus.SENDING.value)
+                          .values(claimed_at=now))

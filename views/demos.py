@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
@@ -11,6 +10,7 @@ from views.calendar import demo_calendar
 from views.dates import format_duration, format_when
 from views.i18n import N_, _
 from views.keyboards import cb, keyboard
+from views.outgoing import Document
 from models.demos import Demo, DemoStatus
 
 STATUS = {
@@ -92,15 +92,6 @@ def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
             [(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))],
         ]
     )
-
-
-@dataclass(frozen=True)
-class Document:
-    """A file to send: its bytes, its name and the caption under it."""
-
-    data: bytes
-    filename: str
-    caption: str = ""
 
 
 def calendar_document(demo: Demo, *, reseller_name: str, tz: str, lang: str, now: datetime) -> Document:

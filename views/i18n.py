@@ -54,6 +54,15 @@ def use_locale(lang: str) -> Iterator[None]:
         _current.reset(token)
 
 
+@contextmanager
+def use_timezone(timezone: str) -> Iterator[None]:
+    token = _current_tz.set(timezone)
+    try:
+        yield
+    finally:
+        _current_tz.reset(token)
+
+
 def _(message: str) -> str:
     return translations(_current.get()).gettext(message)
 

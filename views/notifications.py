@@ -1,47 +1,39 @@
-"""What each outbox row says when it is sent: rendered at send time, in the recipient's
-language and timezone, from the data as it is then (guest counts, sales, rewards)."""
+"""What each outbox row says when it is sent, in the recipient's language and timezone.
+
+Pure functions of the facts read at send time (bot.notices loads them: guest counts, sales,
+rewards as they are then) and of the reader. One view per kind of row.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup
 
-from views.charts import weekly_sales_png
-from models.plan import Plan
-from models.rewards import RewardTable
-from views.dates import format_when
-from views.i18n import _, babel_locale
-from views.money import format_rate, money_for
-from views.keyboards import cb, keyboard
-from views.reports import flag_text, safe_cell
-from models import compliance, digests, guests, orders, rewards, users
+from models.compliance import Flag
 from models.demos import Demo, DemoStatus
-from models.guests import Guest, GuestStatus
+from models.digests import ResellerWeek, TeamWeek
+from models.guests import Guest
 from models.money import to_decimal
-from models.notifications import Notification
+from models.orders import Order, OrderLine
+from models.plan import Plan
+from models.rewards import HostReward, RewardTable
 from models.users import User
+from views.charts import weekly_sales_png
+from views.dates import format_when
+from views.demos import calendar_document, host_keyboard, host_view
+from views.i18n import _, babel_locale, ngettext
+from views.keyboards import cb, keyboard
+from views.money import format_rate, money_for
+from views.outgoing import Document, Outgoing
+from views.receipts import receipt
+from views.reports import flag_text, safe_cell
 
-HOST_THANKS_WAIT = timedelta(days=7)  # after that, thank the host even if no order was logged
-
-
-@dataclass
-class Outgoing:
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    photo: bytes | None = None
-    document: tuple[bytes, str] | None = None
-
-
-@dataclass
-class Defer:
-    until: datetime
+DIGEST_MEMBERS_SHOWN = 25  # the rest of a large team is in the CSV that comes with the digest
 
 
 @dataclass
@@ -54,92 +46,174 @@ class Env:
     now: datetime
 
 
+@dataclass
+class DemoFacts:
+    """A demo as a message about it needs it, read at send time."""
+
+    demo: Demo
+    reseller: User
+    going: int = 0
+    guest: Guest | None = None
+    reward: HostReward | None = None
+    calendar: bool = False  # a calendar file goes with the message
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass
+class OrderFacts:
+    order: Order
+    lines: list[OrderLine]
+    reseller: User
+
+
+@dataclass
+class ResellerDigestFacts:
+    week: date
+    figures: ResellerWeek
+
+
+@dataclass
+class TeamDigestFacts:
+    week: date
+    team: TeamWeek
+    flags: list[Flag]
+
+
 def _when(demo: Demo, reader: User) -> str:
     return format_when(demo.starts_at, tz=reader.timezone, lang=reader.locale)
 
 
-async def _demo(session: AsyncSession, row: Notification) -> Demo | None:
-    demo = await session.get(Demo, row.data["demo_id"])
-    return None if demo is None or demo.status in (DemoStatus.CANCELLED.value, DemoStatus.DECLINED.value) else demo
+def _details(demo: Demo):
+    return keyboard([[(_("Details"), cb("demo", "view", demo.id))]])
 
 
-async def _going(session: AsyncSession, demo: Demo) -> int:
-    return sum(1 for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING.value)
-
-
-async def reseller_reminder(session, row, reader, env) -> Outgoing | None:
-    demo = await _demo(session, row)
-    if demo is None:
+def _calendar(facts: DemoFacts, reader: User, env: Env) -> Document | None:
+    if not facts.calendar:
         return None
+    return calendar_document(facts.demo, reseller_name=facts.reseller.display_name, tz=reader.timezone, lang=reader.locale, now=env.now)
+
+
+# ---- reminders and follow-ups (planned from the demo's state) ----
+
+def reseller_reminder(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
     return Outgoing(
         _("⏰ Reminder: demo at {host}'s on {when}\n🏠 {address}\nGuests coming: {count}").format(
-            host=demo.host_name, when=_when(demo, reader), address=demo.address, count=await _going(session, demo)),
-        keyboard([[(_("Details"), cb("demo", "view", demo.id))]]))
+            host=demo.host_name, when=_when(demo, reader), address=demo.address, count=facts.going),
+        _details(demo))
 
 
-async def host_reminder(session, row, reader, env) -> Outgoing | None:
-    demo = await _demo(session, row)
-    if demo is None:
-        return None
-    reseller = await users.get_user(session, demo.reseller_id)
+def host_reminder(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
     return Outgoing(
         _("⏰ Tomorrow is your demo with {reseller}: {when}. Guests who said they are coming: {count}.").format(
-            reseller=reseller.display_name, when=_when(demo, reader), count=await _going(session, demo)),
+            reseller=facts.reseller.display_name, when=_when(demo, reader), count=facts.going),
         keyboard([[(_("👥 Guest list"), cb("host", "guests", demo.id))]]))
 
 
-async def guest_reminder(session, row, reader, env) -> Outgoing | None:
-    demo = await _demo(session, row)
-    guest = await session.get(Guest, row.data["guest_id"])
-    if demo is None or guest is None or guest.status != GuestStatus.GOING.value:
-        return None
+def guest_reminder(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
     return Outgoing(
         _("⏰ See you at the demo at {host}'s on {when}, {address}.").format(
             host=demo.host_name.split(" ")[0], when=format_when(demo.starts_at, tz=demo.timezone, lang=reader.locale), address=demo.address),
-        keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]]))
+        keyboard([[(_("I can't come"), cb("guest", "no", facts.guest.id))]]))
 
 
-async def reseller_followup(session, row, reader, env) -> Outgoing | None:
-    demo = await _demo(session, row)
-    if demo is None:
-        return None
+def reseller_followup(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
     return Outgoing(
         _("How did the demo at {host}'s go? Mark who came and log the orders, so the host's reward is right.").format(host=demo.host_name),
         keyboard([[(_("👥 Guests"), cb("demo", "guests", demo.id)), (_("🛒 New order"), cb("demo", "order", demo.id))]]))
 
 
-async def host_thanks(session, row, reader, env) -> Outgoing | Defer | None:
-    demo = await _demo(session, row)
-    if demo is None:
-        return None
-    sales = await orders.demo_retail_sales(session, demo_id=demo.id)
-    if sales == 0 and env.now < demo.ends_at + HOST_THANKS_WAIT:
-        return Defer(env.now + timedelta(hours=12))  # wait until orders are logged
-    reseller = await users.get_user(session, demo.reseller_id)
-    table = env.reward_table
-    reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
-    text = _("Thank you for hosting the demo, from {reseller}!").format(reseller=reseller.display_name)
-    if reward.sales_minor:
+def host_thanks(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    text = _("Thank you for hosting the demo, from {reseller}!").format(reseller=facts.reseller.display_name)
+    reward, table = facts.reward, env.reward_table
+    if reward is not None and reward.sales_minor:
         text += "\n" + _("Your party's sales: {sales}. Your host reward: {reward}.").format(
             sales=money_for(reward.sales_minor, table.currency, reader), reward=money_for(reward.total_minor, table.currency, reader))
     return Outgoing(text)
 
 
-async def aftercare(session, row, reader, env) -> Outgoing | None:
-    order = await session.get(orders.Order, row.data["order_id"])
-    if order is None or order.status != orders.OrderStatus.CONFIRMED.value:
-        return None
-    lines = await orders.lines_of(session, order.id)
-    if orders.net(order, lines) == 0:
-        return None  # all returned: nothing to care for
-    products = ", ".join(l.name for l in lines if l.kept_quantity)
+def aftercare(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
+    order = facts.order
+    products = ", ".join(line.name for line in facts.lines if line.kept_quantity)
     phone = f"\n📞 {order.customer_phone}" if order.customer_phone else ""
+    day = format_date(order.created_at.astimezone(ZoneInfo(reader.timezone)), "long", locale=babel_locale(reader.locale, reader.timezone))
     return Outgoing(
         _("💬 It's been a few weeks since {customer} bought {products} ({day}). A good moment to ask how it's going!").format(
-            customer=order.customer_name, products=products,
-            day=format_date(order.created_at.astimezone(ZoneInfo(reader.timezone)), "long", locale=babel_locale(reader.locale, reader.timezone))) + phone,
+            customer=order.customer_name, products=products, day=day) + phone,
         keyboard([[(_("Open the order"), cb("order", "view", order.id))]]))
 
+
+# ---- what someone else's action means for the reader (written by that action) ----
+
+def host_confirmed(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
+    return Outgoing(_("🎉 {host} confirmed the demo on {when}.").format(host=demo.host_name, when=_when(demo, reader)),
+                    _details(demo), document=_calendar(facts, reader, env))
+
+
+def host_declined(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
+    return Outgoing(_("{host} declined the demo on {when}. You can reschedule or cancel it.").format(
+        host=demo.host_name, when=_when(demo, reader)), _details(demo))
+
+
+def host_proposed(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
+    return Outgoing(
+        _("{host} proposes another time for the demo:\nplanned: {old}\nproposed: {new}").format(
+            host=demo.host_name, old=_when(demo, reader),
+            new=format_when(demo.proposed_starts_at, tz=reader.timezone, lang=reader.locale)),
+        keyboard([[(_("✅ Accept"), cb("demo", "accept", demo.id)), (_("✖️ Refuse"), cb("demo", "refuse", demo.id))]]))
+
+
+def demo_cancelled(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    return Outgoing(_("{reseller} has cancelled the demo planned on {when}. Sorry for the change!").format(
+        reseller=facts.reseller.display_name, when=_when(facts.demo, reader)), document=_calendar(facts, reader, env))
+
+
+def proposal_accepted(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    return Outgoing(_("{reseller} accepted your proposal: the demo is on {when}. See you then!").format(
+        reseller=facts.reseller.display_name, when=_when(facts.demo, reader)), document=_calendar(facts, reader, env))
+
+
+def proposal_refused(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
+    return Outgoing(
+        _("{reseller} can't make the time you proposed. The demo stays as planned:").format(reseller=facts.reseller.display_name)
+        + "\n\n" + host_view(demo, reseller_name=facts.reseller.display_name, tz=reader.timezone, lang=reader.locale),
+        host_keyboard(demo))
+
+
+def demo_moved(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
+    return Outgoing(
+        _("{reseller} has moved the demo. Does the new time suit you?").format(reseller=facts.reseller.display_name)
+        + "\n\n" + host_view(demo, reseller_name=facts.reseller.display_name, tz=reader.timezone, lang=reader.locale),
+        host_keyboard(demo) if demo.status == DemoStatus.AWAITING_HOST.value else None,
+        document=_calendar(facts, reader, env))
+
+
+def waitlist_promoted(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
+    demo = facts.demo
+    return Outgoing(
+        _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
+            when=format_when(demo.starts_at, tz=demo.timezone, lang=reader.locale)),
+        keyboard([[(_("I can't come"), cb("guest", "no", facts.guest.id))]]))
+
+
+def order_receipt(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
+    return Outgoing(receipt(facts.order, facts.lines, reader, reseller_name=facts.reseller.display_name))
+
+
+def withdrawal_receipt(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
+    return Outgoing(_("Your withdrawal has been recorded.") + "\n\n"
+                    + receipt(facts.order, facts.lines, reader, reseller_name=facts.reseller.display_name))
+
+
+# ---- the weekly digests ----
 
 def _change(current: int, previous: int, reader: User) -> str:
     if previous == 0:
@@ -149,11 +223,9 @@ def _change(current: int, previous: int, reader: User) -> str:
     return _("{change} on the week before").format(change=sign + format_rate(delta, lang=reader.locale, tz=reader.timezone))
 
 
-async def reseller_digest(session, row, reader, env) -> Outgoing:
-    week = date.fromisoformat(row.data["week_start"])
-    currency = env.currency
-    figures = await digests.reseller_week(session, user=reader, week=week, currency=currency, rewards=env.reward_table)
-    money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
+def reseller_digest(facts: ResellerDigestFacts, reader: User, env: Env) -> Outgoing:
+    week, figures = facts.week, facts.figures
+    money = lambda minor: money_for(minor, env.currency, reader)  # noqa: E731
     locale = babel_locale(reader.locale, reader.timezone)
     lines = [
         _("📊 Your week from {start} to {end}").format(start=format_date(week, "d MMM", locale=locale),
@@ -174,11 +246,9 @@ async def reseller_digest(session, row, reader, env) -> Outgoing:
     return Outgoing("\n".join(lines))
 
 
-async def team_digest(session, row, reader, env) -> Outgoing:
-    week = date.fromisoformat(row.data["week_start"])
-    currency = env.currency
-    team = await digests.team_week(session, manager=reader, week=week, currency=currency)
-    money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
+def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
+    week, team = facts.week, facts.team
+    money = lambda minor: money_for(minor, env.currency, reader)  # noqa: E731
     locale = babel_locale(reader.locale, reader.timezone)
     lines = [
         _("👥 Your team's week from {start}: {retail} in {orders} orders (own use apart: {own})").format(
@@ -187,22 +257,27 @@ async def team_digest(session, row, reader, env) -> Outgoing:
             recruits=team.recruits, demos=team.demos_held, buyers=team.buyers, guests=team.guests,
             rate=format_rate(team.conversion_bp, lang=reader.locale, tz=reader.timezone)),
     ]
-    lines += [f"• {m.user.display_name}: {money(m.retail_minor)} · {m.orders} · {m.demos_held}" for m in team.members]
-    flags = await compliance.check_team(session, manager=reader, plan=env.plan, now=env.now)
-    if flags:
+    best = sorted(team.members, key=lambda m: (-m.retail_minor, m.user.display_name))
+    lines += [f"• {m.user.display_name}: {money(m.retail_minor)} · {m.orders} · {m.demos_held}" for m in best[:DIGEST_MEMBERS_SHOWN]]
+    if len(best) > DIGEST_MEMBERS_SHOWN:
+        rest = len(best) - DIGEST_MEMBERS_SHOWN
+        lines.append(ngettext("…and {count} more member: every figure is in the CSV file.",
+                              "…and {count} more members: every figure is in the CSV file.", rest).format(count=rest))
+    if facts.flags:
         lines.append(_("Warning signs in your team:"))
-        lines += [flag_text(flag, reader, env.plan.currency) for flag in flags]
+        lines += [flag_text(flag, reader, env.plan.currency) for flag in facts.flags]
     chart = weekly_sales_png(team.weekly_retail, labels=[format_date(w, "d MMM", locale=locale) for w, _m in team.weekly_retail],
-                             currency=currency, title=_("Team sales, last 8 weeks"), y_label=currency)
+                             currency=env.currency, title=_("Team sales, last 8 weeks"), y_label=env.currency)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([_("member"), _("sales"), _("orders"), _("demos held")])
     for member in team.members:
-        writer.writerow([safe_cell(member.user.display_name), to_decimal(member.retail_minor, currency), member.orders, member.demos_held])
-    return Outgoing("\n".join(lines), photo=chart, document=(buffer.getvalue().encode("utf-8-sig"), f"team-{week.isoformat()}.csv"))
+        writer.writerow([safe_cell(member.user.display_name), to_decimal(member.retail_minor, env.currency), member.orders, member.demos_held])
+    document = Document(buffer.getvalue().encode("utf-8-sig"), f"team-{week.isoformat()}.csv")
+    return Outgoing("\n".join(lines), photo=chart, document=document)
 
 
-RENDERERS = {
+VIEWS = {
     "reseller_reminder": reseller_reminder,
     "host_reminder": host_reminder,
     "guest_reminder": guest_reminder,
@@ -211,4 +286,14 @@ RENDERERS = {
     "aftercare": aftercare,
     "reseller_digest": reseller_digest,
     "team_digest": team_digest,
+    "host_confirmed": host_confirmed,
+    "host_declined": host_declined,
+    "host_proposed": host_proposed,
+    "demo_cancelled": demo_cancelled,
+    "proposal_accepted": proposal_accepted,
+    "proposal_refused": proposal_refused,
+    "demo_moved": demo_moved,
+    "waitlist_promoted": waitlist_promoted,
+    "order_receipt": order_receipt,
+    "withdrawal_receipt": withdrawal_receipt,
 }

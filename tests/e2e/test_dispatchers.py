@@ -10,7 +10,7 @@ from telegram.ext import ExtBot
 
 from bot.config import Settings
 from bot.db import Database
-from bot.notify import Dispatcher
+from bot.dispatcher import Dispatcher
 from bot.ratelimit import PriorityRateLimiter
 from models.notifications import Notification
 from tests.factories import NOW, make_demo, make_user

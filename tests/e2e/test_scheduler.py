@@ -109,6 +109,7 @@ async def test_after_downtime_a_reminder_is_sent_late_before_the_demo_and_skippe
     await bot.stop()
     bot.clock.set(STARTS + timedelta(minutes=5))
     await bot.start()
+    bot.auto_dispatch = False  # the bot goes down right after this booking, before anything is sent
     await book_demo(reseller, day="26/03/2031", host="Carla")
     reseller.received()
     bot.clock.set(datetime(2031, 3, 26, 20, 0, tzinfo=timezone.utc))  # slept through Carla's whole demo day

@@ -13,7 +13,7 @@ from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.persistence import PersistingUpdateProcessor
+from bot.boundary import BoundaryProcessor
 from tests.fakebot.server import Event, FakeBotAPI
 
 ADMIN_ID = 1000
@@ -34,11 +34,11 @@ class SteerableClock(Clock):
         self.offset = timedelta()
 
 
-class TrackingProcessor(PersistingUpdateProcessor):
-    """Tells the test when the bot has finished with an update (and saved its state)."""
+class TrackingProcessor(BoundaryProcessor):
+    """Tells the test when the bot has finished with an update (committed and replied)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
         self._done: dict[int, asyncio.Event] = {}
 
     def _event(self, update_id: int) -> asyncio.Event:
@@ -115,6 +115,9 @@ class BotHarness:
         self._settings = settings
         self.app = None
         self.processor: TrackingProcessor | None = None
+        # As in production, where a commit that writes to the outbox nudges the dispatcher: after
+        # each update the messages it caused for other people are sent (those due by then).
+        self.auto_dispatch = True
 
     @property
     def settings(self) -> Settings:
@@ -156,6 +159,8 @@ class BotHarness:
     async def deliver(self, update: dict) -> None:
         update_id = await self.api.push(update)
         await self.processor.wait(update_id)
+        if self.auto_dispatch:
+            await self.app.bot_data["dispatcher"].run_until_idle()
 
     async def dispatch(self) -> int:
         """One scheduler tick at the test clock's time: plan digests, send what is due."""

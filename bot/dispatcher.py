@@ -1,8 +1,10 @@
 """The outbox dispatcher: claims due rows, renders them, sends them, records the outcome.
 
 Claiming commits before sending, so two dispatchers (in the bot and in `python -m bot clock`,
-or two clocks) never send the same row. A crash between sending and recording can repeat one
-message, once the claim has gone stale: at-least-once, never silently lost.
+or two clocks) never send the same row. A claim is a lease of one minute, renewed while its
+rows are being sent: rows claimed by a process that died (kill -9) are claimed again within a
+minute. A crash between sending and recording repeats at most the sends that were in flight:
+at-least-once, never silently lost.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from views.i18n import use_locale
+from bot.notices import LOADERS, Defer
 from bot.ratelimit import BULK, PriorityRateLimiter
-from views.notifications import RENDERERS, Defer, Env, Outgoing
 from models import commissions, digests
-from models.notifications import NoticeStatus, Notification, claim, due_rows
+from models.notifications import NoticeStatus, Notification, claim, due_rows, renew_claims
 from models.users import User
+from views.i18n import use_locale, use_timezone
+from views.notifications import VIEWS, Env
+from views.outgoing import CAPTION_LIMIT, Outgoing, shorten, split_text
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=10)
+LEASE = timedelta(minutes=1)  # a claim not renewed for this long belongs to a dead process
+RENEW_EVERY = 20.0  # seconds between renewals of the claims being sent
 HOUSEKEEPING_EVERY = timedelta(minutes=1)  # closing months and planning digests: a minute late is fine
 BACKOFF_BASE = timedelta(seconds=30)
 
@@ -44,26 +49,66 @@ class Dispatcher:
         # Marked as bulk, the bot's PriorityRateLimiter lets replies to people go first.
         self._bulk = BULK if isinstance(getattr(bot, "rate_limiter", None), PriorityRateLimiter) else None
         self._housekept_at = None
+        self._nudge: asyncio.Task | None = None
+        self._nudged_again = False
+
+    def env(self) -> Env:
+        s = self.settings
+        return Env(currency=s.currency, reward_table=s.reward_table, plan=s.plan, now=self.clock.now())
 
     async def run_once(self) -> int:
         """Sends what is due now; returns how many rows it handled."""
         now = self.clock.now()
         for _attempt in range(5):
             async with self.db.session_scope() as session:
-                ids = await due_rows(session, now=now, stale_before=now - STALE_CLAIM, limit=self.batch)
-                rows = await claim(session, ids=ids, worker=self.worker, now=now, stale_before=now - STALE_CLAIM)
+                ids = await due_rows(session, now=now, stale_before=now - LEASE, limit=self.batch)
+                rows = await claim(session, ids=ids, worker=self.worker, now=now, stale_before=now - LEASE)
             # Without SKIP LOCKED (SQLite) another dispatcher may have just claimed what we saw:
             # look again rather than report "nothing due".
             if rows or not ids:
                 break
-        await asyncio.gather(*(self._deliver(row) for row in rows))
+        if rows:
+            renewing = asyncio.create_task(self._renew([row.id for row in rows]))
+            try:
+                await asyncio.gather(*(self._deliver(row) for row in rows))
+            finally:
+                renewing.cancel()
         return len(rows)
+
+    async def _renew(self, ids: list[int]) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            async with self.db.session_scope() as session:
+                await renew_claims(session, ids=ids, worker=self.worker, now=self.clock.now())
 
     async def run_until_idle(self) -> int:
         total = 0
         while handled := await self.run_once():
             total += handled
         return total
+
+    def nudge(self) -> None:
+        """A change just wrote a message that is due now: send it without waiting for the tick."""
+        if self._nudge is not None and not self._nudge.done():
+            self._nudged_again = True
+            return
+        self._nudge = asyncio.get_running_loop().create_task(self._send_nudged())
+
+    async def _send_nudged(self) -> None:
+        try:
+            while True:
+                self._nudged_again = False
+                async with self.busy:
+                    await self.run_once()
+                if not self._nudged_again:
+                    return
+        except Exception:
+            log.exception("sending the outbox failed; the next tick tries again")
+
+    async def drain(self) -> None:
+        """Lets a nudged send finish (on shutdown)."""
+        if self._nudge is not None:
+            await asyncio.gather(self._nudge, return_exceptions=True)
 
     async def plan_weekly(self) -> int:
         async with self.db.session_scope() as session:
@@ -85,35 +130,35 @@ class Dispatcher:
 
     async def _deliver(self, row: Notification) -> None:
         async with self._sending:
-            now = self.clock.now()
+            env = self.env()
             async with self.db.session_scope() as session:
                 recipient = await session.get(User, row.recipient_id)
-                if recipient.unreachable_at is not None:
-                    return await self._finish(row, NoticeStatus.UNREACHABLE, "blocked earlier")
-                if row.expires_at is not None and now >= row.expires_at:
-                    log.info("skipping %s: due %s, too late at %s", row.key, row.due_at, now)
-                    return await self._finish(row, NoticeStatus.SKIPPED, "too late")
-                with use_locale(recipient.locale):
-                    result = await RENDERERS[row.kind](session, row, recipient, Env(currency=self.settings.currency, reward_table=self.settings.reward_table, plan=self.settings.plan, now=now))
-            if result is None:
+                late = row.expires_at is not None and env.now >= row.expires_at
+                facts = None if recipient.unreachable_at is not None or late else await LOADERS[row.kind](session, row, recipient, env)
+            # Outcomes are recorded in transactions of their own, after this one has closed.
+            if recipient.unreachable_at is not None:
+                return await self._finish(row, NoticeStatus.UNREACHABLE, "blocked earlier")
+            if late:
+                log.info("skipping %s: due %s, too late at %s", row.key, row.due_at, env.now)
+                return await self._finish(row, NoticeStatus.SKIPPED, "too late")
+            if facts is None:
                 return await self._finish(row, NoticeStatus.CANCELLED, "nothing to say any more")
-            if isinstance(result, Defer):
-                return await self._retry(row, result.until, None, count=False)
-            await self._send(row, recipient, result)
+            if isinstance(facts, Defer):
+                return await self._retry(row, facts.until, None, count=False)
+            with use_locale(recipient.locale), use_timezone(recipient.timezone):
+                message = VIEWS[row.kind](facts, recipient, env)
+            await self._send(row, recipient, message)
 
     async def _send(self, row: Notification, recipient: User, message: Outgoing) -> None:
         try:
-            if message.photo is not None:
-                await self.bot.send_photo(recipient.telegram_id, InputFile(message.photo, filename="chart.png"), rate_limit_args=self._bulk)
-            await self.bot.send_message(recipient.telegram_id, message.text, reply_markup=message.markup, rate_limit_args=self._bulk)
-            if message.document is not None:
-                data, filename = message.document
-                await self.bot.send_document(recipient.telegram_id, InputFile(data, filename=filename), rate_limit_args=self._bulk)
+            await self._send_parts(recipient.telegram_id, message)
         except Forbidden as error:
             await self._unreachable(row, recipient, str(error))
         except RetryAfter as error:  # the rate limiter's own retries ran out
             await self._retry(row, self.clock.now() + _seconds(error.retry_after), str(error), count=False)
         except BadRequest as error:
+            if "chat not found" in str(error).lower():  # never started the bot, or deleted the chat
+                return await self._unreachable(row, recipient, str(error))
             await self._finish(row, NoticeStatus.FAILED, str(error))
         except (NetworkError, TelegramError) as error:
             attempts = row.attempts + 1
@@ -124,6 +169,18 @@ class Dispatcher:
                 await self._retry(row, self.clock.now() + BACKOFF_BASE * 2 ** (attempts - 1), str(error), count=True)
         else:
             await self._finish(row, NoticeStatus.SENT, None, sent=True)
+
+    async def _send_parts(self, chat_id: int, message: Outgoing) -> None:
+        """The chart, then the text (several messages if long; the keyboard on the last), then files."""
+        if message.photo is not None:
+            await self.bot.send_photo(chat_id, InputFile(message.photo, filename="chart.png"), rate_limit_args=self._bulk)
+        parts = split_text(message.text) if message.text else []
+        for number, part in enumerate(parts, 1):
+            markup = message.markup if number == len(parts) else None
+            await self.bot.send_message(chat_id, part, reply_markup=markup, rate_limit_args=self._bulk)
+        for document in [d for d in (message.document, *message.extra) if d is not None]:
+            await self.bot.send_document(chat_id, InputFile(document.data, filename=document.filename),
+                                         caption=shorten(document.caption, CAPTION_LIMIT) or None, rate_limit_args=self._bulk)
 
     async def _finish(self, row: Notification, status: NoticeStatus, error: str | None, *, sent: bool = False, attempts: int | None = None) -> None:
         values = {"status": status.value, "last_error": error}
