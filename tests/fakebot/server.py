@@ -109,6 +109,8 @@ class FakeBotAPI:
         handler = getattr(self, "api_" + method.lower(), None)
         if handler is None:
             return self._error(404, "Not Found: method not found")
+        if any(self._chat(chat) is None for chat in _chat_ids(params)):
+            return self._error(400, "Bad Request: chat not found")
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
