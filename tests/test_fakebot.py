@@ -9,7 +9,13 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from telegram import (
-    Bot, BotCommand, BotCommandScopeChat, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup,
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 from telegram.error import BadRequest, Forbidden
@@ -253,10 +259,9 @@ async def test_an_unclosed_markdown_entity_is_refused(bot):
 
 
 async def test_the_descriptions_are_telegrams_word_for_word(api):
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{api.url}/bot{api.token}/sendMessage",
-                             data={"chat_id": str(ANNA["id"]), "text": "Hi.", "parse_mode": "MarkdownV2"}) as response:
-            answer = await response.json()
+    form = {"chat_id": str(ANNA["id"]), "text": "Hi.", "parse_mode": "MarkdownV2"}
+    async with aiohttp.ClientSession() as http, http.post(f"{api.url}/bot{api.token}/sendMessage", data=form) as response:
+        answer = await response.json()
     assert response.status == 400 and answer == {"ok": False, "error_code": 400, "description":
         "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'"}
 

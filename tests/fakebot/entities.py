@@ -140,10 +140,10 @@ class _Html(HTMLParser):
         entity, length = top["entity"], self.length - top["start"]
         if tag == "a" and not entity.get("url"):
             entity["url"] = "".join(self.out[top["text_at"] :])  # <a> without href links its text
-        if tag == "code" and self.open and self.open[-1]["tag"] == "pre" and self.open[-1]["start"] == top["start"]:
-            if "language" in entity:  # <pre><code class="language-x"> is one pre entity with a language
-                self.open[-1]["entity"]["language"] = entity["language"]
-                return
+        parent = self.open[-1] if self.open else None
+        if tag == "code" and "language" in entity and parent and parent["tag"] == "pre" and parent["start"] == top["start"]:
+            parent["entity"]["language"] = entity["language"]  # <pre><code class="language-x">: one pre, with a language
+            return
         if entity["type"] == "code":
             entity.pop("language", None)  # a language only counts on a code block inside pre
         if length > 0 and (entity["type"] != "text_link" or entity["url"]):

@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakebot.rules import (
-    BadRequest, check_answer, check_caption, check_commands, check_markup, check_text, formatted, inline_keyboard,
-    same_keyboard,
-)
+from tests.fakebot import rules
+from tests.fakebot.rules import BadRequest
 
 SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
 NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same as a "
@@ -40,7 +38,7 @@ JSON_FIELDS = {
 class Event:
     """Something a user sees in their chat with the bot."""
 
-    kind: str  # "message", "edit", "document", "alert", "toast"
+    kind: str  # "message", "edit", "document", "photo", "alert", "toast"
     text: str
     message_id: int | None = None
     buttons: list[list[dict]] = field(default_factory=list)
@@ -185,7 +183,7 @@ class FakeBotAPI:
 
     async def api_setmycommands(self, params: dict, files: dict) -> bool:
         commands = params.get("commands") or []
-        check_commands(commands)
+        rules.check_commands(commands)
         self.commands[_menu(params)] = commands
         return True
 
@@ -210,12 +208,12 @@ class FakeBotAPI:
 
     async def api_sendmessage(self, params: dict, files: dict) -> dict:
         chat_id = int(params["chat_id"])
-        text, entities = formatted(params, "text")
-        check_text(text)
+        text, entities = rules.formatted(params, "text")
+        rules.check_text(text)
         markup = params.get("reply_markup")
-        check_markup(markup)
+        rules.check_markup(markup)
         message = self._new_message(chat_id, text=text, entities=entities or None, reply_markup=_inline(markup))
-        self._show(chat_id, Event("message", text, message["message_id"], inline_keyboard(markup), entities=entities, markup=markup))
+        self._show(chat_id, Event("message", text, message["message_id"], rules.inline_keyboard(markup), entities=entities, markup=markup))
         return message
 
     async def api_senddocument(self, params: dict, files: dict) -> dict:
@@ -229,29 +227,30 @@ class FakeBotAPI:
 
     async def _send_file(self, params: dict, files: dict, kind: str, describe) -> dict:
         chat_id = int(params["chat_id"])
-        caption, entities = formatted(params, "caption")
-        check_caption(caption)
+        caption, entities = rules.formatted(params, "caption")
+        rules.check_caption(caption)
         markup = params.get("reply_markup")
-        check_markup(markup)
+        rules.check_markup(markup)
         if kind not in files:
             raise BadRequest(f"there is no {kind} in the request")
         filename, content = files[kind]
         message = self._new_message(chat_id, caption=caption, caption_entities=entities or None, reply_markup=_inline(markup),
                                     **describe(filename, content))
-        self._show(chat_id, Event(kind, caption, message["message_id"], inline_keyboard(markup), document=content,
+        self._show(chat_id, Event(kind, caption, message["message_id"], rules.inline_keyboard(markup), document=content,
                                   filename=filename, entities=entities, markup=markup))
         return message
 
     async def api_editmessagetext(self, params: dict, files: dict) -> dict:
         chat_id, message = self._message_to_edit(params)
-        text, entities = formatted(params, "text")
-        check_text(text)
+        text, entities = rules.formatted(params, "text")
+        rules.check_text(text)
         markup = params.get("reply_markup")
-        check_markup(markup, inline_only=True)
+        rules.check_markup(markup, inline_only=True)
         if "text" not in message:
             raise BadRequest("there is no text in the message to edit")
-        keyboard = inline_keyboard(markup)
-        if (text, entities) == (message["text"], message.get("entities", [])) and same_keyboard(keyboard, inline_keyboard(message.get("reply_markup"))):
+        keyboard = rules.inline_keyboard(markup)
+        unchanged = rules.same_keyboard(keyboard, rules.inline_keyboard(message.get("reply_markup")))
+        if unchanged and (text, entities) == (message["text"], message.get("entities", [])):
             raise BadRequest(NOT_MODIFIED)
         message["text"] = text
         _set(message, "entities", entities or None)
@@ -263,9 +262,9 @@ class FakeBotAPI:
     async def api_editmessagereplymarkup(self, params: dict, files: dict) -> dict:
         chat_id, message = self._message_to_edit(params)
         markup = params.get("reply_markup")
-        check_markup(markup, inline_only=True)
-        keyboard = inline_keyboard(markup)
-        if same_keyboard(keyboard, inline_keyboard(message.get("reply_markup"))):
+        rules.check_markup(markup, inline_only=True)
+        keyboard = rules.inline_keyboard(markup)
+        if rules.same_keyboard(keyboard, rules.inline_keyboard(message.get("reply_markup"))):
             raise BadRequest(NOT_MODIFIED)
         _set(message, "reply_markup", _inline(markup))
         message["edit_date"] = int(time.time())
@@ -279,7 +278,7 @@ class FakeBotAPI:
         if query_id not in self._callback_owner or query_id in self._answered:  # Telegram accepts one answer
             raise BadRequest(QUERY_INVALID)
         text = params.get("text")
-        check_answer(text)
+        rules.check_answer(text)
         self._answered.add(query_id)
         if text:
             user_id = self._callback_owner[query_id]
