@@ -44,8 +44,10 @@ async def add_due(db: Database, recipients: list[int], *, kind: str, payload: di
                                      expires_at=expires, status="pending", attempts=0, created_at=due) for r in recipients)
 
 
-async def limited_server() -> FakeBotAPI:
+async def limited_server(chats: range | list[int] = ()) -> FakeBotAPI:
+    """The fake server, with the chats of people who started the bot (it refuses any other)."""
     api = FakeBotAPI()
+    api.meet(*chats)
     api.enforce_limits = True
     await api.start()
     return api

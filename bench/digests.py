@@ -30,7 +30,7 @@ class FixedClock(Clock):
 
 
 async def main(count: int) -> None:
-    api = await limited_server()
+    api = await limited_server([*range(100_000, 100_000 + count), *range(900_000, 900_000 + count)])
     db = await fresh_database()
     people = await add_people(db, count)
     await add_due(db, people, kind="reseller_digest", payload={"week_start": "2031-03-17"}, due=NOW)

@@ -72,7 +72,7 @@ async def main(count: int) -> None:
         # This week's digests went out already: the burst is reminders only.
         await plan_weekly_digests(session, now=now, weekday=0, hour=8)
         await session.execute(update(Notification).values(status="sent"))
-    api = await limited_server()
+    api = await limited_server(range(100_000, 100_000 + count))
     separate = os.environ.get("CLOCK") == "separate"
     env = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=str(db.engine.url).replace("+aiosqlite", ""),
                DISPATCH_IN_BOT="false" if separate else "true", DISPATCH_INTERVAL_SECONDS="1")

@@ -33,6 +33,7 @@ async def test_the_clock_process_sends_what_is_due_and_stops_on_sigterm(tmp_path
         s.add(Notification(key="clock-test", recipient_id=marta.id, kind="reseller_reminder", payload=json.dumps({"demo_id": demo.id}),
                            due_at=now - timedelta(minutes=1), expires_at=demo.starts_at, status="pending", attempts=0, created_at=now))
     api = FakeBotAPI()
+    api.meet(marta.telegram_id)  # she started the bot once
     await api.start()
     log_file = open(tmp_path / "clock.log", "wb")
     env = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=f"sqlite:///{tmp_path / 'clock.sqlite3'}",

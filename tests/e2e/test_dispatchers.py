@@ -31,6 +31,7 @@ async def test_two_concurrent_dispatchers_send_each_row_exactly_once(db):
             s.add(Notification(key=f"test:{person.id}", recipient_id=person.id, kind="reseller_reminder",
                                payload=json.dumps({"demo_id": demo.id}), due_at=NOW, expires_at=demo.starts_at,
                                status="pending", attempts=0, created_at=NOW))
+    api.meet(*(person.telegram_id for person in people))  # each of them started the bot once
     clock = SteerableClock()
     clock.set(NOW + timedelta(minutes=1))
     settings = Settings(_env_file=None, bot_token=api.token, telegram_api_url=api.url, dispatch_in_bot=False)

@@ -56,6 +56,10 @@ class TrackingProcessor(BoundaryProcessor):
 
 
 class Person:
+    """Someone using the bot. Their chat exists for the fake server (which answers "chat not
+    found" otherwise) from the first update they send, as a real person's does once they start
+    the bot; a test that needs it earlier calls bot.api.meet(person.id)."""
+
     _ids = itertools.count(5000)
 
     def __init__(self, bot: BotHarness, first_name: str, *, language_code: str = "it", user_id: int | None = None, last_name: str | None = None) -> None:

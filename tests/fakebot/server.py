@@ -3,6 +3,11 @@
 It keeps what a real server would: the updates users send, the messages the bot sends and
 edits, answered button presses, files and command menus. Tests act as users by pushing
 updates, and read what each user's chat shows.
+
+It refuses what the real Bot API refuses (rules.py): over-long or empty texts, malformed
+parse_mode markup (entities.py), invalid keyboards, unchanged edits, a second or unknown answer
+to a button press, invalid command menus, and any chat that does not exist. A private chat
+exists once its user has sent the bot something, or the test says so with meet().
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext"}
+from tests.fakebot import rules
+from tests.fakebot.rules import BadRequest
+
+SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
+NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same as a "
+                "current content and reply markup of the message")
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 JSON_FIELDS = {
     "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
     "link_preview_options", "reply_parameters", "media",
@@ -27,12 +38,14 @@ JSON_FIELDS = {
 class Event:
     """Something a user sees in their chat with the bot."""
 
-    kind: str  # "message", "edit", "document", "alert", "toast"
+    kind: str  # "message", "edit", "document", "photo", "alert", "toast"
     text: str
     message_id: int | None = None
     buttons: list[list[dict]] = field(default_factory=list)
     document: bytes | None = None
     filename: str | None = None
+    entities: list[dict] = field(default_factory=list)  # of `text`, which is plain (parse_mode markup removed)
+    markup: dict | None = None  # the reply_markup as sent: an inline or reply keyboard, its removal, a forced reply
 
 
 class FakeBotAPI:
@@ -46,6 +59,8 @@ class FakeBotAPI:
         self.messages: dict[tuple[int, int], dict] = {}
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.blocked: set[int] = set()
+        self.known_chats: dict[int, dict] = {}  # the chats that exist, by id (see meet)
+        self.keyboards: dict[int, list[list]] = {}  # the reply keyboard each chat shows now
         self._updates: list[dict] = []
         self._new_update = asyncio.Condition()
         self._update_ids = itertools.count(1)
@@ -92,6 +107,8 @@ class FakeBotAPI:
         handler = getattr(self, "api_" + method.lower(), None)
         if handler is None:
             return self._error(404, "Not Found: method not found")
+        if any(self._chat(chat) is None for chat in _chat_ids(params)):
+            return self._error(400, "Bad Request: chat not found")
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
@@ -102,11 +119,12 @@ class FakeBotAPI:
             limited = self._over_limit(int(chat_id))
             if limited:
                 return limited
-            self.delivered_at.append((int(chat_id), time.monotonic()))
         try:
             result = await handler(params, files)
-        except LookupError as error:
+        except (BadRequest, LookupError) as error:
             return self._error(400, f"Bad Request: {error}")
+        if method.lower() in SENDING and chat_id is not None:
+            self.delivered_at.append((int(chat_id), time.monotonic()))
         return web.json_response({"ok": True, "result": result})
 
     def _over_limit(self, chat_id: int) -> web.Response | None:
@@ -164,9 +182,16 @@ class FakeBotAPI:
         return True
 
     async def api_setmycommands(self, params: dict, files: dict) -> bool:
-        scope = params.get("scope") or {"type": "default"}
-        key = (json.dumps(scope, sort_keys=True), params.get("language_code", ""))
-        self.commands[key] = params["commands"]
+        commands = params.get("commands") or []
+        rules.check_commands(commands)
+        self.commands[_menu(params)] = commands
+        return True
+
+    async def api_getmycommands(self, params: dict, files: dict) -> list[dict]:
+        return self.commands.get(_menu(params), [])  # that scope and language only, as Telegram answers
+
+    async def api_deletemycommands(self, params: dict, files: dict) -> bool:
+        self.commands.pop(_menu(params), None)
         return True
 
     async def api_getupdates(self, params: dict, files: dict) -> list[dict]:
@@ -182,63 +207,134 @@ class FakeBotAPI:
             return list(self._updates[: int(params.get("limit", 100) or 100)])
 
     async def api_sendmessage(self, params: dict, files: dict) -> dict:
-        message = self._new_message(int(params["chat_id"]), text=params["text"], reply_markup=params.get("reply_markup"))
-        self._see(int(params["chat_id"]), Event("message", params["text"], message["message_id"], _buttons(params)))
+        chat_id = int(params["chat_id"])
+        text, entities = rules.formatted(params, "text")
+        rules.check_text(text)
+        markup = params.get("reply_markup")
+        rules.check_markup(markup)
+        message = self._new_message(chat_id, text=text, entities=entities or None, reply_markup=_inline(markup))
+        self._show(chat_id, Event("message", text, message["message_id"], rules.inline_keyboard(markup), entities=entities, markup=markup))
         return message
 
     async def api_senddocument(self, params: dict, files: dict) -> dict:
-        chat_id = int(params["chat_id"])
-        filename, content = files["document"]
-        message = self._new_message(chat_id, caption=params.get("caption", ""),
-                                    document={"file_id": f"file{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
-                                              "file_name": filename, "file_size": len(content)})
-        self._see(chat_id, Event("document", params.get("caption", ""), message["message_id"], document=content, filename=filename))
-        return message
+        return await self._send_file(params, files, "document", lambda name, content: {
+            "document": {"file_id": f"file{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
+                         "file_name": name, "file_size": len(content)}})
 
     async def api_sendphoto(self, params: dict, files: dict) -> dict:
+        return await self._send_file(params, files, "photo", lambda name, content: {
+            "photo": [{"file_id": f"p{len(self.calls)}", "file_unique_id": f"pu{len(self.calls)}", "width": 800, "height": 400}]})
+
+    async def _send_file(self, params: dict, files: dict, kind: str, describe) -> dict:
         chat_id = int(params["chat_id"])
-        filename, content = files["photo"]
-        message = self._new_message(chat_id, caption=params.get("caption", ""),
-                                    photo=[{"file_id": f"p{len(self.calls)}", "file_unique_id": f"pu{len(self.calls)}", "width": 800, "height": 400}])
-        self._see(chat_id, Event("photo", params.get("caption", ""), message["message_id"], document=content, filename=filename))
+        caption, entities = rules.formatted(params, "caption")
+        rules.check_caption(caption)
+        markup = params.get("reply_markup")
+        rules.check_markup(markup)
+        if kind not in files:
+            raise BadRequest(f"there is no {kind} in the request")
+        filename, content = files[kind]
+        message = self._new_message(chat_id, caption=caption, caption_entities=entities or None, reply_markup=_inline(markup),
+                                    **describe(filename, content))
+        self._show(chat_id, Event(kind, caption, message["message_id"], rules.inline_keyboard(markup), document=content,
+                                  filename=filename, entities=entities, markup=markup))
         return message
 
     async def api_editmessagetext(self, params: dict, files: dict) -> dict:
-        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
-        message = self.messages.get((chat_id, message_id))
-        if message is None:
-            raise LookupError("message to edit not found")
-        message["text"] = params["text"]
-        message.pop("reply_markup", None)
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        self._see(chat_id, Event("edit", params["text"], message_id, _buttons(params)))
+        chat_id, message = self._message_to_edit(params)
+        text, entities = rules.formatted(params, "text")
+        rules.check_text(text)
+        markup = params.get("reply_markup")
+        rules.check_markup(markup, inline_only=True)
+        if "text" not in message:
+            raise BadRequest("there is no text in the message to edit")
+        keyboard = rules.inline_keyboard(markup)
+        unchanged = rules.same_keyboard(keyboard, rules.inline_keyboard(message.get("reply_markup")))
+        if unchanged and (text, entities) == (message["text"], message.get("entities", [])):
+            raise BadRequest(NOT_MODIFIED)
+        message["text"] = text
+        _set(message, "entities", entities or None)
+        _set(message, "reply_markup", _inline(markup))  # an edit without a keyboard removes it
+        message["edit_date"] = int(time.time())
+        self._see(chat_id, Event("edit", text, message["message_id"], keyboard, entities=entities, markup=markup))
+        return message
+
+    async def api_editmessagereplymarkup(self, params: dict, files: dict) -> dict:
+        chat_id, message = self._message_to_edit(params)
+        markup = params.get("reply_markup")
+        rules.check_markup(markup, inline_only=True)
+        keyboard = rules.inline_keyboard(markup)
+        if rules.same_keyboard(keyboard, rules.inline_keyboard(message.get("reply_markup"))):
+            raise BadRequest(NOT_MODIFIED)
+        _set(message, "reply_markup", _inline(markup))
+        message["edit_date"] = int(time.time())
+        text_field = "text" if "text" in message else "caption"
+        self._see(chat_id, Event("edit", message.get(text_field, ""), message["message_id"], keyboard,
+                                 entities=message.get("entities" if text_field == "text" else "caption_entities", []), markup=markup))
         return message
 
     async def api_answercallbackquery(self, params: dict, files: dict) -> bool:
-        if params["callback_query_id"] in self._answered:
-            raise LookupError("query is too old and response timeout expired or query ID is invalid")
-        self._answered.add(params["callback_query_id"])
+        query_id = params["callback_query_id"]
+        if query_id not in self._callback_owner or query_id in self._answered:  # Telegram accepts one answer
+            raise BadRequest(QUERY_INVALID)
         text = params.get("text")
+        rules.check_answer(text)
+        self._answered.add(query_id)
         if text:
-            user_id = self._callback_owner[params["callback_query_id"]]
+            user_id = self._callback_owner[query_id]
             alert = str(params.get("show_alert", "false")).lower() == "true"
             self._see(user_id, Event("alert" if alert else "toast", text))
         return True
 
-    # ---- the user side, used by tests ----
+    # ---- chats and messages ----
+
+    def _chat(self, chat_id: object) -> dict | None:
+        try:
+            return self.known_chats.get(int(chat_id))
+        except (TypeError, ValueError):
+            return None  # "@channelname": no channel exists here
+
+    def _message_to_edit(self, params: dict) -> tuple[int, dict]:
+        chat_id = int(params.get("chat_id") or 0)
+        message = self.messages.get((chat_id, int(params.get("message_id") or 0)))
+        if message is None:
+            raise BadRequest("message to edit not found")
+        return chat_id, message
 
     def _new_message(self, chat_id: int, **content) -> dict:
-        message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": {"id": chat_id, "type": "private"}, "from": self.bot_user}
+        chat = self.known_chats.get(chat_id) or {"id": chat_id, "type": "private"}
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": dict(chat), "from": self.bot_user}
         message.update({k: v for k, v in content.items() if v is not None})
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
+    def _show(self, chat_id: int, event: Event) -> None:
+        """A new message; a reply keyboard stays under the chat until one replaces or removes it."""
+        if event.markup and "keyboard" in event.markup:
+            self.keyboards[chat_id] = event.markup["keyboard"]
+        elif event.markup and event.markup.get("remove_keyboard"):
+            self.keyboards.pop(chat_id, None)
+        self._see(chat_id, event)
+
     def _see(self, chat_id: int, event: Event) -> None:
         self.chats.setdefault(chat_id, []).append(event)
 
+    # ---- the user side, used by tests ----
+
+    def meet(self, *chats: int | dict) -> None:
+        """These chats exist from now on: a person who has started the bot (an id), or a group
+        (a chat dict such as {"id": -100123, "type": "supergroup", "title": "Team"})."""
+        for chat in chats:
+            chat = dict(chat) if isinstance(chat, dict) else {"id": int(chat), "type": "private"}
+            self.known_chats[int(chat["id"])] = {**self.known_chats.get(int(chat["id"]), {}), **chat}
+
     async def push(self, update: dict) -> int:
+        """Delivers an update to the bot; the chat it comes from exists from now on."""
+        for value in update.values():
+            if isinstance(value, dict):
+                chat = value.get("chat") or (value.get("message") or {}).get("chat")
+                if chat:
+                    self.meet(chat)
         update_id = next(self._update_ids)
         update["update_id"] = update_id
         async with self._new_update:
@@ -246,21 +342,42 @@ class FakeBotAPI:
             self._new_update.notify_all()
         return update_id
 
-    def user_message(self, user: dict, text: str) -> dict:
-        message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
-                   "from": user, "text": text}
+    def user_message(self, user: dict, text: str, chat: dict | None = None) -> dict:
+        """A message from the user, in their private chat with the bot or in `chat` (a group)."""
+        chat = dict(chat) if chat else {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": user, "text": text}
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return {"message": message}
 
-    def button_press(self, user: dict, message_id: int, data: str) -> dict:
+    def button_press(self, user: dict, message_id: int, data: str, chat: int | dict | None = None) -> dict:
+        """The user presses a button of the bot's message in their private chat (or in `chat`)."""
         query_id = secrets.token_hex(8)  # unique, as Telegram's are
         self._callback_owner[query_id] = user["id"]
-        message = self.messages[(user["id"], message_id)]
-        return {"callback_query": {"id": query_id, "from": user, "message": message, "chat_instance": str(user["id"]), "data": data}}
+        chat_id = chat["id"] if isinstance(chat, dict) else chat or user["id"]
+        message = self.messages[(int(chat_id), message_id)]
+        return {"callback_query": {"id": query_id, "from": user, "message": message, "chat_instance": str(chat_id), "data": data}}
 
 
-def _buttons(params: dict) -> list[list[dict]]:
-    markup = params.get("reply_markup") or {}
-    return markup.get("inline_keyboard", [])
+def _chat_ids(params: dict) -> list:
+    """The chats a call names: chat_id, and a command menu scope's chat."""
+    scope = params.get("scope")
+    ids = [params.get("chat_id"), scope.get("chat_id") if isinstance(scope, dict) else None]
+    return [chat_id for chat_id in ids if chat_id is not None]
+
+
+def _menu(params: dict) -> tuple[str, str]:
+    scope = params.get("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), params.get("language_code", "") or ""
+
+
+def _inline(markup: dict | None) -> dict | None:
+    """What a message keeps of its reply markup: an inline keyboard only."""
+    return {"inline_keyboard": markup["inline_keyboard"]} if markup and markup.get("inline_keyboard") else None
+
+
+def _set(message: dict, key: str, value: object) -> None:
+    if value is None:
+        message.pop(key, None)
+    else:
+        message[key] = value
