@@ -214,8 +214,7 @@ class BoundaryProcessor(BaseUpdateProcessor):
         finally:
             if not awaited:
                 coroutine.close()  # the update was refused before its handlers could run
-        if committed:
-            self._confirm_conversation_state(update)
+        self._settle_conversation_state(update, committed)
         await replies.flush()
         if committed and scope is not None and scope.wrote_outbox:
             dispatcher = app.bot_data.get("dispatcher")
@@ -230,10 +229,14 @@ class BoundaryProcessor(BaseUpdateProcessor):
         await self.application.update_persistence()
         await persistence.write_staged(session, user_id=update.effective_user.id, now=self.application.bot_data["clock"].now())
 
-    def _confirm_conversation_state(self, update: Update) -> None:
+    def _settle_conversation_state(self, update: Update, committed: bool) -> None:
         persistence = self.application.persistence
-        if persistence is not None and update.effective_user is not None:
+        if persistence is None or update.effective_user is None:
+            return
+        if committed:
             persistence.confirm_staged(user_id=update.effective_user.id)
+        else:
+            persistence.discard_staged(user_id=update.effective_user.id)
 
 
 class _RolledBack(Exception):

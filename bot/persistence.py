@@ -77,12 +77,9 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
             self._staged_states.pop((name, *key), None)
 
     async def flush(self) -> None:
-        """On shutdown: whatever is still staged (an update that failed half-way) is written."""
-        users = {user_id for user_id in self._staged_drafts} | {key[-1] for key in self._staged_states}
-        for user_id in users:
-            async with self._db.session_scope() as session:
-                await self.write_staged(session, user_id=user_id, now=self._clock.now())
-            self.confirm_staged(user_id=user_id)
+        """Nothing to do on shutdown: what is still staged belongs to an update that failed (its
+        transaction rolled back, so must its conversation step) or never finished."""
+        return None
 
     # ---- what the update's boundary calls ----
 
@@ -98,6 +95,13 @@ class DatabasePersistence(BasePersistence[dict, dict, dict]):
         for (name, *key), state in states.items():
             await botstate.save_conversation(session, name=name, key=tuple(key), state=state, now=now)
         self._writing[user_id] = (drafts, states)
+
+    def discard_staged(self, *, user_id: int) -> None:
+        """The transaction rolled back: the step it would have recorded did not happen."""
+        self._writing.pop(user_id, None)
+        self._staged_drafts.pop(user_id, None)
+        for key in [key for key in self._staged_states if key[-1] == user_id]:
+            del self._staged_states[key]
 
     def confirm_staged(self, *, user_id: int) -> None:
         """The transaction committed: what it wrote is now what the database holds."""

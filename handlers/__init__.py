@@ -1,7 +1,8 @@
 """Every handler, registered in one place.
 
 Order matters within the group: PTB gives an update to the first handler that accepts it.
-0. Group -1 answers group chats and edited messages before the flows see them.
+0. Groups -2 and -1 answer edited messages and group chats before the flows see them (one
+   handler runs per group, so each check has a group of its own).
 1. Conversations first, so that a user in the middle of a flow has their typed answers go to
    that flow. A conversation only accepts messages meant for its current step, so commands
    such as /demos still reach their own handlers mid-flow.
@@ -57,7 +58,7 @@ async def unknown_text(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, private_only), group=-1)
-    application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-1)
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, edited_message), group=-2)
     with warnings.catch_warnings():
         # Our conversations are per user, not per message: a button belongs to the user's
         # current step wherever it was pressed. PTB warns about that setting; it is deliberate.

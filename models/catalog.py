@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime
 from models.money import is_currency, parse_amount
+from models.text import clean_text
 
 SKU_MAX = 32
 PRODUCT_NAME_MAX = 120
@@ -57,7 +58,7 @@ class CatalogFileError(DomainError):
 def _row(line: int, row: dict, seen: set[str]) -> tuple[dict | None, list[LineError]]:
     errors = []
     sku = (row.get("sku") or "").strip()
-    name = " ".join((row.get("name") or "").split())
+    name = clean_text(row.get("name"))
     currency = (row.get("currency") or "").strip().upper()
     active_word = (row.get("active") or "").strip().casefold()
     if not sku or len(sku) > SKU_MAX:
@@ -132,7 +133,7 @@ async def active_products(session: AsyncSession) -> list[Product]:
 
 async def find_products(session: AsyncSession, query: str, *, limit: int = 8) -> list[Product]:
     """An exact SKU first; else active products whose name or SKU contains the words."""
-    query = query.strip()
+    query = clean_text(query)
     exact = await session.scalar(select(Product).where(func.lower(Product.sku) == query.lower()))
     if exact is not None:
         return [exact]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime
+from models.text import clean_text
 from models.users import User
 
 HOST_NAME_MAX = 100
@@ -76,8 +77,8 @@ class Demo(Base):
         return self.status in OPEN_STATUSES
 
 
-def _limit(value: str | None, limit: int, code: str, *, required: bool = True) -> str | None:
-    cleaned = (value or "").strip()
+def _limit(value: str | None, limit: int, code: str, *, required: bool = True, multiline: bool = False) -> str | None:
+    cleaned = clean_text(value, multiline=multiline)
     if not cleaned:
         if required:
             raise DomainError(f"{code}_empty")
@@ -88,7 +89,7 @@ def _limit(value: str | None, limit: int, code: str, *, required: bool = True) -
 
 
 def validate_host_name(value: str) -> str:
-    return _limit(" ".join(value.split()), HOST_NAME_MAX, "host_name")
+    return _limit(value, HOST_NAME_MAX, "host_name")
 
 
 def validate_phone(value: str | None, *, region: str | None) -> str | None:
@@ -106,11 +107,11 @@ def validate_phone(value: str | None, *, region: str | None) -> str | None:
 
 
 def validate_address(value: str) -> str:
-    return _limit(value, ADDRESS_MAX, "address")
+    return _limit(value, ADDRESS_MAX, "address", multiline=True)
 
 
 def validate_notes(value: str | None) -> str | None:
-    return _limit(value, NOTES_MAX, "notes", required=False)
+    return _limit(value, NOTES_MAX, "notes", required=False, multiline=True)
 
 
 def validate_duration(minutes: int) -> int:

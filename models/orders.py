@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime
+from models.text import clean_text
 from models.catalog import Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
@@ -124,7 +125,7 @@ def validate_quantity(value: int | str) -> int:
 
 
 def _reason(text: str | None) -> str:
-    cleaned = " ".join((text or "").split())
+    cleaned = clean_text(text)
     if not cleaned:
         raise DomainError("reason_needed")
     if len(cleaned) > REASON_MAX:
@@ -273,7 +274,7 @@ async def withdraw(
             raise DomainError("withdrawal_too_many", name=line.name, kept=line.kept_quantity)
         line.withdrawn_quantity += quantity
     await _record(session, order, actor=actor, kind="withdrawal", now=now, detail={"before": before, "after": _snapshot(lines)},
-                  reason=" ".join((reason or "").split()) or None)
+                  reason=clean_text(reason) or None)
     return lines
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime
+from models.text import clean_text
 
 INVITE_LIFETIME = timedelta(days=7)
 NAME_MAX = 64
@@ -99,11 +100,11 @@ async def ensure_admin(session: AsyncSession, *, user: User) -> bool:
 
 
 def clean_name(name: str) -> str:
-    return " ".join(name.split())[:NAME_MAX]
+    return clean_text(name)[:NAME_MAX]
 
 
 def validate_display_name(name: str) -> str:
-    cleaned = " ".join(name.split())
+    cleaned = clean_text(name)
     if not cleaned:
         raise DomainError("name_empty")
     if len(cleaned) > NAME_MAX:

@@ -78,6 +78,8 @@ class FakeBotAPI:
         self.delivered_at: list[tuple[int, float]] = []
         # chat id -> how many more sends to that chat fail with 502 (a flaky network)
         self.failures: dict[int, int] = {}
+        # chat id -> an event: calls for that chat hang until it is set (a slow network for one user)
+        self.stalled: dict[int, asyncio.Event] = {}
 
     # ---- the HTTP side, as python-telegram-bot sees it ----
 
@@ -110,6 +112,8 @@ class FakeBotAPI:
         if any(self._chat(chat) is None for chat in _chat_ids(params)):
             return self._error(400, "Bad Request: chat not found")
         chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self.stalled:
+            await self.stalled[int(chat_id)].wait()
         if chat_id is not None and int(chat_id) in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
         if chat_id is not None and self.failures.get(int(chat_id)):
