@@ -8,7 +8,9 @@ from datetime import date, time
 from typing import Literal
 
 import pytest
+from telegram.ext import CallbackQueryHandler
 
+from handlers.when import WhenSteps
 from views import callbacks
 from views.callbacks import DemosPage, DemoView, MoveConfirm, ProfileMenu, ProfileTimezone, WhenDay, WhenFold, WhenTime
 from views.payloads import CALLBACK_DATA_LIMIT, INT64_MAX, AtLeast, Payload
@@ -103,3 +105,9 @@ def test_a_malformed_field_parses_to_nothing(cls, data):
 def test_an_unknown_prefix_is_nobodys(data):
     assert [cls for cls in PAYLOADS if cls.matches(data)] == []
 
+
+def test_a_day_button_of_one_flow_is_refused_by_another_flows_step():
+    steps = WhenSteps("mv", on_chosen=None)
+    [day_button] = [h for h in steps.states()[steps.DATE] if isinstance(h, CallbackQueryHandler)]
+    assert day_button.pattern(WhenDay("mv", date(2031, 3, 20)).encode())
+    assert not day_button.pattern(WhenDay("nd", date(2031, 3, 20)).encode())

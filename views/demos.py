@@ -9,7 +9,8 @@ from telegram import InlineKeyboardMarkup
 from views.calendar import demo_calendar
 from views.dates import format_duration, format_when
 from views.i18n import N_, _
-from views.keyboards import cb, keyboard
+from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
+from views.keyboards import keyboard
 from views.outgoing import Document
 from models.demos import Demo, DemoStatus
 
@@ -87,9 +88,9 @@ def host_view(demo: Demo, *, reseller_name: str, tz: str, lang: str) -> str:
 def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
     return keyboard(
         [
-            [(_("✅ Confirm"), cb("host", "ok", demo.id)), (_("❌ Decline"), cb("host", "no", demo.id))],
-            [(_("🕑 Propose another time"), cb("host", "propose", demo.id))],
-            [(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))],
+            [(_("✅ Confirm"), HostConfirm(demo.id)), (_("❌ Decline"), HostDecline(demo.id))],
+            [(_("🕑 Propose another time"), HostPropose(demo.id))],
+            [(_("👥 Guest list"), HostGuests(demo.id)), (_("🎁 Host reward"), HostRewardView(demo.id))],
         ]
     )
 
