@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler
 from handlers.when import WhenSteps
 from views import callbacks
 from views.callbacks import DemosPage, DemoView, MoveConfirm, ProfileMenu, ProfileTimezone, WhenDay, WhenFold, WhenTime
-from views.payloads import CALLBACK_DATA_LIMIT, INT64_MAX, AtLeast, Payload
+from views.payloads import CALLBACK_DATA_LIMIT, INT_MAX, AtLeast, Payload
 
 PAYLOADS = sorted((c for c in vars(callbacks).values() if isinstance(c, type) and issubclass(c, Payload) and c is not Payload),
                   key=lambda c: c.prefix)
@@ -27,10 +27,10 @@ def extremes(hint) -> tuple[object, object]:
     """The smallest and the largest value a field of this type can carry."""
     if typing.get_origin(hint) is typing.Annotated:
         minimum = next(extra.minimum for extra in typing.get_args(hint)[1:] if isinstance(extra, AtLeast))
-        return minimum, INT64_MAX
+        return minimum, INT_MAX
     if typing.get_origin(hint) is Literal:
         return typing.get_args(hint)[0], typing.get_args(hint)[-1]
-    return {int: (1, INT64_MAX), str: ("UTC", "America/Argentina/ComodRivadavia"), bool: (False, True),
+    return {int: (1, INT_MAX), str: ("UTC", "America/Argentina/ComodRivadavia"), bool: (False, True),
             date: (date(1, 1, 1), date(9999, 12, 31)), time: (time(0, 0), time(23, 59))}[hint]
 
 
@@ -65,7 +65,7 @@ def test_data_over_64_bytes_is_refused_when_built():
 
 
 @pytest.mark.parametrize("build", [
-    lambda: DemoView(0), lambda: DemoView(-1), lambda: DemoView(2**63), lambda: DemoView(True), lambda: DemosPage(-1),
+    lambda: DemoView(0), lambda: DemoView(-1), lambda: DemoView(2**31), lambda: DemoView(2**63), lambda: DemoView(True), lambda: DemosPage(-1),
     lambda: ProfileTimezone("Europe:Rome"), lambda: ProfileTimezone(""), lambda: WhenFold("nd", 2), lambda: WhenDay("xx", date.today()),
     lambda: WhenTime("nd", time(10, 30, 15)),
 ])
@@ -75,7 +75,7 @@ def test_a_value_that_could_not_travel_is_refused_when_built(build):
 
 
 @pytest.mark.parametrize("data", [
-    "demo:view:0", "demo:view:-1", f"demo:view:{2**63}", "demo:view:99999999999999999999", "demo:view:abc", "demo:view:1e3",
+    "demo:view:0", "demo:view:-1", f"demo:view:{2**31}", f"demo:view:{2**63 - 1}", f"demo:view:{2**63}", "demo:view:99999999999999999999", "demo:view:abc", "demo:view:1e3",
     "demo:view:01", "demo:view:+1", "demo:view: 1", "demo:view:١٢", "demo:view:", "demo:view", "demo:view:1:2", "demo:view:1:",
     "demo:viewx:1", "demos:view:1", "demo:VIEW:1", "", "x" * 100, None, 7,
 ])
@@ -85,7 +85,7 @@ def test_a_malformed_id_parses_to_nothing(data):
 
 
 def test_the_largest_id_and_page_zero_are_accepted():
-    assert DemoView.parse(f"demo:view:{2**63 - 1}") == DemoView(2**63 - 1)
+    assert DemoView.parse(f"demo:view:{2**31 - 1}") == DemoView(2**31 - 1)  # ids are INTEGER columns
     assert DemosPage.parse("demos:page:0") == DemosPage(0)
     assert DemoView.parse("demo:view:0") is None  # ids start at 1
 

@@ -6,8 +6,8 @@ Telegram hands the data of a pressed button back as a plain string that anyone c
 have produced and answers None for anything else, without raising: a forged or outdated button
 then matches no handler and gets the catch-all "no longer active" answer.
 
-Field types: `int` (an id: 1 to 2**63-1), `Page` (0 up), `str` (letters, digits and `_./+-`,
-never ":"), `bool`, `date`, `time` (minutes), a `Literal[...]` or an `Enum` choice.
+Field types: `int` (an id: 1 to 2**31-1), `Page` (0 up), `str` (letters, digits and `_./+-`,
+never ":"), `bool`, `date`, `time` (as HHMM), a `Literal[...]` or an `Enum` choice.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from telegram import Update
 from models import DomainError
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
-INT64_MAX = 2**63 - 1  # ids are BIGINT in the database
+# Ids are INTEGER columns: PostgreSQL refuses a larger number in a lookup (an error, not a miss).
+INT_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Codec:
 def _int_codec(minimum: int) -> Codec:
     def decode(text: str) -> int:
         # Canonical digits only: no sign, no leading zero, no "1e3", no non-ASCII digits.
-        if not re.fullmatch(r"0|[1-9][0-9]{0,18}", text) or not minimum <= int(text) <= INT64_MAX:
+        if not re.fullmatch(r"0|[1-9][0-9]{0,9}", text) or not minimum <= int(text) <= INT_MAX:
             raise ValueError(text)
         return int(text)
 
