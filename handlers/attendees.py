@@ -40,9 +40,9 @@ END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 
 GUEST_STATUS = {
-    GuestStatus.GOING.value: N_("coming"),
-    GuestStatus.WAITLIST.value: N_("waiting list"),
-    GuestStatus.NOT_COMING.value: N_("can't come"),
+    GuestStatus.GOING: N_("coming"),
+    GuestStatus.WAITLIST: N_("waiting list"),
+    GuestStatus.NOT_COMING: N_("can't come"),
 }
 
 
@@ -74,7 +74,7 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
         reseller = await users.get_user(session, demo.reseller_id)
         preview = guest_preview(demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me))
         existing = await guests.guest_of_user(session, demo_id=demo.id, user=me) if me else None
-        if existing is not None and existing.status != GuestStatus.NOT_COMING.value:
+        if existing is not None and existing.status != GuestStatus.NOT_COMING:
             await say(update, preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
             return END
         context.user_data["rsvp"] = {"demo_id": demo.id, "token": token}
@@ -153,7 +153,7 @@ async def _register(update: Update, context: Context, phone: str | None) -> int:
 
 
 def _registered_text(guest: Guest, demo: demos.Demo) -> str:
-    if guest.status == GuestStatus.WAITLIST.value:
+    if guest.status == GuestStatus.WAITLIST:
         return _("The demo is full, so you are on the waiting list. I will tell you as soon as a place frees up.")
     return _("You are on the guest list, {name}! See you on {when} at {address}.").format(
         name=guest.first_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale()), address=demo.address)
@@ -201,13 +201,13 @@ async def show_guests(update: Update, context: Context) -> None:
 
 async def _render_guest_list(update: Update, session, demo: demos.Demo, *, edit: bool = True) -> None:
     found = await guests.guests_of_demo(session, demo.id)
-    going = sum(1 for g in found if g.status == GuestStatus.GOING.value)
+    going = sum(1 for g in found if g.status == GuestStatus.GOING)
     came = sum(1 for g in found if g.checked_in_at)
     capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
     header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
         host=demo.host_name, going=going, came=came, capacity=capacity)
     body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in enumerate(found, 1)) or _("No guests yet.")
-    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id))] for g in found if g.status != GuestStatus.NOT_COMING.value][:40]
+    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id))] for g in found if g.status != GuestStatus.NOT_COMING][:40]
     rows.append([(_("➕ Add guest"), DemoAddGuest(demo.id)), (_("👥 Capacity"), DemoCapacity(demo.id))])
     rows.append([(_("🔗 Guest link"), DemoGuestLink(demo.id)), (_("« Demo"), DemoView(demo.id))])
     await answer(update, header + "\n\n" + body + "\n\n" + _("Tap a name to mark that the guest came."), keyboard(rows), edit=edit)
@@ -247,7 +247,7 @@ async def host_guest_list(update: Update, context: Context) -> None:
         if me is None:
             raise DomainError("demo_not_found")
         demo = await demos.demo_of_host(session, demo_id=HostGuests.of(update).demo_id, host=me)
-        found = [g for g in await guests.guests_of_demo(session, demo.id) if g.status != GuestStatus.NOT_COMING.value]
+        found = [g for g in await guests.guests_of_demo(session, demo.id) if g.status != GuestStatus.NOT_COMING]
         body = "\n".join(guest_line(g, first_names_only=True) for g in found) or _("No guests yet.")
         await answer(update, _("Guests so far:") + "\n" + body, keyboard([[(_("🔗 Guest link"), HostGuestLink(demo.id))]]))
 

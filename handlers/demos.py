@@ -87,7 +87,7 @@ def _short_when(demo: Demo, me: User) -> str:
 
 def _detail_keyboard(demo: Demo):
     rows = []
-    if demo.status == DemoStatus.PROPOSED.value:
+    if demo.status == DemoStatus.PROPOSED:
         rows.append([(_("✅ Accept proposal"), DemoAcceptProposal(demo.id)), (_("✖️ Refuse proposal"), DemoRefuseProposal(demo.id))])
     rows.append([(_("👥 Guests"), DemoGuests(demo.id)), (_("🛒 New order"), DemoNewOrder(demo.id))])
     rows.append([(_("🎁 Host reward"), DemoRewardView(demo.id)), (_("➕ Booking from this party"), DemoBookFromParty(demo.id))])
@@ -113,7 +113,7 @@ async def send_demo_calendar(update: Update, context: Context) -> None:
 async def resend_host_link(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoHostLink.of(update).demo_id, reseller=me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         await ack(update)
         await send_host_link(update, context, demo, me)
@@ -122,7 +122,7 @@ async def resend_host_link(update: Update, context: Context) -> None:
 async def ask_cancel(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoCancel.of(update).demo_id, reseller=me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         rows = [[(_("Yes, cancel it"), DemoCancelConfirmed(demo.id)), (_("No, keep it"), DemoView(demo.id))]]
         text = _("Cancel the demo at {host}'s on {when}? The host will be told.").format(host=demo.host_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
@@ -132,7 +132,7 @@ async def ask_cancel(update: Update, context: Context) -> None:
 async def cancel_confirmed(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoCancelConfirmed.of(update).demo_id, reseller=me)
-        was_confirmed = demo.status == DemoStatus.CONFIRMED.value
+        was_confirmed = demo.status == DemoStatus.CONFIRMED
         await demos.cancel_demo(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
@@ -166,7 +166,7 @@ async def refuse_proposal(update: Update, context: Context) -> None:
 async def start_move(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoMove.of(update).demo_id, reseller=me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         await ack(update)
         context.user_data[when.prefix] = {"demo_id": demo.id}
@@ -196,7 +196,7 @@ async def save_move(update: Update, context: Context) -> int:
         if "starts_at" not in draft:
             raise DomainError("stale_button")
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
-        host_had_calendar = demo.status == DemoStatus.CONFIRMED.value
+        host_had_calendar = demo.status == DemoStatus.CONFIRMED
         await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None

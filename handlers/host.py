@@ -90,7 +90,7 @@ async def decline(update: Update, context: Context) -> None:
 async def start_proposal(update: Update, context: Context) -> str:
     async with user_scope(update, context) as (session, me):
         demo = await _host_demo(session, me, HostPropose.of(update).demo_id)
-        if demo.status == DemoStatus.CANCELLED.value:
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         if demo.starts_at <= context.clock.now():
             raise DomainError("demo_started")

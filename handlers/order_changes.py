@@ -19,7 +19,7 @@ from views.callbacks import (
 )
 from views.receipts import receipt
 from models import DomainError, commissions, notifications, orders, users
-from models.orders import Order, OrderStatus
+from models.orders import Order, OrderEventKind, OrderStatus
 from models.users import User
 
 WD_CHOOSE, WD_QUANTITY, FIX_CHOOSE, FIX_QUANTITY, FIX_REASON, CANCEL_REASON = (
@@ -33,10 +33,10 @@ async def show_order(update: Update, context: Context) -> None:
         order = await orders.order_of_reseller(session, order_id=OrderView.of(update).order_id, reseller=me)
         lines = await orders.lines_of(session, order.id)
         rows = []
-        if order.status == OrderStatus.CONFIRMED.value:
+        if order.status == OrderStatus.CONFIRMED:
             if order.customer_name:
                 rows.append([(_("↩️ Withdrawal"), OrderWithdrawal(order.id))])
-            if order.kind == orders.OrderKind.OWN_USE.value:
+            if order.kind == orders.OrderKind.OWN_USE:
                 rows.append([(_("↩️ Buy-back of unsold stock"), OrderBuyBack(order.id))])
             rows.append([(_("✏️ Correct"), OrderCorrect(order.id)), (_("🚫 Cancel order"), OrderCancel(order.id))])
         rows.append([(_("📜 History"), OrderHistory(order.id))])
@@ -61,14 +61,15 @@ async def show_history(update: Update, context: Context) -> None:
                      keyboard([[(_("« Order"), OrderView(order.id))]]), edit=True)
 
 
-def _event_name(kind: str) -> str:
-    return {"created": _("created"), "withdrawal": _("withdrawal"), "correction": _("correction"), "cancellation": _("cancellation")}[kind]
+def _event_name(kind: OrderEventKind) -> str:
+    return {OrderEventKind.CREATED: _("created"), OrderEventKind.WITHDRAWAL: _("withdrawal"), OrderEventKind.CORRECTION: _("correction"),
+            OrderEventKind.CANCELLATION: _("cancellation")}[kind]
 
 
 async def _open_order_to_change(session, me: User, order_id: int) -> Order:
     """The reseller's own order, still standing, from the pressed button."""
     order = await orders.order_of_reseller(session, order_id=order_id, reseller=me)
-    if order.status == OrderStatus.CANCELLED.value:
+    if order.status == OrderStatus.CANCELLED:
         raise DomainError("order_cancelled")
     return order
 

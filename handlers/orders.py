@@ -80,12 +80,12 @@ async def pick_no_demo(update: Update, context: Context) -> str:
 
 
 async def _ask_customer(update: Update, context: Context, session, me: User, demo: demos.Demo | None) -> str:
-    if demo is not None and demo.status == demos.DemoStatus.CANCELLED.value:
+    if demo is not None and demo.status == demos.DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     _draft(context)["demo_id"] = demo.id if demo else None
     rows = []
     if demo is not None:
-        present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING.value or g.checked_in_at]
+        present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING or g.checked_in_at]
         rows += [[(g.name, OrderForGuest(g.id))] for g in present[:30]]
     rows.append([(_("➕ New customer"), OrderNewCustomer()), (_("🏠 Own use"), OrderOwnUse())])
     await say(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
@@ -255,7 +255,7 @@ async def confirm(update: Update, context: Context) -> int:
         lines = await orders.lines_of(session, order.id)
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
-        if order.kind == orders.OrderKind.RETAIL.value:  # after-sale care, some weeks on
+        if order.kind == orders.OrderKind.RETAIL:  # after-sale care, some weeks on
             await notifications.plan_aftercare(session, order_id=order.id, reseller_id=me.id, ordered_at=order.created_at,
                                                plan=context.settings.reminder_plan, now=context.clock.now())
         await tell(context, customer, "order_receipt", order_id=order.id)

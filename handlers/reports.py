@@ -42,7 +42,7 @@ async def list_orders(update: Update, context: Context) -> None:
             lines = await orders.lines_of(session, order.id)
             who = order.customer_name or _("own use")
             amount = money_for(orders.net(order, lines), order.currency, me)
-            mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED.value else ""
+            mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED else ""
             rows.append([(f"#{order.id} · {who} · {amount}{mark}", OrderView(order.id))])
         await say(update, _("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
 
@@ -68,7 +68,7 @@ async def export_orders(update: Update, context: Context) -> None:
                          _("withdrawn"), _("unit price"), _("amount kept"), _("currency"), _("withdrawal until")])
         for order, lines in await orders.all_orders(session, reseller_id=me.id):
             for line in lines:
-                kept = 0 if order.status == orders.OrderStatus.CANCELLED.value else line.unit_price_minor * line.kept_quantity
+                kept = 0 if order.status == orders.OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
                 writer.writerow([safe_cell(v) for v in (
                     order.id, to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"), order.kind, order.customer_name or "",
                     order.status, line.sku, line.name, line.quantity, line.withdrawn_quantity,

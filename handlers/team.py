@@ -29,6 +29,7 @@ from views.dates import period_starts
 from views.reports import flag_text, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
+from models.users import Role
 
 PAGE = 15
 BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
@@ -48,7 +49,7 @@ async def show_team(update: Update, context: Context) -> None:
         for member in shown:
             sales = await orders.sales_between(session, reseller_id=member.user.id, start=week[0], end=week[1], currency=context.settings.currency)
             last = await demos.last_demo(session, reseller_id=member.user.id, now=context.clock.now())
-            status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == "manager" else _("active"))
+            status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == Role.MANAGER else _("active"))
             last_text = format_date(to_local(last.starts_at, me.timezone), "d MMM", locale=babel_locale(me.locale, me.timezone)) if last else "—"
             lines.append("  " * (member.depth - 1) + _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
                 level=member.depth, name=member.user.display_name, sales=money_for(sales.retail_minor, context.settings.currency, me),
@@ -74,7 +75,7 @@ async def show_member(update: Update, context: Context) -> None:
             name=member.display_name, retail=money_for(sales.retail_minor, currency, me), orders=sales.retail_orders, own=money_for(sales.own_use_minor, currency, me))
         rows = []
         if me.is_admin and member.is_seller and member.id != me.id:
-            if member.role == "reseller":
+            if member.role == Role.RESELLER:
                 rows.append([(_("⭐ Promote to manager"), TeamPromote(member.id))])
             rows.append([(_("⛔ Deactivate"), TeamDeactivate(member.id))])
         await answer(update, text, keyboard(rows) if rows else None, edit=True)
@@ -158,7 +159,7 @@ async def show_compliance(update: Update, context: Context) -> None:
 async def start_buy_back(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=OrderBuyBack.of(update).order_id, reseller=me)
-        if order.kind != orders.OrderKind.OWN_USE.value or order.status != orders.OrderStatus.CONFIRMED.value:
+        if order.kind != orders.OrderKind.OWN_USE or order.status != orders.OrderStatus.CONFIRMED:
             raise DomainError("buy_back_own_use_only")
         await ack(update)
         context.user_data["bb"] = {"order_id": order.id}

@@ -193,7 +193,7 @@ def demo_moved(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing(
         _("{reseller} has moved the demo. Does the new time suit you?").format(reseller=facts.reseller.display_name)
         + "\n\n" + host_view(demo, reseller_name=facts.reseller.display_name, tz=reader.timezone, lang=reader.locale),
-        host_keyboard(demo) if demo.status == DemoStatus.AWAITING_HOST.value else None,
+        host_keyboard(demo) if demo.status == DemoStatus.AWAITING_HOST else None,
         document=_calendar(facts, reader, env))
 
 
