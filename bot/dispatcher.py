@@ -183,7 +183,7 @@ class Dispatcher:
                                          caption=shorten(document.caption, CAPTION_LIMIT) or None, rate_limit_args=self._bulk)
 
     async def _finish(self, row: Notification, status: NoticeStatus, error: str | None, *, sent: bool = False, attempts: int | None = None) -> None:
-        values = {"status": status.value, "last_error": error}
+        values = {"status": status, "last_error": error}
         if sent:
             values["sent_at"] = self.clock.now()
         if attempts is not None:
@@ -191,7 +191,7 @@ class Dispatcher:
         await self._update(row, values)
 
     async def _retry(self, row: Notification, when, error: str | None, *, count: bool) -> None:
-        values = {"status": NoticeStatus.PENDING.value, "due_at": when, "last_error": error, "claimed_by": None}
+        values = {"status": NoticeStatus.PENDING, "due_at": when, "last_error": error, "claimed_by": None}
         if count:
             values["attempts"] = row.attempts + 1
         await self._update(row, values)

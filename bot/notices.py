@@ -20,7 +20,7 @@ from models.users import User
 from views.notifications import DemoFacts, Env, OrderFacts, ResellerDigestFacts, TeamDigestFacts
 
 HOST_THANKS_WAIT = timedelta(days=7)  # after that, thank the host even if no order was logged
-CLOSED = (DemoStatus.CANCELLED.value, DemoStatus.DECLINED.value)
+CLOSED = (DemoStatus.CANCELLED, DemoStatus.DECLINED)
 
 
 @dataclass
@@ -44,7 +44,7 @@ async def _facts(session: AsyncSession, row: Notification, *, statuses: tuple[st
 
 
 async def _going(session: AsyncSession, demo: Demo) -> int:
-    return sum(1 for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING.value)
+    return sum(1 for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING)
 
 
 async def reminder(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
@@ -57,7 +57,7 @@ async def reminder(session: AsyncSession, row: Notification, reader: User, env: 
 async def guest_reminder(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
     facts = await _facts(session, row)
     guest = await session.get(Guest, row.data["guest_id"])
-    if facts is None or guest is None or guest.status != GuestStatus.GOING.value:
+    if facts is None or guest is None or guest.status != GuestStatus.GOING:
         return None
     facts.guest = guest
     return facts
@@ -88,7 +88,7 @@ async def _order(session: AsyncSession, order_id: int) -> OrderFacts | None:
 
 async def aftercare(session: AsyncSession, row: Notification, reader: User, env: Env) -> OrderFacts | None:
     facts = await _order(session, row.data["order_id"])
-    if facts is None or facts.order.status != orders.OrderStatus.CONFIRMED.value:
+    if facts is None or facts.order.status != orders.OrderStatus.CONFIRMED:
         return None
     if orders.net(facts.order, facts.lines) == 0:
         return None  # all returned: nothing to care for
@@ -113,26 +113,26 @@ async def team_digest(session: AsyncSession, row: Notification, reader: User, en
 
 
 async def host_confirmed(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
-    return await _facts(session, row, statuses=(DemoStatus.CONFIRMED.value,), same_time=True)
+    return await _facts(session, row, statuses=(DemoStatus.CONFIRMED,), same_time=True)
 
 
 async def host_declined(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
-    return await _facts(session, row, statuses=(DemoStatus.DECLINED.value,))
+    return await _facts(session, row, statuses=(DemoStatus.DECLINED,))
 
 
 async def host_proposed(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
-    facts = await _facts(session, row, statuses=(DemoStatus.PROPOSED.value,))
+    facts = await _facts(session, row, statuses=(DemoStatus.PROPOSED,))
     if facts is None or facts.demo.proposed_starts_at is None or facts.demo.proposed_starts_at.isoformat() != row.data["proposed"]:
         return None  # answered or replaced by another proposal
     return facts
 
 
 async def demo_cancelled(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
-    return await _facts(session, row, statuses=(DemoStatus.CANCELLED.value,))
+    return await _facts(session, row, statuses=(DemoStatus.CANCELLED,))
 
 
 async def proposal_accepted(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
-    return await _facts(session, row, statuses=(DemoStatus.CONFIRMED.value,), same_time=True)
+    return await _facts(session, row, statuses=(DemoStatus.CONFIRMED,), same_time=True)
 
 
 async def proposal_refused(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
@@ -145,7 +145,7 @@ async def demo_moved(session: AsyncSession, row: Notification, reader: User, env
 
 async def waitlist_promoted(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
     guest = await session.get(Guest, row.data["guest_id"])
-    if guest is None or guest.status != GuestStatus.GOING.value:
+    if guest is None or guest.status != GuestStatus.GOING:
         return None
     demo = await session.get(Demo, guest.demo_id)
     if demo is None or demo.status in CLOSED or demo.starts_at <= env.now:

@@ -26,7 +26,11 @@ from bot.context import Context
 from views.dates import format_when
 from views.i18n import N_, _, babel_locale, current_locale
 from views import links
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
+from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
+from views.callbacks import (
+    AddGuestSkipPhone, CapacityNoLimit, DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuests, DemoView, GuestCantCome, GuestCheckIn,
+    HostGuestLink, HostGuests, PrivacyErase, RsvpAgree, RsvpDecline, RsvpSkipPhone, RsvpTelegramName,
+)
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
@@ -36,9 +40,9 @@ END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 
 GUEST_STATUS = {
-    GuestStatus.GOING.value: N_("coming"),
-    GuestStatus.WAITLIST.value: N_("waiting list"),
-    GuestStatus.NOT_COMING.value: N_("can't come"),
+    GuestStatus.GOING: N_("coming"),
+    GuestStatus.WAITLIST: N_("waiting list"),
+    GuestStatus.NOT_COMING: N_("can't come"),
 }
 
 
@@ -70,7 +74,7 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
         reseller = await users.get_user(session, demo.reseller_id)
         preview = guest_preview(demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me))
         existing = await guests.guest_of_user(session, demo_id=demo.id, user=me) if me else None
-        if existing is not None and existing.status != GuestStatus.NOT_COMING.value:
+        if existing is not None and existing.status != GuestStatus.NOT_COMING:
             await say(update, preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
             return END
         context.user_data["rsvp"] = {"demo_id": demo.id, "token": token}
@@ -78,7 +82,7 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
             preview += "\n\n" + _("The demo is full: you can join the waiting list, and I will tell you if a place frees up.")
         await say(update, 
             preview + "\n\n" + privacy_notice(reseller.display_name),
-            reply_markup=keyboard([[(_("✅ I agree, continue"), cb("rsvp", "agree")), (_("No, thanks"), cb("rsvp", "no"))]]),
+            reply_markup=keyboard([[(_("✅ I agree, continue"), RsvpAgree()), (_("No, thanks"), RsvpDecline())]]),
         )
         return CONSENT
 
@@ -91,7 +95,7 @@ async def agree(update: Update, context: Context) -> str:
     async with user_scope(update, context):
         context.user_data["rsvp"]["consent_at"] = context.clock.now().isoformat()
         await answer(update, _("Thank you. What name should the host see?"), keyboard(
-            [[(_("Use “{name}”").format(name=users.clean_name(update.effective_user.full_name)), cb("rsvp", "tgname"))]]), edit=True)
+            [[(_("Use “{name}”").format(name=users.clean_name(update.effective_user.full_name)), RsvpTelegramName())]]), edit=True)
         return GUEST_NAME
 
 
@@ -116,7 +120,7 @@ async def _save_guest_name(update: Update, context: Context, name: str) -> str:
         context.user_data["rsvp"]["name"] = users.validate_display_name(name)
         await say(update, 
             _("Your phone number, in case the host needs to reach you? It is optional."),
-            reply_markup=keyboard([[(_("Skip"), cb("rsvp", "skip"))]]),
+            reply_markup=keyboard([[(_("Skip"), RsvpSkipPhone())]]),
         )
         return GUEST_PHONE
 
@@ -149,19 +153,19 @@ async def _register(update: Update, context: Context, phone: str | None) -> int:
 
 
 def _registered_text(guest: Guest, demo: demos.Demo) -> str:
-    if guest.status == GuestStatus.WAITLIST.value:
+    if guest.status == GuestStatus.WAITLIST:
         return _("The demo is full, so you are on the waiting list. I will tell you as soon as a place frees up.")
     return _("You are on the guest list, {name}! See you on {when} at {address}.").format(
         name=guest.first_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale()), address=demo.address)
 
 
 def _guest_keyboard(guest: Guest):
-    return keyboard([[(_("I can't come"), cb("guest", "no", guest.id))]])
+    return keyboard([[(_("I can't come"), GuestCantCome(guest.id))]])
 
 
 async def cant_come(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
-        guest = await session.get(Guest, cb_id(update), with_for_update=True)
+        guest = await session.get(Guest, GuestCantCome.of(update).guest_id, with_for_update=True)
         if guest is None or me is None or guest.user_id != me.id:
             raise DomainError("guest_not_found")
         demo = await session.get(demos.Demo, guest.demo_id)
@@ -191,60 +195,66 @@ def guest_line(guest: Guest, *, first_names_only: bool) -> str:
 
 async def show_guests(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoGuests.of(update).demo_id, reseller=me)
         await _render_guest_list(update, session, demo)
 
 
 async def _render_guest_list(update: Update, session, demo: demos.Demo, *, edit: bool = True) -> None:
     found = await guests.guests_of_demo(session, demo.id)
-    going = sum(1 for g in found if g.status == GuestStatus.GOING.value)
+    going = sum(1 for g in found if g.status == GuestStatus.GOING)
     came = sum(1 for g in found if g.checked_in_at)
     capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
     header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
         host=demo.host_name, going=going, came=came, capacity=capacity)
     body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in enumerate(found, 1)) or _("No guests yet.")
-    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, cb("guest", "in", g.id))] for g in found if g.status != GuestStatus.NOT_COMING.value][:40]
-    rows.append([(_("➕ Add guest"), cb("demo", "addguest", demo.id)), (_("👥 Capacity"), cb("demo", "cap", demo.id))])
-    rows.append([(_("🔗 Guest link"), cb("demo", "glink", demo.id)), (_("« Demo"), cb("demo", "view", demo.id))])
+    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id))] for g in found if g.status != GuestStatus.NOT_COMING][:40]
+    rows.append([(_("➕ Add guest"), DemoAddGuest(demo.id)), (_("👥 Capacity"), DemoCapacity(demo.id))])
+    rows.append([(_("🔗 Guest link"), DemoGuestLink(demo.id)), (_("« Demo"), DemoView(demo.id))])
     await answer(update, header + "\n\n" + body + "\n\n" + _("Tap a name to mark that the guest came."), keyboard(rows), edit=edit)
 
 
 async def toggle_check_in(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        guest, demo = await guests.guest_of_reseller(session, guest_id=cb_id(update), reseller=me)
+        guest, demo = await guests.guest_of_reseller(session, guest_id=GuestCheckIn.of(update).guest_id, reseller=me)
         await guests.check_in(session, guest=guest, now=context.clock.now())
         await _render_guest_list(update, session, demo)
 
 
-async def share_guest_link(update: Update, context: Context) -> None:
+async def share_guest_link_as_reseller(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
-        demo_id = cb_id(update)
-        if update.callback_query.data.startswith("host:"):
-            demo = await demos.demo_of_host(session, demo_id=demo_id, host=me) if me else None
-        else:
-            demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me) if me else None
-        if demo is None:
-            raise DomainError("demo_not_found")
-        if not demo.is_open:
-            raise DomainError("demo_cancelled")
-        await ack(update)
-        await say(update, _(
-            "Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(link=guest_link(context, demo)))
+        demo = await demos.demo_of_reseller(session, demo_id=DemoGuestLink.of(update).demo_id, reseller=me) if me else None
+        await _share_guest_link(update, context, demo)
+
+
+async def share_guest_link_as_host(update: Update, context: Context) -> None:
+    async with user_scope(update, context) as (session, me):
+        demo = await demos.demo_of_host(session, demo_id=HostGuestLink.of(update).demo_id, host=me) if me else None
+        await _share_guest_link(update, context, demo)
+
+
+async def _share_guest_link(update: Update, context: Context, demo: demos.Demo | None) -> None:
+    if demo is None:
+        raise DomainError("demo_not_found")
+    if not demo.is_open:
+        raise DomainError("demo_cancelled")
+    await ack(update)
+    await say(update, _(
+        "Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(link=guest_link(context, demo)))
 
 
 async def host_guest_list(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         if me is None:
             raise DomainError("demo_not_found")
-        demo = await demos.demo_of_host(session, demo_id=cb_id(update), host=me)
-        found = [g for g in await guests.guests_of_demo(session, demo.id) if g.status != GuestStatus.NOT_COMING.value]
+        demo = await demos.demo_of_host(session, demo_id=HostGuests.of(update).demo_id, host=me)
+        found = [g for g in await guests.guests_of_demo(session, demo.id) if g.status != GuestStatus.NOT_COMING]
         body = "\n".join(guest_line(g, first_names_only=True) for g in found) or _("No guests yet.")
-        await answer(update, _("Guests so far:") + "\n" + body, keyboard([[(_("🔗 Guest link"), cb("host", "glink", demo.id))]]))
+        await answer(update, _("Guests so far:") + "\n" + body, keyboard([[(_("🔗 Guest link"), HostGuestLink(demo.id))]]))
 
 
 async def start_add_guest(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoAddGuest.of(update).demo_id, reseller=me)
         if not demo.is_open:
             raise DomainError("demo_cancelled")
         await ack(update)
@@ -256,7 +266,7 @@ async def start_add_guest(update: Update, context: Context) -> str:
 async def save_added_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         context.user_data["ag"]["name"] = users.validate_display_name(update.message.text)
-        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb("ag", "skip"))]]))
+        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), AddGuestSkipPhone())]]))
         return ADD_PHONE
 
 
@@ -283,11 +293,11 @@ async def _add_guest(update: Update, context: Context, phone: str | None) -> int
 
 async def start_capacity(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoCapacity.of(update).demo_id, reseller=me)
         await ack(update)
         context.user_data["cap"] = {"demo_id": demo.id}
         await say(update, _("How many guests can come at most? Type a number."),
-                                                 reply_markup=keyboard([[(_("No limit"), cb("cap", "none"))]]))
+                                                 reply_markup=keyboard([[(_("No limit"), CapacityNoLimit())]]))
         return CAPACITY
 
 
@@ -326,7 +336,7 @@ async def show_privacy(update: Update, context: Context) -> None:
                 when=format_when((await session.get(demos.Demo, guest.demo_id)).starts_at, tz=me.timezone, lang=me.locale),
                 name=guest.name, phone=guest.phone or "—"))
         lines.append(_("Orders you placed are kept as the law requires for sales records."))
-        markup = keyboard([[(_("🗑 Erase my guest data"), cb("privacy", "erase"))]]) if mine else None
+        markup = keyboard([[(_("🗑 Erase my guest data"), PrivacyErase())]]) if mine else None
         await say(update, "\n".join(lines), reply_markup=markup)
 
 
@@ -343,34 +353,35 @@ def handlers() -> list:
         name="rsvp", persistent=True, allow_reentry=True,
         entry_points=[CommandHandler("start", open_guest_link, filters=filters.Regex(r"^/start g_[\w-]+$"))],
         states={
-            CONSENT: [CallbackQueryHandler(agree, pattern=r"^rsvp:agree$"), CallbackQueryHandler(decline_notice, pattern=r"^rsvp:no$")],
-            GUEST_NAME: [CallbackQueryHandler(save_guest_name_button, pattern=r"^rsvp:tgname$"), MessageHandler(TEXT, save_guest_name_text)],
-            GUEST_PHONE: [CallbackQueryHandler(skip_guest_phone, pattern=r"^rsvp:skip$"), MessageHandler(TEXT, save_guest_phone)],
+            CONSENT: [CallbackQueryHandler(agree, pattern=RsvpAgree.matches), CallbackQueryHandler(decline_notice, pattern=RsvpDecline.matches)],
+            GUEST_NAME: [CallbackQueryHandler(save_guest_name_button, pattern=RsvpTelegramName.matches), MessageHandler(TEXT, save_guest_name_text)],
+            GUEST_PHONE: [CallbackQueryHandler(skip_guest_phone, pattern=RsvpSkipPhone.matches), MessageHandler(TEXT, save_guest_phone)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     add_guest = ConversationHandler(
         name="add_guest", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_add_guest, pattern=r"^demo:addguest:\d+$")],
+        entry_points=[CallbackQueryHandler(start_add_guest, pattern=DemoAddGuest.matches)],
         states={
             ADD_NAME: [MessageHandler(TEXT, save_added_name)],
-            ADD_PHONE: [CallbackQueryHandler(skip_added_phone, pattern=r"^ag:skip$"), MessageHandler(TEXT, save_added_phone)],
+            ADD_PHONE: [CallbackQueryHandler(skip_added_phone, pattern=AddGuestSkipPhone.matches), MessageHandler(TEXT, save_added_phone)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     capacity = ConversationHandler(
         name="capacity", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_capacity, pattern=r"^demo:cap:\d+$")],
-        states={CAPACITY: [CallbackQueryHandler(save_no_limit, pattern=r"^cap:none$"), MessageHandler(TEXT, save_capacity_text)]},
+        entry_points=[CallbackQueryHandler(start_capacity, pattern=DemoCapacity.matches)],
+        states={CAPACITY: [CallbackQueryHandler(save_no_limit, pattern=CapacityNoLimit.matches), MessageHandler(TEXT, save_capacity_text)]},
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [
         rsvp, add_guest, capacity,
-        CallbackQueryHandler(cant_come, pattern=r"^guest:no:\d+$"),
-        CallbackQueryHandler(toggle_check_in, pattern=r"^guest:in:\d+$"),
-        CallbackQueryHandler(show_guests, pattern=r"^demo:guests:\d+$"),
-        CallbackQueryHandler(share_guest_link, pattern=r"^(demo|host):glink:\d+$"),
-        CallbackQueryHandler(host_guest_list, pattern=r"^host:guests:\d+$"),
+        CallbackQueryHandler(cant_come, pattern=GuestCantCome.matches),
+        CallbackQueryHandler(toggle_check_in, pattern=GuestCheckIn.matches),
+        CallbackQueryHandler(show_guests, pattern=DemoGuests.matches),
+        CallbackQueryHandler(share_guest_link_as_reseller, pattern=DemoGuestLink.matches),
+        CallbackQueryHandler(share_guest_link_as_host, pattern=HostGuestLink.matches),
+        CallbackQueryHandler(host_guest_list, pattern=HostGuests.matches),
         CommandHandler("privacy", show_privacy),
-        CallbackQueryHandler(erase_my_data, pattern=r"^privacy:erase$"),
+        CallbackQueryHandler(erase_my_data, pattern=PrivacyErase.matches),
     ]

@@ -21,17 +21,8 @@ from models import DomainError, notifications, users
 from models.demos import Demo
 from models.users import User
 from views.i18n import _
-from views.keyboards import cb, keyboard  # noqa: F401  (re-exported for the flows)
+from views.keyboards import keyboard  # noqa: F401  (re-exported for the flows)
 from views.outgoing import Document
-
-
-def cb_id(update: Update) -> int:
-    """The object id at the end of a button's data ('demo:view:12' -> 12)."""
-    return int(update.callback_query.data.rsplit(":", 1)[1])
-
-
-def cb_arg(update: Update) -> str:
-    return update.callback_query.data.rsplit(":", 1)[1]
 
 
 def sender_locale(update: Update, context: Context) -> str:

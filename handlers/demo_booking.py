@@ -28,7 +28,8 @@ from bot.context import Context
 from views.dates import format_duration, format_when, parse_duration_input
 from views.i18n import _, babel_locale
 from handlers import demos as demo_views
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, seller_scope
+from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope
+from views.callbacks import DemoBookFromParty, NewDemoCancel, NewDemoDuration, NewDemoSave, NewDemoSkipNotes, NewDemoSkipPhone
 from views.demos import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import demos
@@ -49,7 +50,7 @@ async def start_booking(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         context.user_data[DRAFT] = {}
         if update.callback_query:  # "Booking from this party": that party's host earns a bonus
-            source = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+            source = await demos.demo_of_reseller(session, demo_id=DemoBookFromParty.of(update).demo_id, reseller=me)
             await ack(update)
             context.user_data[DRAFT]["source_demo_id"] = source.id
         await say(update, 
@@ -63,7 +64,7 @@ async def save_host_name(update: Update, context: Context) -> str:
         _draft(context)["host_name"] = demos.validate_host_name(update.message.text)
         await say(update, 
             _("The host's phone number? It is optional."),
-            reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skip", "phone"))]]),
+            reply_markup=keyboard([[(_("Skip"), NewDemoSkipPhone())]]),
         )
         return HOST_PHONE
 
@@ -95,7 +96,7 @@ async def save_address(update: Update, context: Context) -> str:
 
 async def time_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> str:
     _draft(context)["starts_at"] = starts_at.isoformat()
-    rows = [[(format_duration(m, lang=me.locale), cb(DRAFT, "dur", m)) for m in DURATIONS]]
+    rows = [[(format_duration(m, lang=me.locale), NewDemoDuration(m)) for m in DURATIONS]]
     await say(update, 
         _("{when}. How long will it last? Choose or type it (for example 2 or 1:30).").format(
             when=format_when(starts_at, tz=me.timezone, lang=me.locale)
@@ -114,7 +115,7 @@ async def save_typed_duration(update: Update, context: Context) -> str:
 
 async def save_picked_duration(update: Update, context: Context) -> str:
     await ack(update)
-    return await _save_duration(update, context, cb_id(update))
+    return await _save_duration(update, context, NewDemoDuration.of(update).minutes)
 
 
 async def _save_duration(update: Update, context: Context, minutes: int) -> str:
@@ -122,7 +123,7 @@ async def _save_duration(update: Update, context: Context, minutes: int) -> str:
         _draft(context)["duration"] = demos.validate_duration(minutes)
         await say(update, 
             _("Any notes for yourself (products to bring, parking, ...)? They are not shown to the host."),
-            reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skip", "notes"))]]),
+            reply_markup=keyboard([[(_("Skip"), NewDemoSkipNotes())]]),
         )
         return NOTES
 
@@ -146,7 +147,7 @@ async def _save_notes(update: Update, context: Context, notes: str | None) -> st
             host_name=draft["host_name"], host_phone=draft.get("host_phone"), address=draft["address"],
             starts_at=starts_at, duration_minutes=draft["duration"], notes=notes, tz=me.timezone, lang=me.locale,
         ) + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
-        rows = [[(_("✅ Save"), cb(DRAFT, "save")), (_("✖️ Cancel"), cb(DRAFT, "cancel"))]]
+        rows = [[(_("✅ Save"), NewDemoSave()), (_("✖️ Cancel"), NewDemoCancel())]]
         await say(update, text, reply_markup=keyboard(rows))
         return SUMMARY
 
@@ -178,15 +179,15 @@ def handlers() -> list:
             name="newdemo",
             persistent=True,
             allow_reentry=True,
-            entry_points=[CommandHandler("newdemo", start_booking), CallbackQueryHandler(start_booking, pattern=r"^demo:book:\d+$")],
+            entry_points=[CommandHandler("newdemo", start_booking), CallbackQueryHandler(start_booking, pattern=DemoBookFromParty.matches)],
             states={
                 HOST_NAME: [MessageHandler(TEXT, save_host_name)],
-                HOST_PHONE: [CallbackQueryHandler(skip_host_phone, pattern=r"^nd:skip:phone$"), MessageHandler(TEXT, save_host_phone)],
+                HOST_PHONE: [CallbackQueryHandler(skip_host_phone, pattern=NewDemoSkipPhone.matches), MessageHandler(TEXT, save_host_phone)],
                 ADDRESS: [MessageHandler(TEXT, save_address)],
                 **when.states(),
-                DURATION: [CallbackQueryHandler(save_picked_duration, pattern=r"^nd:dur:\d+$"), MessageHandler(TEXT, save_typed_duration)],
-                NOTES: [CallbackQueryHandler(skip_notes, pattern=r"^nd:skip:notes$"), MessageHandler(TEXT, save_notes)],
-                SUMMARY: [CallbackQueryHandler(save_demo, pattern=r"^nd:save$"), CallbackQueryHandler(cancel_booking, pattern=r"^nd:cancel$")],
+                DURATION: [CallbackQueryHandler(save_picked_duration, pattern=NewDemoDuration.matches), MessageHandler(TEXT, save_typed_duration)],
+                NOTES: [CallbackQueryHandler(skip_notes, pattern=NewDemoSkipNotes.matches), MessageHandler(TEXT, save_notes)],
+                SUMMARY: [CallbackQueryHandler(save_demo, pattern=NewDemoSave.matches), CallbackQueryHandler(cancel_booking, pattern=NewDemoCancel.matches)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
         )

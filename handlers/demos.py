@@ -25,7 +25,11 @@ from bot.context import Context
 from views.dates import format_when, to_local
 from views.i18n import _, babel_locale
 from views import links
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, seller_scope, send_file, tell
+from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, send_file, tell
+from views.callbacks import (
+    DemoAcceptProposal, DemoBookFromParty, DemoCalendar, DemoCancel, DemoCancelConfirmed, DemoGuests, DemoHostLink,
+    DemoMove, DemoNewOrder, DemoRefuseProposal, DemoRewardView, DemosPage, DemoView, MoveConfirm, MoveKeep,
+)
 from views.demos import STATUS_ICON, describe_demo, overlap_warning, calendar_document
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
@@ -58,19 +62,19 @@ async def send_own_calendar(update: Update, context: Context, demo: Demo, me: Us
 
 
 async def list_demos(update: Update, context: Context) -> None:
-    page = cb_id(update) if update.callback_query else 0
+    page = DemosPage.of(update).page if update.callback_query else 0
     async with seller_scope(update, context) as (session, me):
         found, total = await demos.upcoming_demos(session, reseller_id=me.id, now=context.clock.now(), limit=PAGE_SIZE, offset=page * PAGE_SIZE)
         if not total:
             await answer(update, _("You have no upcoming demos. Schedule one with /newdemo."), edit=update.callback_query is not None)
             return
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-        rows = [[(_("{when} · {host} · {status}").format(when=_short_when(d, me), host=d.host_name, status=STATUS_ICON[d.status]), cb("demo", "view", d.id))] for d in found]
+        rows = [[(_("{when} · {host} · {status}").format(when=_short_when(d, me), host=d.host_name, status=STATUS_ICON[d.status]), DemoView(d.id))] for d in found]
         nav = []
         if page > 0:
-            nav.append(("«", cb("demos", "page", page - 1)))
+            nav.append(("«", DemosPage(page - 1)))
         if page + 1 < pages:
-            nav.append(("»", cb("demos", "page", page + 1)))
+            nav.append(("»", DemosPage(page + 1)))
         if nav:
             rows.append(nav)
         text = _("Your upcoming demos ({count}). Times are in {zone}. Page {page} of {pages}.").format(count=total, zone=me.timezone, page=page + 1, pages=pages)
@@ -83,33 +87,33 @@ def _short_when(demo: Demo, me: User) -> str:
 
 def _detail_keyboard(demo: Demo):
     rows = []
-    if demo.status == DemoStatus.PROPOSED.value:
-        rows.append([(_("✅ Accept proposal"), cb("demo", "accept", demo.id)), (_("✖️ Refuse proposal"), cb("demo", "refuse", demo.id))])
-    rows.append([(_("👥 Guests"), cb("demo", "guests", demo.id)), (_("🛒 New order"), cb("demo", "order", demo.id))])
-    rows.append([(_("🎁 Host reward"), cb("demo", "reward", demo.id)), (_("➕ Booking from this party"), cb("demo", "book", demo.id))])
-    rows.append([(_("📅 Calendar"), cb("demo", "ics", demo.id)), (_("🔗 Host link"), cb("demo", "link", demo.id))])
-    rows.append([(_("🕑 Reschedule"), cb("demo", "move", demo.id)), (_("🚫 Cancel demo"), cb("demo", "cancel", demo.id))])
-    rows.append([(_("« All demos"), cb("demos", "page", 0))])
+    if demo.status == DemoStatus.PROPOSED:
+        rows.append([(_("✅ Accept proposal"), DemoAcceptProposal(demo.id)), (_("✖️ Refuse proposal"), DemoRefuseProposal(demo.id))])
+    rows.append([(_("👥 Guests"), DemoGuests(demo.id)), (_("🛒 New order"), DemoNewOrder(demo.id))])
+    rows.append([(_("🎁 Host reward"), DemoRewardView(demo.id)), (_("➕ Booking from this party"), DemoBookFromParty(demo.id))])
+    rows.append([(_("📅 Calendar"), DemoCalendar(demo.id)), (_("🔗 Host link"), DemoHostLink(demo.id))])
+    rows.append([(_("🕑 Reschedule"), DemoMove(demo.id)), (_("🚫 Cancel demo"), DemoCancel(demo.id))])
+    rows.append([(_("« All demos"), DemosPage(0))])
     return keyboard(rows)
 
 
 async def show_demo(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoView.of(update).demo_id, reseller=me)
         await answer(update, describe_demo(demo, tz=me.timezone, lang=me.locale), _detail_keyboard(demo), edit=True)
 
 
 async def send_demo_calendar(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoCalendar.of(update).demo_id, reseller=me)
         await ack(update)
         await send_own_calendar(update, context, demo, me, reseller_name=me.display_name)
 
 
 async def resend_host_link(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        demo = await demos.demo_of_reseller(session, demo_id=DemoHostLink.of(update).demo_id, reseller=me)
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         await ack(update)
         await send_host_link(update, context, demo, me)
@@ -117,18 +121,18 @@ async def resend_host_link(update: Update, context: Context) -> None:
 
 async def ask_cancel(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        demo = await demos.demo_of_reseller(session, demo_id=DemoCancel.of(update).demo_id, reseller=me)
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
-        rows = [[(_("Yes, cancel it"), cb("demo", "cancelyes", demo.id)), (_("No, keep it"), cb("demo", "view", demo.id))]]
+        rows = [[(_("Yes, cancel it"), DemoCancelConfirmed(demo.id)), (_("No, keep it"), DemoView(demo.id))]]
         text = _("Cancel the demo at {host}'s on {when}? The host will be told.").format(host=demo.host_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
         await answer(update, text, keyboard(rows), edit=True)
 
 
 async def cancel_confirmed(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-        was_confirmed = demo.status == DemoStatus.CONFIRMED.value
+        demo = await demos.demo_of_reseller(session, demo_id=DemoCancelConfirmed.of(update).demo_id, reseller=me)
+        was_confirmed = demo.status == DemoStatus.CONFIRMED
         await demos.cancel_demo(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
@@ -140,7 +144,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
 
 async def accept_proposal(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoAcceptProposal.of(update).demo_id, reseller=me)
         await demos.accept_proposal(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
@@ -151,7 +155,7 @@ async def accept_proposal(update: Update, context: Context) -> None:
 
 async def refuse_proposal(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoRefuseProposal.of(update).demo_id, reseller=me)
         await demos.refuse_proposal(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
@@ -161,8 +165,8 @@ async def refuse_proposal(update: Update, context: Context) -> None:
 
 async def start_move(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        demo = await demos.demo_of_reseller(session, demo_id=DemoMove.of(update).demo_id, reseller=me)
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         await ack(update)
         context.user_data[when.prefix] = {"demo_id": demo.id}
@@ -178,7 +182,7 @@ async def move_time_chosen(update: Update, context: Context, me: User, starts_at
         text = _("Move the demo at {host}'s\nfrom {old}\nto {new}?\nThe host will be asked to confirm again.").format(
             host=demo.host_name, old=format_when(demo.starts_at, tz=me.timezone, lang=me.locale), new=format_when(starts_at, tz=me.timezone, lang=me.locale)
         ) + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
-        rows = [[(_("✅ Move it"), cb("mv", "ok")), (_("✖️ Keep it"), cb("mv", "no"))]]
+        rows = [[(_("✅ Move it"), MoveConfirm()), (_("✖️ Keep it"), MoveKeep())]]
         await say(update, text, reply_markup=keyboard(rows))
         return MOVE_CONFIRM
 
@@ -192,7 +196,7 @@ async def save_move(update: Update, context: Context) -> int:
         if "starts_at" not in draft:
             raise DomainError("stale_button")
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
-        host_had_calendar = demo.status == DemoStatus.CONFIRMED.value
+        host_had_calendar = demo.status == DemoStatus.CONFIRMED
         await demos.reschedule_demo(session, demo=demo, starts_at=datetime.fromisoformat(draft["starts_at"]), now=context.clock.now())
         await replan(session, context, demo)
         host = await users.get_user(session, demo.host_user_id) if demo.host_user_id else None
@@ -214,22 +218,22 @@ def handlers() -> list:
         name="reschedule",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_move, pattern=r"^demo:move:\d+$")],
+        entry_points=[CallbackQueryHandler(start_move, pattern=DemoMove.matches)],
         states={
             **when.states(),
-            MOVE_CONFIRM: [CallbackQueryHandler(save_move, pattern=r"^mv:ok$"), CallbackQueryHandler(keep_time, pattern=r"^mv:no$")],
+            MOVE_CONFIRM: [CallbackQueryHandler(save_move, pattern=MoveConfirm.matches), CallbackQueryHandler(keep_time, pattern=MoveKeep.matches)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [
         reschedule,
         CommandHandler("demos", list_demos, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(list_demos, pattern=r"^demos:page:\d+$"),
-        CallbackQueryHandler(show_demo, pattern=r"^demo:view:\d+$"),
-        CallbackQueryHandler(send_demo_calendar, pattern=r"^demo:ics:\d+$"),
-        CallbackQueryHandler(resend_host_link, pattern=r"^demo:link:\d+$"),
-        CallbackQueryHandler(ask_cancel, pattern=r"^demo:cancel:\d+$"),
-        CallbackQueryHandler(cancel_confirmed, pattern=r"^demo:cancelyes:\d+$"),
-        CallbackQueryHandler(accept_proposal, pattern=r"^demo:accept:\d+$"),
-        CallbackQueryHandler(refuse_proposal, pattern=r"^demo:refuse:\d+$"),
+        CallbackQueryHandler(list_demos, pattern=DemosPage.matches),
+        CallbackQueryHandler(show_demo, pattern=DemoView.matches),
+        CallbackQueryHandler(send_demo_calendar, pattern=DemoCalendar.matches),
+        CallbackQueryHandler(resend_host_link, pattern=DemoHostLink.matches),
+        CallbackQueryHandler(ask_cancel, pattern=DemoCancel.matches),
+        CallbackQueryHandler(cancel_confirmed, pattern=DemoCancelConfirmed.matches),
+        CallbackQueryHandler(accept_proposal, pattern=DemoAcceptProposal.matches),
+        CallbackQueryHandler(refuse_proposal, pattern=DemoRefuseProposal.matches),
     ]

@@ -20,7 +20,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from views.dates import format_when
 from views.i18n import _
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, replan, say, sender_locale, tell, user_scope
+from handlers.common import ack, answer, cancel, keyboard, replan, say, sender_locale, tell, user_scope
+from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
 from handlers.attendees import guest_link
 from handlers.demos import send_own_calendar
 from views.demos import host_keyboard, host_view
@@ -55,15 +56,15 @@ async def open_host_link(update: Update, context: Context, token: str) -> int:
     return END
 
 
-async def _host_demo(session, update: Update, host: User | None):
+async def _host_demo(session, host: User | None, demo_id: int):
     if host is None:
         raise DomainError("demo_not_found")
-    return await demos.demo_of_host(session, demo_id=cb_id(update), host=host)
+    return await demos.demo_of_host(session, demo_id=demo_id, host=host)
 
 
 async def confirm(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
-        demo = await _host_demo(session, update, me)
+        demo = await _host_demo(session, me, HostConfirm.of(update).demo_id)
         await demos.confirm_by_host(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
@@ -72,13 +73,13 @@ async def confirm(update: Update, context: Context) -> None:
             reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
         await say(update, _("Invite your friends with this link: they sign up in two taps, and you can follow the guest list here.\n{link}").format(
             link=guest_link(context, demo)),
-            reply_markup=keyboard([[(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))]]))
+            reply_markup=keyboard([[(_("👥 Guest list"), HostGuests(demo.id)), (_("🎁 Host reward"), HostRewardView(demo.id))]]))
         await send_own_calendar(update, context, demo, me, reseller_name=reseller.display_name)
 
 
 async def decline(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
-        demo = await _host_demo(session, update, me)
+        demo = await _host_demo(session, me, HostDecline.of(update).demo_id)
         await demos.decline_by_host(session, demo=demo, now=context.clock.now())
         await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
@@ -88,8 +89,8 @@ async def decline(update: Update, context: Context) -> None:
 
 async def start_proposal(update: Update, context: Context) -> str:
     async with user_scope(update, context) as (session, me):
-        demo = await _host_demo(session, update, me)
-        if demo.status == DemoStatus.CANCELLED.value:
+        demo = await _host_demo(session, me, HostPropose.of(update).demo_id)
+        if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         if demo.starts_at <= context.clock.now():
             raise DomainError("demo_started")
@@ -119,12 +120,12 @@ def handlers() -> list:
         name="proposal",
         persistent=True,
         allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_proposal, pattern=r"^host:propose:\d+$")],
+        entry_points=[CallbackQueryHandler(start_proposal, pattern=HostPropose.matches)],
         states=when.states(),
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [
         proposal,
-        CallbackQueryHandler(confirm, pattern=r"^host:ok:\d+$"),
-        CallbackQueryHandler(decline, pattern=r"^host:no:\d+$"),
+        CallbackQueryHandler(confirm, pattern=HostConfirm.matches),
+        CallbackQueryHandler(decline, pattern=HostDecline.matches),
     ]

@@ -29,7 +29,8 @@ from handlers import host
 from views.menus import SELLER_COMMANDS, bot_commands, help_text
 from views import links
 from bot.boundary import current_scope
-from handlers.common import ack, answer, cancel, cb, cb_arg, keyboard, say, seller_scope, sender_locale, user_scope
+from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, sender_locale, user_scope
+from views.callbacks import ProfileLanguage, ProfileMenu, ProfileTelegramName, ProfileTimezone
 from models import DomainError, users
 from models.users import User
 
@@ -75,7 +76,7 @@ async def start(update: Update, context: Context) -> str | int:
 
 async def ask_language(update: Update, me: User) -> None:
     set_locale(me.locale)
-    rows = [[(("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], cb("pf", "lang", lang)) for lang in SUPPORTED_LOCALES]]
+    rows = [[(("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], ProfileLanguage(lang)) for lang in SUPPORTED_LOCALES]]
     if update.callback_query is None:
         intro = _("Welcome to HomeDemo, {name}! Let's set up your profile: three quick questions.").format(name=me.display_name)
         await say(update, intro)
@@ -83,7 +84,7 @@ async def ask_language(update: Update, me: User) -> None:
 
 
 async def save_language(update: Update, context: Context) -> str | int:
-    lang = cb_arg(update)
+    lang = ProfileLanguage.of(update).locale
     if lang not in SUPPORTED_LOCALES:
         raise DomainError("stale_button")
     async with user_scope(update, context) as (session, me):
@@ -103,7 +104,7 @@ async def save_language(update: Update, context: Context) -> str | int:
 async def ask_timezone(update: Update, context: Context, me: User, zones: list[str] | None = None) -> None:
     now = context.clock.now()
     choices = zones or list(dict.fromkeys([me.timezone, *COMMON]))
-    rows = [[(_("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)), cb("pf", "tz", zone))] for zone in choices]
+    rows = [[(_("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)), ProfileTimezone(zone))] for zone in choices]
     await say(update, 
         _("Which timezone are you in? Your demos are shown in it.\nChoose below, or type your city or country."),
         reply_markup=keyboard(rows),
@@ -111,7 +112,7 @@ async def ask_timezone(update: Update, context: Context, me: User, zones: list[s
 
 
 async def save_timezone_button(update: Update, context: Context) -> str | int:
-    zone = update.callback_query.data.split(":", 2)[2]
+    zone = ProfileTimezone.of(update).zone
     if not is_timezone(zone):
         raise DomainError("timezone_unknown")
     return await _save_timezone(update, context, zone)
@@ -145,7 +146,7 @@ async def ask_name(update: Update, context: Context, me: User) -> None:
     telegram_name = users.clean_name(update.effective_user.full_name)
     await say(update, 
         _("Which name should hosts and your team see? Type it, or use your Telegram name."),
-        reply_markup=keyboard([[(_("Use “{name}”").format(name=telegram_name), cb("pf", "name", "tg"))]]),
+        reply_markup=keyboard([[(_("Use “{name}”").format(name=telegram_name), ProfileTelegramName())]]),
     )
 
 
@@ -188,16 +189,16 @@ async def settings_menu(update: Update, context: Context) -> str | int:
             language=LANGUAGE_NAMES[me.locale], zone=me.timezone, name=me.display_name
         )
         rows = [
-            [(_("Change language"), cb("pf", "menu", "language"))],
-            [(_("Change timezone"), cb("pf", "menu", "timezone"))],
-            [(_("Change name"), cb("pf", "menu", "name"))],
+            [(_("Change language"), ProfileMenu("language"))],
+            [(_("Change timezone"), ProfileMenu("timezone"))],
+            [(_("Change name"), ProfileMenu("name"))],
         ]
         await answer(update, text, keyboard(rows))
         return MENU
 
 
 async def settings_choice(update: Update, context: Context) -> str | int:
-    choice = cb_arg(update)
+    choice = ProfileMenu.of(update).choice
     async with user_scope(update, context) as (_session, me):
         if me is None:
             raise DomainError("stale_button")
@@ -242,16 +243,16 @@ def handlers() -> list:
         allow_reentry=True,
         entry_points=[CommandHandler("start", start), CommandHandler("settings", settings_menu)],
         states={
-            LANGUAGE: [CallbackQueryHandler(save_language, pattern=r"^pf:lang:")],
+            LANGUAGE: [CallbackQueryHandler(save_language, pattern=ProfileLanguage.matches)],
             TIMEZONE: [
-                CallbackQueryHandler(save_timezone_button, pattern=r"^pf:tz:"),
+                CallbackQueryHandler(save_timezone_button, pattern=ProfileTimezone.matches),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, save_timezone_text),
             ],
             NAME: [
-                CallbackQueryHandler(save_name_button, pattern=r"^pf:name:tg$"),
+                CallbackQueryHandler(save_name_button, pattern=ProfileTelegramName.matches),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, save_name_text),
             ],
-            MENU: [CallbackQueryHandler(settings_choice, pattern=r"^pf:menu:(language|timezone|name)$")],
+            MENU: [CallbackQueryHandler(settings_choice, pattern=ProfileMenu.matches)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )

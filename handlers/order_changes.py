@@ -13,10 +13,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from views.dates import format_when
 from views.i18n import _
-from handlers.common import ack, answer, cancel, cb, cb_id, keyboard, say, seller_scope, tell
+from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
+from views.callbacks import (
+    CorrectLine, OrderBuyBack, OrderCancel, OrderCorrect, OrderHistory, OrderView, OrderWithdrawal, WithdrawAll, WithdrawLine,
+)
 from views.receipts import receipt
 from models import DomainError, commissions, notifications, orders, users
-from models.orders import Order, OrderStatus
+from models.orders import Order, OrderEventKind, OrderStatus
 from models.users import User
 
 WD_CHOOSE, WD_QUANTITY, FIX_CHOOSE, FIX_QUANTITY, FIX_REASON, CANCEL_REASON = (
@@ -27,22 +30,22 @@ TEXT = filters.TEXT & ~filters.COMMAND
 
 async def show_order(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        order = await orders.order_of_reseller(session, order_id=OrderView.of(update).order_id, reseller=me)
         lines = await orders.lines_of(session, order.id)
         rows = []
-        if order.status == OrderStatus.CONFIRMED.value:
+        if order.status == OrderStatus.CONFIRMED:
             if order.customer_name:
-                rows.append([(_("↩️ Withdrawal"), cb("order", "wd", order.id))])
-            if order.kind == orders.OrderKind.OWN_USE.value:
-                rows.append([(_("↩️ Buy-back of unsold stock"), cb("order", "buyback", order.id))])
-            rows.append([(_("✏️ Correct"), cb("order", "fix", order.id)), (_("🚫 Cancel order"), cb("order", "cancel", order.id))])
-        rows.append([(_("📜 History"), cb("order", "hist", order.id))])
+                rows.append([(_("↩️ Withdrawal"), OrderWithdrawal(order.id))])
+            if order.kind == orders.OrderKind.OWN_USE:
+                rows.append([(_("↩️ Buy-back of unsold stock"), OrderBuyBack(order.id))])
+            rows.append([(_("✏️ Correct"), OrderCorrect(order.id)), (_("🚫 Cancel order"), OrderCancel(order.id))])
+        rows.append([(_("📜 History"), OrderHistory(order.id))])
         await answer(update, receipt(order, lines, me, reseller_name=me.display_name), keyboard(rows), edit=True)
 
 
 async def show_history(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
+        order = await orders.order_of_reseller(session, order_id=OrderHistory.of(update).order_id, reseller=me)
         rows = []
         for event in await orders.history_of(session, order.id):
             actor = await users.get_user(session, event.actor_id)
@@ -55,30 +58,31 @@ async def show_history(update: Update, context: Context) -> None:
                 text += " — " + _("reason: {reason}").format(reason=event.reason)
             rows.append(text)
         await answer(update, _("History of order no. {number}:").format(number=order.id) + "\n" + "\n".join(rows),
-                     keyboard([[(_("« Order"), cb("order", "view", order.id))]]), edit=True)
+                     keyboard([[(_("« Order"), OrderView(order.id))]]), edit=True)
 
 
-def _event_name(kind: str) -> str:
-    return {"created": _("created"), "withdrawal": _("withdrawal"), "correction": _("correction"), "cancellation": _("cancellation")}[kind]
+def _event_name(kind: OrderEventKind) -> str:
+    return {OrderEventKind.CREATED: _("created"), OrderEventKind.WITHDRAWAL: _("withdrawal"), OrderEventKind.CORRECTION: _("correction"),
+            OrderEventKind.CANCELLATION: _("cancellation")}[kind]
 
 
-async def _open_order_to_change(session, update: Update, me: User) -> Order:
+async def _open_order_to_change(session, me: User, order_id: int) -> Order:
     """The reseller's own order, still standing, from the pressed button."""
-    order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
-    if order.status == OrderStatus.CANCELLED.value:
+    order = await orders.order_of_reseller(session, order_id=order_id, reseller=me)
+    if order.status == OrderStatus.CANCELLED:
         raise DomainError("order_cancelled")
     return order
 
 
 async def start_withdrawal(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        order = await _open_order_to_change(session, update, me)
+        order = await _open_order_to_change(session, me, OrderWithdrawal.of(update).order_id)
         if context.clock.now() >= order.withdrawal_ends_at:
             raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
         await ack(update)
         lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}
-        rows = [[(_("The whole order"), cb("wd", "all"))]] + [[(_("Some of: {name}").format(name=l.name), cb("wd", "line", l.id))] for l in lines]
+        rows = [[(_("The whole order"), WithdrawAll())]] + [[(_("Some of: {name}").format(name=l.name), WithdrawLine(l.id))] for l in lines]
         await say(update, _("What does the customer return?"), reply_markup=keyboard(rows))
         return WD_CHOOSE
 
@@ -90,7 +94,7 @@ async def withdraw_all(update: Update, context: Context) -> int:
 async def withdraw_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
-        context.user_data["wd"]["line_id"] = cb_id(update)
+        context.user_data["wd"]["line_id"] = WithdrawLine.of(update).line_id
         await say(update, _("How many are returned?"))
         return WD_QUANTITY
 
@@ -116,10 +120,10 @@ async def _withdraw(update: Update, context: Context, quantities: dict[int, int]
 
 async def start_fix(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        order = await _open_order_to_change(session, update, me)
+        order = await _open_order_to_change(session, me, OrderCorrect.of(update).order_id)
         await ack(update)
         context.user_data["fix"] = {"order_id": order.id}
-        rows = [[(f"{l.quantity} × {l.name}", cb("fix", "line", l.id))] for l in await orders.lines_of(session, order.id)]
+        rows = [[(f"{l.quantity} × {l.name}", CorrectLine(l.id))] for l in await orders.lines_of(session, order.id)]
         await say(update, _("Which line is wrong?"), reply_markup=keyboard(rows))
         return FIX_CHOOSE
 
@@ -127,7 +131,7 @@ async def start_fix(update: Update, context: Context) -> str:
 async def fix_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
-        context.user_data["fix"]["line_id"] = cb_id(update)
+        context.user_data["fix"]["line_id"] = CorrectLine.of(update).line_id
         await say(update, _("The right quantity? (0 removes the line)"))
         return FIX_QUANTITY
 
@@ -155,7 +159,7 @@ async def fix_reason(update: Update, context: Context) -> int:
 
 async def start_cancel(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        order = await _open_order_to_change(session, update, me)
+        order = await _open_order_to_change(session, me, OrderCancel.of(update).order_id)
         await ack(update)
         context.user_data["oc"] = {"order_id": order.id}
         await say(update, _("Why is the order cancelled? (kept in the order's history; /cancel keeps the order)"))
@@ -177,26 +181,26 @@ def handlers() -> list:
     fallbacks = [CommandHandler("cancel", cancel)]
     withdrawal = ConversationHandler(
         name="withdrawal", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_withdrawal, pattern=r"^order:wd:\d+$")],
-        states={WD_CHOOSE: [CallbackQueryHandler(withdraw_all, pattern=r"^wd:all$"), CallbackQueryHandler(withdraw_line, pattern=r"^wd:line:\d+$")],
+        entry_points=[CallbackQueryHandler(start_withdrawal, pattern=OrderWithdrawal.matches)],
+        states={WD_CHOOSE: [CallbackQueryHandler(withdraw_all, pattern=WithdrawAll.matches), CallbackQueryHandler(withdraw_line, pattern=WithdrawLine.matches)],
                 WD_QUANTITY: [MessageHandler(TEXT, withdraw_quantity)]},
         fallbacks=fallbacks,
     )
     correction = ConversationHandler(
         name="correction", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_fix, pattern=r"^order:fix:\d+$")],
-        states={FIX_CHOOSE: [CallbackQueryHandler(fix_line, pattern=r"^fix:line:\d+$")], FIX_QUANTITY: [MessageHandler(TEXT, fix_quantity)],
+        entry_points=[CallbackQueryHandler(start_fix, pattern=OrderCorrect.matches)],
+        states={FIX_CHOOSE: [CallbackQueryHandler(fix_line, pattern=CorrectLine.matches)], FIX_QUANTITY: [MessageHandler(TEXT, fix_quantity)],
                 FIX_REASON: [MessageHandler(TEXT, fix_reason)]},
         fallbacks=fallbacks,
     )
     cancellation = ConversationHandler(
         name="order_cancel", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_cancel, pattern=r"^order:cancel:\d+$")],
+        entry_points=[CallbackQueryHandler(start_cancel, pattern=OrderCancel.matches)],
         states={CANCEL_REASON: [MessageHandler(TEXT, cancel_reason)]},
         fallbacks=fallbacks,
     )
     return [
         withdrawal, correction, cancellation,
-        CallbackQueryHandler(show_order, pattern=r"^order:view:\d+$"),
-        CallbackQueryHandler(show_history, pattern=r"^order:hist:\d+$"),
+        CallbackQueryHandler(show_order, pattern=OrderView.matches),
+        CallbackQueryHandler(show_history, pattern=OrderHistory.matches),
     ]

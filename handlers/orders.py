@@ -28,7 +28,11 @@ from bot.context import Context
 from views.dates import format_when
 from views.i18n import _, babel_locale
 from views.money import money_for
-from handlers.common import ack, answer, cancel, cb, cb_arg, cb_id, keyboard, say, seller_scope, tell
+from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
+from views.callbacks import (
+    DemoNewOrder, OrderAtDemo, OrderConfirm, OrderDrop, OrderForGuest, OrderNewCustomer, OrderOwnUse, OrderProduct, OrderQuantity,
+    OrderReview, OrderSkipPhone, OrderUndo, OrderView, OrderWithoutDemo,
+)
 from views.receipts import receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.guests import GuestStatus
@@ -50,14 +54,14 @@ async def start_order(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         context.user_data[DRAFT] = {"key": secrets.token_urlsafe(16), "items": []}
         if update.callback_query:  # "New order" on a demo's page: the demo is known
-            demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+            demo = await demos.demo_of_reseller(session, demo_id=DemoNewOrder.of(update).demo_id, reseller=me)
             await ack(update)
             return await _ask_customer(update, context, session, me, demo)
         now = context.clock.now()
         recent, _total = await demos.upcoming_demos(session, reseller_id=me.id, now=now - timedelta(days=14), limit=30)
         recent = [d for d in recent if d.starts_at <= now + timedelta(days=1)][-6:]
-        rows = [[(_("{when} · {host}").format(when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name), cb(DRAFT, "demo", d.id))] for d in reversed(recent)]
-        rows.append([(_("No demo (a sale elsewhere)"), cb(DRAFT, "demo", 0))])
+        rows = [[(_("{when} · {host}").format(when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name), OrderAtDemo(d.id))] for d in reversed(recent)]
+        rows.append([(_("No demo (a sale elsewhere)"), OrderWithoutDemo())])
         await say(update, _("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows))
         return PICK_DEMO
 
@@ -65,20 +69,25 @@ async def start_order(update: Update, context: Context) -> str:
 async def pick_demo(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         await ack(update)
-        demo_id = cb_id(update)
-        demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me) if demo_id else None
+        demo = await demos.demo_of_reseller(session, demo_id=OrderAtDemo.of(update).demo_id, reseller=me)
         return await _ask_customer(update, context, session, me, demo)
 
 
+async def pick_no_demo(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        await ack(update)
+        return await _ask_customer(update, context, session, me, None)
+
+
 async def _ask_customer(update: Update, context: Context, session, me: User, demo: demos.Demo | None) -> str:
-    if demo is not None and demo.status == demos.DemoStatus.CANCELLED.value:
+    if demo is not None and demo.status == demos.DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     _draft(context)["demo_id"] = demo.id if demo else None
     rows = []
     if demo is not None:
-        present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING.value or g.checked_in_at]
-        rows += [[(g.name, cb(DRAFT, "guest", g.id))] for g in present[:30]]
-    rows.append([(_("➕ New customer"), cb(DRAFT, "new")), (_("🏠 Own use"), cb(DRAFT, "own"))])
+        present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING or g.checked_in_at]
+        rows += [[(g.name, OrderForGuest(g.id))] for g in present[:30]]
+    rows.append([(_("➕ New customer"), OrderNewCustomer()), (_("🏠 Own use"), OrderOwnUse())])
     await say(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
                                              reply_markup=keyboard(rows))
     return PICK_CUSTOMER
@@ -86,7 +95,7 @@ async def _ask_customer(update: Update, context: Context, session, me: User, dem
 
 async def pick_guest(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        guest, demo = await guests.guest_of_reseller(session, guest_id=cb_id(update), reseller=me)
+        guest, demo = await guests.guest_of_reseller(session, guest_id=OrderForGuest.of(update).guest_id, reseller=me)
         if demo.id != _draft(context).get("demo_id"):
             raise DomainError("stale_button")
         await ack(update)
@@ -112,7 +121,7 @@ async def save_new_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         name = users.validate_display_name(update.message.text)
         _draft(context)["customer"] = {"name": name, "label": name}
-        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), cb(DRAFT, "skipphone"))]]))
+        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), OrderSkipPhone())]]))
         return NEW_PHONE
 
 
@@ -140,7 +149,7 @@ async def find_product(update: Update, context: Context) -> str:
         if not found:
             raise DomainError("product_unknown", query=query[:40])
         if len(found) > 1:
-            rows = [[(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", cb(DRAFT, "prod", p.id))] for p in found]
+            rows = [[(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))] for p in found]
             await say(update, _("Several products match. Which one?"), reply_markup=keyboard(rows))
             return ITEMS
         return await _product_chosen(update, context, me, found[0])
@@ -148,9 +157,10 @@ async def find_product(update: Update, context: Context) -> str:
 
 async def pick_product(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        product = await session.get(catalog.Product, cb_id(update))
+        product_id = OrderProduct.of(update).product_id
+        product = await session.get(catalog.Product, product_id)
         if product is None:
-            raise DomainError("product_unknown", query=cb_arg(update))
+            raise DomainError("product_unknown", query=str(product_id))
         await ack(update)
         return await _product_chosen(update, context, me, product)
 
@@ -159,7 +169,7 @@ async def _product_chosen(update: Update, context: Context, me: User, product: c
     if not product.active:
         raise DomainError("product_inactive", name=product.name)
     _draft(context)["product_id"] = product.id
-    rows = [[(str(n), cb(DRAFT, "qty", n)) for n in range(1, 6)]]
+    rows = [[(str(n), OrderQuantity(n)) for n in range(1, 6)]]
     await say(update, 
         _("{name} at {price}. How many?").format(name=product.name, price=money_for(product.unit_price_minor, product.currency, me)),
         reply_markup=keyboard(rows))
@@ -172,7 +182,7 @@ async def save_typed_quantity(update: Update, context: Context) -> str:
 
 async def save_picked_quantity(update: Update, context: Context) -> str:
     await ack(update)
-    return await _add_line(update, context, orders.validate_quantity(cb_arg(update)))
+    return await _add_line(update, context, orders.validate_quantity(OrderQuantity.of(update).quantity))
 
 
 async def _add_line(update: Update, context: Context, quantity: int) -> str:
@@ -182,7 +192,7 @@ async def _add_line(update: Update, context: Context, quantity: int) -> str:
             raise DomainError("stale_button")
         draft["items"].append([draft.pop("product_id"), quantity])
         text, _total = await _cart_text(session, draft, me)
-        rows = [[(_("✅ Review order"), cb(DRAFT, "review")), (_("↩️ Remove last"), cb(DRAFT, "undo"))]]
+        rows = [[(_("✅ Review order"), OrderReview()), (_("↩️ Remove last"), OrderUndo())]]
         await say(update, text + "\n\n" + _("Type another product, or review the order."), reply_markup=keyboard(rows))
         return ITEMS
 
@@ -208,7 +218,7 @@ async def remove_last(update: Update, context: Context) -> str:
             draft["items"].pop()
         text, _total = await _cart_text(session, draft, me)
         await say(update, text + "\n\n" + _("Type another product, or review the order."),
-                                                 reply_markup=keyboard([[(_("✅ Review order"), cb(DRAFT, "review"))]]))
+                                                 reply_markup=keyboard([[(_("✅ Review order"), OrderReview())]]))
         return ITEMS
 
 
@@ -226,7 +236,7 @@ async def review(update: Update, context: Context) -> str:
         summary = _("Customer: {customer}, {where}.").format(customer=draft["customer"]["label"], where=where) + "\n" + text
         if not draft["customer"].get("own_use"):
             summary += "\n\n" + _("The customer may withdraw within {days} days without giving a reason.").format(days=days)
-        rows = [[(_("✅ Confirm order"), cb(DRAFT, "confirm")), (_("✖️ Cancel"), cb(DRAFT, "drop"))]]
+        rows = [[(_("✅ Confirm order"), OrderConfirm()), (_("✖️ Cancel"), OrderDrop())]]
         await say(update, summary, reply_markup=keyboard(rows))
         return REVIEW
 
@@ -245,31 +255,32 @@ async def confirm(update: Update, context: Context) -> int:
         lines = await orders.lines_of(session, order.id)
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
-        if order.kind == orders.OrderKind.RETAIL.value:  # after-sale care, some weeks on
+        if order.kind == orders.OrderKind.RETAIL:  # after-sale care, some weeks on
             await notifications.plan_aftercare(session, order_id=order.id, reseller_id=me.id, ordered_at=order.created_at,
                                                plan=context.settings.reminder_plan, now=context.clock.now())
         await tell(context, customer, "order_receipt", order_id=order.id)
     context.user_data.pop(DRAFT, None)
     await answer(update, _("Order saved. Here is the receipt:"), edit=True)
     await say(update, receipt(order, lines, me, reseller_name=me.display_name),
-                                             reply_markup=keyboard([[(_("Open the order"), cb("order", "view", order.id))]]))
+                                             reply_markup=keyboard([[(_("Open the order"), OrderView(order.id))]]))
     return END
 
 
 def handlers() -> list:
     new_order = ConversationHandler(
         name="order", persistent=True, allow_reentry=True,
-        entry_points=[CommandHandler("order", start_order), CallbackQueryHandler(start_order, pattern=r"^demo:order:\d+$")],
+        entry_points=[CommandHandler("order", start_order), CallbackQueryHandler(start_order, pattern=DemoNewOrder.matches)],
         states={
-            PICK_DEMO: [CallbackQueryHandler(pick_demo, pattern=r"^od:demo:\d+$")],
-            PICK_CUSTOMER: [CallbackQueryHandler(pick_guest, pattern=r"^od:guest:\d+$"), CallbackQueryHandler(pick_own_use, pattern=r"^od:own$"),
-                            CallbackQueryHandler(pick_new_customer, pattern=r"^od:new$")],
+            PICK_DEMO: [CallbackQueryHandler(pick_demo, pattern=OrderAtDemo.matches),
+                        CallbackQueryHandler(pick_no_demo, pattern=OrderWithoutDemo.matches)],
+            PICK_CUSTOMER: [CallbackQueryHandler(pick_guest, pattern=OrderForGuest.matches), CallbackQueryHandler(pick_own_use, pattern=OrderOwnUse.matches),
+                            CallbackQueryHandler(pick_new_customer, pattern=OrderNewCustomer.matches)],
             NEW_NAME: [MessageHandler(TEXT, save_new_name)],
-            NEW_PHONE: [CallbackQueryHandler(skip_new_phone, pattern=r"^od:skipphone$"), MessageHandler(TEXT, save_new_phone)],
-            ITEMS: [CallbackQueryHandler(pick_product, pattern=r"^od:prod:\d+$"), CallbackQueryHandler(review, pattern=r"^od:review$"),
-                    CallbackQueryHandler(remove_last, pattern=r"^od:undo$"), MessageHandler(TEXT, find_product)],
-            QUANTITY: [CallbackQueryHandler(save_picked_quantity, pattern=r"^od:qty:\d+$"), MessageHandler(TEXT, save_typed_quantity)],
-            REVIEW: [CallbackQueryHandler(confirm, pattern=r"^od:confirm$"), CallbackQueryHandler(cancel, pattern=r"^od:drop$")],
+            NEW_PHONE: [CallbackQueryHandler(skip_new_phone, pattern=OrderSkipPhone.matches), MessageHandler(TEXT, save_new_phone)],
+            ITEMS: [CallbackQueryHandler(pick_product, pattern=OrderProduct.matches), CallbackQueryHandler(review, pattern=OrderReview.matches),
+                    CallbackQueryHandler(remove_last, pattern=OrderUndo.matches), MessageHandler(TEXT, find_product)],
+            QUANTITY: [CallbackQueryHandler(save_picked_quantity, pattern=OrderQuantity.matches), MessageHandler(TEXT, save_typed_quantity)],
+            REVIEW: [CallbackQueryHandler(confirm, pattern=OrderConfirm.matches), CallbackQueryHandler(cancel, pattern=OrderDrop.matches)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )

@@ -16,7 +16,8 @@ from views.money import money_for
 from views.dates import period_starts
 from views.reports import reward_text, safe_cell
 from views.outgoing import Document
-from handlers.common import send_file, answer, cb, cb_id, keyboard, say, seller_scope, user_scope
+from handlers.common import send_file, answer, keyboard, say, seller_scope, user_scope
+from views.callbacks import DemoRewardView, DemoView, HostRewardView, OrderView
 from models import DomainError, catalog, demos, orders, rewards
 from models.money import to_decimal
 
@@ -41,8 +42,8 @@ async def list_orders(update: Update, context: Context) -> None:
             lines = await orders.lines_of(session, order.id)
             who = order.customer_name or _("own use")
             amount = money_for(orders.net(order, lines), order.currency, me)
-            mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED.value else ""
-            rows.append([(f"#{order.id} · {who} · {amount}{mark}", cb("order", "view", order.id))])
+            mark = " 🚫" if order.status == orders.OrderStatus.CANCELLED else ""
+            rows.append([(f"#{order.id} · {who} · {amount}{mark}", OrderView(order.id))])
         await say(update, _("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
 
 
@@ -67,7 +68,7 @@ async def export_orders(update: Update, context: Context) -> None:
                          _("withdrawn"), _("unit price"), _("amount kept"), _("currency"), _("withdrawal until")])
         for order, lines in await orders.all_orders(session, reseller_id=me.id):
             for line in lines:
-                kept = 0 if order.status == orders.OrderStatus.CANCELLED.value else line.unit_price_minor * line.kept_quantity
+                kept = 0 if order.status == orders.OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
                 writer.writerow([safe_cell(v) for v in (
                     order.id, to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"), order.kind, order.customer_name or "",
                     order.status, line.sku, line.name, line.quantity, line.withdrawn_quantity,
@@ -79,18 +80,18 @@ async def export_orders(update: Update, context: Context) -> None:
 
 async def reseller_reward(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=cb_id(update), reseller=me)
+        demo = await demos.demo_of_reseller(session, demo_id=DemoRewardView.of(update).demo_id, reseller=me)
         table = context.settings.reward_table
         reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
         await answer(update, _("Host reward for the demo at {host}'s:").format(host=demo.host_name) + "\n" + reward_text(reward, table.currency, me),
-                     keyboard([[(_("« Demo"), cb("demo", "view", demo.id))]]), edit=True)
+                     keyboard([[(_("« Demo"), DemoView(demo.id))]]), edit=True)
 
 
 async def host_reward(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         if me is None:
             raise DomainError("demo_not_found")
-        demo = await demos.demo_of_host(session, demo_id=cb_id(update), host=me)
+        demo = await demos.demo_of_host(session, demo_id=HostRewardView.of(update).demo_id, host=me)
         table = context.settings.reward_table
         reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
         await answer(update, _("Your host reward for the demo on {when}:").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
@@ -103,6 +104,6 @@ def handlers() -> list:
         CommandHandler("orders", list_orders),
         CommandHandler("sales", show_sales),
         CommandHandler("export", export_orders),
-        CallbackQueryHandler(reseller_reward, pattern=r"^demo:reward:\d+$"),
-        CallbackQueryHandler(host_reward, pattern=r"^host:reward:\d+$"),
+        CallbackQueryHandler(reseller_reward, pattern=DemoRewardView.matches),
+        CallbackQueryHandler(host_reward, pattern=HostRewardView.matches),
     ]

@@ -21,11 +21,15 @@ from views.dates import to_local
 from views.i18n import _, babel_locale
 from views.money import money_for
 from views.outgoing import Document
-from handlers.common import send_file, ack, answer, cancel, cb, cb_id, keyboard, say, seller_scope
+from handlers.common import send_file, ack, answer, cancel, keyboard, say, seller_scope
+from views.callbacks import (
+    BuyBackLine, BuyBackRefund, OrderBuyBack, TeamDeactivate, TeamDeactivateConfirmed, TeamMember, TeamPage, TeamPromote,
+)
 from views.dates import period_starts
 from views.reports import flag_text, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
+from models.users import Role
 
 PAGE = 15
 BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
@@ -33,7 +37,7 @@ END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 
 async def show_team(update: Update, context: Context) -> None:
-    page = cb_id(update) if update.callback_query else 0
+    page = TeamPage.of(update).page if update.callback_query else 0
     async with seller_scope(update, context) as (session, me):
         members = await team.tree(session, root=me)
         if not members:
@@ -45,15 +49,15 @@ async def show_team(update: Update, context: Context) -> None:
         for member in shown:
             sales = await orders.sales_between(session, reseller_id=member.user.id, start=week[0], end=week[1], currency=context.settings.currency)
             last = await demos.last_demo(session, reseller_id=member.user.id, now=context.clock.now())
-            status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == "manager" else _("active"))
+            status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == Role.MANAGER else _("active"))
             last_text = format_date(to_local(last.starts_at, me.timezone), "d MMM", locale=babel_locale(me.locale, me.timezone)) if last else "—"
             lines.append("  " * (member.depth - 1) + _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
                 level=member.depth, name=member.user.display_name, sales=money_for(sales.retail_minor, context.settings.currency, me),
                 last=last_text, status=status))
-            rows.append([(member.user.display_name, cb("team", "member", member.user.id))])
-        nav = [("«", cb("team", "page", page - 1))] if page else []
+            rows.append([(member.user.display_name, TeamMember(member.user.id))])
+        nav = [("«", TeamPage(page - 1))] if page else []
         if (page + 1) * PAGE < len(members):
-            nav.append(("»", cb("team", "page", page + 1)))
+            nav.append(("»", TeamPage(page + 1)))
         if nav:
             rows.append(nav)
         header = _("Your team: {count} people. Page {page} of {pages}.").format(count=len(members), page=page + 1, pages=(len(members) - 1) // PAGE + 1)
@@ -62,7 +66,7 @@ async def show_team(update: Update, context: Context) -> None:
 
 async def show_member(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        member = await team.in_team_of(session, viewer=me, member_id=TeamMember.of(update).user_id)
         currency = context.settings.currency
         now = context.clock.now()
         month = period_starts(now, me.timezone)["month"]
@@ -71,31 +75,31 @@ async def show_member(update: Update, context: Context) -> None:
             name=member.display_name, retail=money_for(sales.retail_minor, currency, me), orders=sales.retail_orders, own=money_for(sales.own_use_minor, currency, me))
         rows = []
         if me.is_admin and member.is_seller and member.id != me.id:
-            if member.role == "reseller":
-                rows.append([(_("⭐ Promote to manager"), cb("team", "promote", member.id))])
-            rows.append([(_("⛔ Deactivate"), cb("team", "deactivate", member.id))])
+            if member.role == Role.RESELLER:
+                rows.append([(_("⭐ Promote to manager"), TeamPromote(member.id))])
+            rows.append([(_("⛔ Deactivate"), TeamDeactivate(member.id))])
         await answer(update, text, keyboard(rows) if rows else None, edit=True)
 
 
 async def promote(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        member = await team.in_team_of(session, viewer=me, member_id=TeamPromote.of(update).user_id)
         await team.promote_to_manager(session, actor=me, member=member)
         await answer(update, _("{name} is now a manager: they get the weekly team digest.").format(name=member.display_name), edit=True)
 
 
 async def ask_deactivate(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        member = await team.in_team_of(session, viewer=me, member_id=TeamDeactivate.of(update).user_id)
         if not me.is_admin:
             raise DomainError("admins_only")
         await answer(update, _("Deactivate {name}? Their history is kept, their access is removed and their team moves up to their upline.").format(
-            name=member.display_name), keyboard([[(_("Yes, deactivate"), cb("team", "deactivateyes", member.id))]]), edit=True)
+            name=member.display_name), keyboard([[(_("Yes, deactivate"), TeamDeactivateConfirmed(member.id))]]), edit=True)
 
 
 async def deactivate(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        member = await team.in_team_of(session, viewer=me, member_id=cb_id(update))
+        member = await team.in_team_of(session, viewer=me, member_id=TeamDeactivateConfirmed.of(update).user_id)
         moved = await team.deactivate(session, actor=me, member=member, now=context.clock.now())
         await answer(update, _("{name} is deactivated; {count} people moved up to their upline.").format(name=member.display_name, count=moved), edit=True)
 
@@ -154,12 +158,12 @@ async def show_compliance(update: Update, context: Context) -> None:
 
 async def start_buy_back(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
-        order = await orders.order_of_reseller(session, order_id=cb_id(update), reseller=me)
-        if order.kind != orders.OrderKind.OWN_USE.value or order.status != orders.OrderStatus.CONFIRMED.value:
+        order = await orders.order_of_reseller(session, order_id=OrderBuyBack.of(update).order_id, reseller=me)
+        if order.kind != orders.OrderKind.OWN_USE or order.status != orders.OrderStatus.CONFIRMED:
             raise DomainError("buy_back_own_use_only")
         await ack(update)
         context.user_data["bb"] = {"order_id": order.id}
-        rows = [[(f"{l.kept_quantity} × {l.name}", cb("bb", "line", l.id))] for l in await orders.lines_of(session, order.id) if l.kept_quantity]
+        rows = [[(f"{l.kept_quantity} × {l.name}", BuyBackLine(l.id))] for l in await orders.lines_of(session, order.id) if l.kept_quantity]
         await say(update, _("Which unsold product do you return?"), reply_markup=keyboard(rows))
         return BUY_BACK_LINE
 
@@ -167,7 +171,7 @@ async def start_buy_back(update: Update, context: Context) -> str:
 async def buy_back_line(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         await ack(update)
-        context.user_data["bb"]["line_id"] = cb_id(update)
+        context.user_data["bb"]["line_id"] = BuyBackLine.of(update).line_id
         await say(update, _("How many?"))
         return BUY_BACK_QUANTITY
 
@@ -183,7 +187,7 @@ async def buy_back_quantity(update: Update, context: Context) -> str:
         draft["quantity"] = quantity
         minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
         await say(update, _("Refund to record? At least {minimum} (90% of the price paid).").format(
-            minimum=money_for(minimum, order.currency, me)), reply_markup=keyboard([[(money_for(minimum, order.currency, me), cb("bb", "refund", minimum))]]))
+            minimum=money_for(minimum, order.currency, me)), reply_markup=keyboard([[(money_for(minimum, order.currency, me), BuyBackRefund(minimum))]]))
         return BUY_BACK_REFUND
 
 
@@ -193,7 +197,7 @@ async def buy_back_refund_text(update: Update, context: Context) -> int:
 
 async def buy_back_refund_button(update: Update, context: Context) -> int:
     await ack(update)
-    return await _record_buy_back(update, context, cb_id(update))
+    return await _record_buy_back(update, context, BuyBackRefund.of(update).refund_minor)
 
 
 async def _record_buy_back(update: Update, context: Context, refund: int) -> int:
@@ -212,22 +216,22 @@ async def _record_buy_back(update: Update, context: Context, refund: int) -> int
 def handlers() -> list:
     buy_back = ConversationHandler(
         name="buy_back", persistent=True, allow_reentry=True,
-        entry_points=[CallbackQueryHandler(start_buy_back, pattern=r"^order:buyback:\d+$")],
+        entry_points=[CallbackQueryHandler(start_buy_back, pattern=OrderBuyBack.matches)],
         states={
-            BUY_BACK_LINE: [CallbackQueryHandler(buy_back_line, pattern=r"^bb:line:\d+$")],
+            BUY_BACK_LINE: [CallbackQueryHandler(buy_back_line, pattern=BuyBackLine.matches)],
             BUY_BACK_QUANTITY: [MessageHandler(TEXT, buy_back_quantity)],
-            BUY_BACK_REFUND: [CallbackQueryHandler(buy_back_refund_button, pattern=r"^bb:refund:\d+$"), MessageHandler(TEXT, buy_back_refund_text)],
+            BUY_BACK_REFUND: [CallbackQueryHandler(buy_back_refund_button, pattern=BuyBackRefund.matches), MessageHandler(TEXT, buy_back_refund_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [
         buy_back,
         CommandHandler("team", show_team),
-        CallbackQueryHandler(show_team, pattern=r"^team:page:\d+$"),
-        CallbackQueryHandler(show_member, pattern=r"^team:member:\d+$"),
-        CallbackQueryHandler(promote, pattern=r"^team:promote:\d+$"),
-        CallbackQueryHandler(ask_deactivate, pattern=r"^team:deactivate:\d+$"),
-        CallbackQueryHandler(deactivate, pattern=r"^team:deactivateyes:\d+$"),
+        CallbackQueryHandler(show_team, pattern=TeamPage.matches),
+        CallbackQueryHandler(show_member, pattern=TeamMember.matches),
+        CallbackQueryHandler(promote, pattern=TeamPromote.matches),
+        CallbackQueryHandler(ask_deactivate, pattern=TeamDeactivate.matches),
+        CallbackQueryHandler(deactivate, pattern=TeamDeactivateConfirmed.matches),
         CommandHandler("commissions", show_commissions),
         CommandHandler("statement", monthly_statement),
         CommandHandler("compliance", show_compliance),

@@ -6,7 +6,7 @@ picked. A time that the clocks skip is refused; one they pass twice is asked abo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Awaitable, Callable
 
 from babel.dates import format_date
@@ -22,20 +22,21 @@ from views.dates import (
     parse_date_input,
     parse_time_input,
 )
+from views.callbacks import Flow, WhenChangeDay, WhenDay, WhenFold, WhenTime
 from views.i18n import _, babel_locale
-from handlers.common import ack, cb, cb_arg, keyboard, say, user_scope
+from handlers.common import ack, keyboard, say, user_scope
 from models import DomainError
 from models.demos import validate_future
 from models.users import User
 
 QUICK_DAYS = 8
-QUICK_TIMES = ("10:00", "15:00", "18:00", "20:30")
+QUICK_TIMES = (time(10), time(15), time(18), time(20, 30))
 
 OnChosen = Callable[[Update, Context, User, datetime], Awaitable[object]]
 
 
 class WhenSteps:
-    def __init__(self, prefix: str, on_chosen: OnChosen) -> None:
+    def __init__(self, prefix: Flow, on_chosen: OnChosen) -> None:
         self.prefix = prefix
         self.DATE, self.TIME, self.CLARIFY = f"{prefix}_date", f"{prefix}_time", f"{prefix}_clarify"
         self._on_chosen = on_chosen
@@ -46,7 +47,7 @@ class WhenSteps:
     async def ask_date(self, update: Update, context: Context, me: User, question: str | None = None) -> str:
         today = local_today(context.clock.now(), me.timezone)
         days = [today + timedelta(days=n) for n in range(QUICK_DAYS)]
-        buttons = [(format_day(day, lang=me.locale, tz=me.timezone), cb(self.prefix, "day", day.isoformat())) for day in days]
+        buttons = [(format_day(day, lang=me.locale, tz=me.timezone), WhenDay(self.prefix, day)) for day in days]
         example = format_date(today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone))
         text = (question or _("Which day?")) + "\n" + _("Choose below or type the date, for example {example}.").format(example=example)
         await say(update, text, reply_markup=keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
@@ -68,13 +69,13 @@ class WhenSteps:
         async with user_scope(update, context) as (_session, me):
             await ack(update)
             today = local_today(context.clock.now(), me.timezone)
-            return await self._date_chosen(update, context, me, date.fromisoformat(cb_arg(update)), today)
+            return await self._date_chosen(update, context, me, WhenDay.of(update).day, today)
 
     async def _date_chosen(self, update: Update, context: Context, me: User, day: date, today: date) -> str:
         if day < today:
             raise DomainError("date_past")
         self._draft(context)["day"] = day.isoformat()
-        rows = [[(t, cb(self.prefix, "at", t.replace(":", ""))) for t in QUICK_TIMES], [(_("« Change day"), cb(self.prefix, "back", "day"))]]
+        rows = [[(at.strftime("%H:%M"), WhenTime(self.prefix, at)) for at in QUICK_TIMES], [(_("« Change day"), WhenChangeDay(self.prefix))]]
         await say(update, 
             _("{day}: at what time? Type it (for example 18:30) or choose.").format(day=format_day(day, lang=me.locale, tz=me.timezone)),
             reply_markup=keyboard(rows),
@@ -91,8 +92,7 @@ class WhenSteps:
 
     async def save_picked_time(self, update: Update, context: Context) -> object:
         await ack(update)
-        raw = cb_arg(update)
-        return await self._time_chosen(update, context, f"{raw[:2]}:{raw[2:]}")
+        return await self._time_chosen(update, context, WhenTime.of(update).at.strftime("%H:%M"))
 
     async def _time_chosen(self, update: Update, context: Context, text: str) -> object:
         async with user_scope(update, context) as (_session, me):
@@ -103,7 +103,7 @@ class WhenSteps:
                 raise DomainError("time_gap", time=at.strftime("%H:%M"))
             if len(candidates) == 2:
                 self._draft(context)["candidates"] = [c.isoformat() for c in candidates]
-                rows = [[(format_clock_with_offset(c, tz=me.timezone, lang=me.locale), cb(self.prefix, "fold", i))] for i, c in enumerate(candidates)]
+                rows = [[(format_clock_with_offset(c, tz=me.timezone, lang=me.locale), WhenFold(self.prefix, i))] for i, c in enumerate(candidates)]
                 await say(update, 
                     _("That night the clocks go back, so {time} happens twice. Which one do you mean?").format(time=at.strftime("%H:%M")),
                     reply_markup=keyboard(rows),
@@ -115,7 +115,7 @@ class WhenSteps:
     async def save_clarified(self, update: Update, context: Context) -> object:
         async with user_scope(update, context) as (_session, me):
             candidates = self._draft(context).get("candidates") or []
-            index = int(cb_arg(update))
+            index = WhenFold.of(update).fold
             if index >= len(candidates):
                 raise DomainError("stale_button")
             starts_at = datetime.fromisoformat(candidates[index])
@@ -123,18 +123,21 @@ class WhenSteps:
             await ack(update)
         return await self._on_chosen(update, context, me, starts_at)
 
+    def _ours(self, kind: type[WhenDay | WhenTime | WhenChangeDay | WhenFold]) -> Callable[[object], bool]:
+        """A button of this flow only: another flow's day or time is not an answer to this step."""
+        return lambda data: (payload := kind.parse(data)) is not None and payload.flow == self.prefix
+
     def states(self) -> dict[str, list]:
         text = filters.TEXT & ~filters.COMMAND
-        p = self.prefix
         return {
             self.DATE: [
-                CallbackQueryHandler(self.save_picked_date, pattern=rf"^{p}:day:\d{{4}}-\d{{2}}-\d{{2}}$"),
+                CallbackQueryHandler(self.save_picked_date, pattern=self._ours(WhenDay)),
                 MessageHandler(text, self.save_typed_date),
             ],
             self.TIME: [
-                CallbackQueryHandler(self.save_picked_time, pattern=rf"^{p}:at:\d{{4}}$"),
-                CallbackQueryHandler(self.back_to_day, pattern=rf"^{p}:back:day$"),
+                CallbackQueryHandler(self.save_picked_time, pattern=self._ours(WhenTime)),
+                CallbackQueryHandler(self.back_to_day, pattern=self._ours(WhenChangeDay)),
                 MessageHandler(text, self.save_typed_time),
             ],
-            self.CLARIFY: [CallbackQueryHandler(self.save_clarified, pattern=rf"^{p}:fold:[01]$")],
+            self.CLARIFY: [CallbackQueryHandler(self.save_clarified, pattern=self._ours(WhenFold))],
         }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -42,6 +43,13 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def enum_column(choices: type[enum.StrEnum], *, length: int) -> Enum:
+    """Statuses, kinds and roles as Python enums in the code, stored as the VARCHAR of their
+    values that they always were: no database enum type and no CHECK, so no data migration."""
+    return Enum(choices, native_enum=False, values_callable=lambda members: [m.value for m in members], length=length,
+                validate_strings=True)
 
 
 class DomainError(Exception):

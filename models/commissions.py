@@ -8,6 +8,7 @@ never changes, and every cent of a statement traces back to an order.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -16,13 +17,18 @@ from sqlalchemy import ForeignKey, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, enum_column
 from models.money import share_of
 from models.orders import Order, OrderKind, lines_of, net
 from models.plan import Plan
 from models.users import User
 
 PERSONAL, OWN_USE = 0, -1  # levels: 0 the seller, 1..n the uplines, -1 the seller's own purchases
+
+
+class EntryKind(enum.StrEnum):
+    ACCRUAL = "accrual"
+    REVERSAL = "reversal"  # a withdrawal or cancellation takes back part of what was accrued
 
 
 class CommissionEntry(Base):
@@ -32,7 +38,7 @@ class CommissionEntry(Base):
     earner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # accrual or reversal
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, length=16))
     period: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM, company timezone
     base_minor: Mapped[int] = mapped_column(Integer)  # the sales this entry is a share of (negative for a reversal)
     rate_bp: Mapped[int] = mapped_column(Integer)
@@ -84,7 +90,7 @@ async def post_order(session: AsyncSession, *, order: Order, plan: Plan, now: da
         targets = [(earner, level, rate, int(posted_base), int(posted)) for earner, level, rate, posted_base, posted in existing]
     else:
         seller = await session.get(User, order.reseller_id)
-        if order.kind == OrderKind.OWN_USE.value:
+        if order.kind == OrderKind.OWN_USE:
             targets = [(seller.id, OWN_USE, version.own_use_rate_bp, 0, 0)]
         else:
             rates = [version.personal_rate_bp, *version.override_rates_bp]
@@ -94,7 +100,7 @@ async def post_order(session: AsyncSession, *, order: Order, plan: Plan, now: da
         if rate == 0 or base == posted_base:
             continue
         amount = next_amount(base, rate, posted)
-        entry = CommissionEntry(earner_id=earner_id, order_id=order.id, level=level, kind="accrual" if base > posted_base else "reversal",
+        entry = CommissionEntry(earner_id=earner_id, order_id=order.id, level=level, kind=EntryKind.ACCRUAL if base > posted_base else EntryKind.REVERSAL,
                                 period=period_of(now, plan.company_timezone), base_minor=base - posted_base, rate_bp=rate,
                                 amount_minor=amount, currency=plan.currency, created_at=now)
         session.add(entry)

@@ -54,7 +54,7 @@ def minimum_refund(paid_minor: int, plan: Plan) -> int:
 async def record_buy_back(
     session: AsyncSession, *, order: Order, actor: User, quantities: dict[int, int], refund_minor: int, plan: Plan, now: datetime
 ) -> BuyBack:
-    if order.kind != OrderKind.OWN_USE.value or order.status != OrderStatus.CONFIRMED.value:
+    if order.kind != OrderKind.OWN_USE or order.status != OrderStatus.CONFIRMED:
         raise DomainError("buy_back_own_use_only")
     lines = {line.id: line for line in await lines_of(session, order.id)}
     paid = 0

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime
+from models.base import Base, DomainError, UTCDateTime, enum_column
 from models.text import clean_text
 from models.users import User
 
@@ -24,7 +24,7 @@ DURATION_MIN = 15
 DURATION_MAX = 12 * 60
 
 
-class DemoStatus(str, enum.Enum):
+class DemoStatus(enum.StrEnum):
     AWAITING_HOST = "awaiting_host"
     PROPOSED = "proposed"  # the host asked for another time
     CONFIRMED = "confirmed"
@@ -32,7 +32,7 @@ class DemoStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-OPEN_STATUSES = (DemoStatus.AWAITING_HOST.value, DemoStatus.PROPOSED.value, DemoStatus.CONFIRMED.value)
+OPEN_STATUSES = (DemoStatus.AWAITING_HOST, DemoStatus.PROPOSED, DemoStatus.CONFIRMED)
 
 
 class Demo(Base):
@@ -48,7 +48,7 @@ class Demo(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     # The demo happens in one place: its clock is the reseller's timezone when it was booked.
     timezone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=DemoStatus.AWAITING_HOST.value)
+    status: Mapped[DemoStatus] = mapped_column(enum_column(DemoStatus, length=16), default=DemoStatus.AWAITING_HOST)
     host_token: Mapped[str] = mapped_column(String(32), unique=True)
     guest_token: Mapped[str] = mapped_column(String(32), unique=True)
     # At most this many guests say they are coming; None: no limit.
@@ -155,7 +155,7 @@ async def schedule_demo(
         duration_minutes=validate_duration(duration_minutes),
         notes=validate_notes(notes),
         timezone=timezone,
-        status=DemoStatus.AWAITING_HOST.value,
+        status=DemoStatus.AWAITING_HOST,
         host_token=secrets.token_urlsafe(16),
         guest_token=secrets.token_urlsafe(16),
         source_demo_id=source_demo_id,
@@ -196,7 +196,7 @@ async def upcoming_demos(
     """Demos not yet over and not cancelled, soonest first, with the total count for paging."""
     query = select(Demo).where(
         Demo.reseller_id == reseller_id,
-        Demo.status != DemoStatus.CANCELLED.value,
+        Demo.status != DemoStatus.CANCELLED,
         Demo.starts_at > now - timedelta(minutes=DURATION_MAX),
     )
     demos = [d for d in (await session.scalars(query.order_by(Demo.starts_at, Demo.id))).all() if d.ends_at > now]
@@ -233,7 +233,7 @@ async def claim_host_link(session: AsyncSession, *, token: str, user: User) -> D
         raise DomainError("host_link_own", demo_id=demo.id)
     if demo.host_user_id is not None and demo.host_user_id != user.id:
         raise DomainError("host_link_taken")
-    if demo.status == DemoStatus.CANCELLED.value:
+    if demo.status == DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     demo.host_user_id = user.id
     await session.flush()
@@ -241,7 +241,7 @@ async def claim_host_link(session: AsyncSession, *, token: str, user: User) -> D
 
 
 def _require_open(demo: Demo, now: datetime) -> None:
-    if demo.status == DemoStatus.CANCELLED.value:
+    if demo.status == DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     if demo.starts_at <= now:
         raise DomainError("demo_started")
@@ -262,9 +262,9 @@ async def _change(session: AsyncSession, demo: Demo, *, now: datetime, moved: bo
 
 async def _host_answers(session: AsyncSession, demo: Demo, *, status: DemoStatus, already: str, now: datetime) -> Demo:
     _require_open(demo, now)
-    if demo.status == status.value:
+    if demo.status == status:
         raise DomainError(already)
-    return await _change(session, demo, now=now, status=status.value)
+    return await _change(session, demo, now=now, status=status)
 
 
 async def confirm_by_host(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
@@ -280,11 +280,11 @@ async def propose_time(session: AsyncSession, *, demo: Demo, starts_at: datetime
     validate_future(starts_at, now)
     if starts_at == demo.starts_at:
         raise DomainError("same_time")
-    return await _change(session, demo, now=now, status=DemoStatus.PROPOSED.value, proposed_starts_at=starts_at)
+    return await _change(session, demo, now=now, status=DemoStatus.PROPOSED, proposed_starts_at=starts_at)
 
 
 def _require_proposal(demo: Demo) -> datetime:
-    if demo.status != DemoStatus.PROPOSED.value or demo.proposed_starts_at is None:
+    if demo.status != DemoStatus.PROPOSED or demo.proposed_starts_at is None:
         raise DomainError("no_proposal")
     return demo.proposed_starts_at
 
@@ -294,25 +294,25 @@ async def accept_proposal(session: AsyncSession, *, demo: Demo, now: datetime) -
     if proposed <= now:
         raise DomainError("proposal_past")
     # The host chose this time, so it is confirmed as it stands.
-    return await _change(session, demo, now=now, moved=True, starts_at=proposed, status=DemoStatus.CONFIRMED.value)
+    return await _change(session, demo, now=now, moved=True, starts_at=proposed, status=DemoStatus.CONFIRMED)
 
 
 async def refuse_proposal(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
     _require_proposal(demo)
-    return await _change(session, demo, now=now, status=DemoStatus.AWAITING_HOST.value)
+    return await _change(session, demo, now=now, status=DemoStatus.AWAITING_HOST)
 
 
 async def reschedule_demo(session: AsyncSession, *, demo: Demo, starts_at: datetime, now: datetime) -> Demo:
     """A new time needs the host's yes again."""
-    if demo.status == DemoStatus.CANCELLED.value:
+    if demo.status == DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     validate_future(starts_at, now)
     if starts_at == demo.starts_at:
         raise DomainError("same_time")
-    return await _change(session, demo, now=now, moved=True, starts_at=starts_at, status=DemoStatus.AWAITING_HOST.value)
+    return await _change(session, demo, now=now, moved=True, starts_at=starts_at, status=DemoStatus.AWAITING_HOST)
 
 
 async def cancel_demo(session: AsyncSession, *, demo: Demo, now: datetime) -> Demo:
-    if demo.status == DemoStatus.CANCELLED.value:
+    if demo.status == DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
-    return await _change(session, demo, now=now, moved=True, status=DemoStatus.CANCELLED.value)
+    return await _change(session, demo, now=now, moved=True, status=DemoStatus.CANCELLED)

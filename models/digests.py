@@ -21,7 +21,7 @@ from models.orders import Order, OrderKind, OrderStatus, sales_between
 from models.rewards import RewardTable, party_reward
 from models.users import SALES_ROLES, Invite, Role, User
 
-HELD = (DemoStatus.CONFIRMED.value, DemoStatus.AWAITING_HOST.value, DemoStatus.PROPOSED.value)
+HELD = (DemoStatus.CONFIRMED, DemoStatus.AWAITING_HOST, DemoStatus.PROPOSED)
 
 
 def week_start(day: date) -> date:
@@ -55,7 +55,7 @@ async def plan_weekly_digests(session: AsyncSession, *, now: datetime, weekday: 
         week = f"{iso.year}-W{iso.week:02d}"
         payload = {"week_start": week_start(local_day - timedelta(days=7)).isoformat()}
         for prefix, kind, extra in (("digest", "reseller_digest", ()),
-                                    ("team_digest", "team_digest", (User.role.in_((Role.MANAGER.value, Role.ADMIN.value)), User.id.in_(uplines)))):
+                                    ("team_digest", "team_digest", (User.role.in_((Role.MANAGER, Role.ADMIN)), User.id.in_(uplines)))):
             key = literal(f"{prefix}:") + cast(User.id, String) + literal(f":{week}")
             missing = (await session.scalars(select(User).where(
                 User.role.in_(SALES_ROLES), User.onboarded.is_(True), User.deactivated_at.is_(None), User.timezone == tz,
@@ -89,10 +89,10 @@ async def _guests_and_buyers(session: AsyncSession, demo_ids: list[int]) -> tupl
     if not demo_ids:
         return 0, 0
     guests = await session.scalar(select(func.count()).select_from(Guest).where(
-        Guest.demo_id.in_(demo_ids), (Guest.status == GuestStatus.GOING.value) | Guest.checked_in_at.is_not(None)))
+        Guest.demo_id.in_(demo_ids), (Guest.status == GuestStatus.GOING) | Guest.checked_in_at.is_not(None)))
     buyers = await session.scalar(select(func.count(distinct(Order.guest_id))).where(
-        Order.demo_id.in_(demo_ids), Order.guest_id.is_not(None), Order.kind == OrderKind.RETAIL.value,
-        Order.status == OrderStatus.CONFIRMED.value))
+        Order.demo_id.in_(demo_ids), Order.guest_id.is_not(None), Order.kind == OrderKind.RETAIL,
+        Order.status == OrderStatus.CONFIRMED))
     return int(guests or 0), int(buyers or 0)
 
 

@@ -10,14 +10,14 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime
+from models.base import Base, DomainError, UTCDateTime, enum_column
 from models.demos import Demo, DemoStatus, validate_phone
 from models.users import NAME_MAX, User, validate_display_name
 
 CAPACITY_MAX = 500
 
 
-class GuestStatus(str, enum.Enum):
+class GuestStatus(enum.StrEnum):
     GOING = "going"
     WAITLIST = "waitlist"
     NOT_COMING = "not_coming"
@@ -32,7 +32,7 @@ class Guest(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: added by hand
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     phone: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[GuestStatus] = mapped_column(enum_column(GuestStatus, length=16))
     # When the guest read the privacy notice and agreed. None for a guest the reseller typed in:
     # that person has not been informed yet, and the list says so.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -49,7 +49,7 @@ async def demo_for_guest_link(session: AsyncSession, *, token: str, now: datetim
     demo = await session.scalar(select(Demo).where(Demo.guest_token == token).with_for_update())
     if demo is None:
         raise DomainError("guest_link_unknown")
-    if demo.status in (DemoStatus.CANCELLED.value, DemoStatus.DECLINED.value):
+    if demo.status in (DemoStatus.CANCELLED, DemoStatus.DECLINED):
         raise DomainError("demo_cancelled")
     if demo.ends_at <= now:
         raise DomainError("demo_over")
@@ -58,7 +58,7 @@ async def demo_for_guest_link(session: AsyncSession, *, token: str, now: datetim
 
 async def _going_count(session: AsyncSession, demo_id: int) -> int:
     return await session.scalar(
-        select(func.count()).select_from(Guest).where(Guest.demo_id == demo_id, Guest.status == GuestStatus.GOING.value)
+        select(func.count()).select_from(Guest).where(Guest.demo_id == demo_id, Guest.status == GuestStatus.GOING)
     )
 
 
@@ -81,9 +81,9 @@ async def rsvp(
     """Registers a guest who has read the privacy notice (that is when this is called), or
     brings back one who had said they could not come. A full demo puts them on the waiting list."""
     guest = await guest_of_user(session, demo_id=demo.id, user=user)
-    if guest is not None and guest.status != GuestStatus.NOT_COMING.value:
+    if guest is not None and guest.status != GuestStatus.NOT_COMING:
         raise DomainError("already_registered")
-    status = GuestStatus.GOING.value if await _has_room(session, demo) else GuestStatus.WAITLIST.value
+    status = GuestStatus.GOING if await _has_room(session, demo) else GuestStatus.WAITLIST
     fields = dict(name=validate_display_name(name), phone=validate_phone(phone, region=region), status=status, consent_at=consent_at, updated_at=now)
     if guest is None:
         guest = Guest(demo_id=demo.id, user_id=user.id, created_at=now, **fields)
@@ -101,7 +101,7 @@ async def add_guest_by_hand(session: AsyncSession, *, demo: Demo, name: str, pho
     reseller's call), and flagged as not yet informed of the privacy notice."""
     guest = Guest(
         demo_id=demo.id, user_id=None, name=validate_display_name(name), phone=validate_phone(phone, region=region),
-        status=GuestStatus.GOING.value, consent_at=None, created_at=now, updated_at=now,
+        status=GuestStatus.GOING, consent_at=None, created_at=now, updated_at=now,
     )
     session.add(guest)
     await session.flush()
@@ -111,12 +111,12 @@ async def add_guest_by_hand(session: AsyncSession, *, demo: Demo, name: str, pho
 async def _promote_waiting(session: AsyncSession, demo: Demo, now: datetime) -> list[Guest]:
     promoted = []
     waiting = await session.scalars(
-        select(Guest).where(Guest.demo_id == demo.id, Guest.status == GuestStatus.WAITLIST.value).order_by(Guest.created_at, Guest.id)
+        select(Guest).where(Guest.demo_id == demo.id, Guest.status == GuestStatus.WAITLIST).order_by(Guest.created_at, Guest.id)
     )
     for guest in waiting:
         if not await _has_room(session, demo):
             break
-        guest.status = GuestStatus.GOING.value
+        guest.status = GuestStatus.GOING
         guest.updated_at = now
         await session.flush()
         promoted.append(guest)
@@ -126,9 +126,9 @@ async def _promote_waiting(session: AsyncSession, demo: Demo, now: datetime) -> 
 async def cancel_rsvp(session: AsyncSession, *, guest: Guest, demo: Demo, now: datetime) -> list[Guest]:
     """The guest cannot come; the freed place goes to the first on the waiting list, who is
     returned so that they can be told."""
-    if guest.status == GuestStatus.NOT_COMING.value:
+    if guest.status == GuestStatus.NOT_COMING:
         raise DomainError("already_not_coming")
-    guest.status = GuestStatus.NOT_COMING.value
+    guest.status = GuestStatus.NOT_COMING
     guest.updated_at = now
     await session.flush()
     return await _promote_waiting(session, demo, now)
@@ -147,14 +147,14 @@ async def check_in(session: AsyncSession, *, guest: Guest, now: datetime) -> Gue
     """Marks who actually came; pressing again takes the mark back (a tap by mistake)."""
     guest.checked_in_at = None if guest.checked_in_at else now
     if guest.checked_in_at:
-        guest.status = GuestStatus.GOING.value
+        guest.status = GuestStatus.GOING
     guest.updated_at = now
     await session.flush()
     return guest
 
 
 async def guests_of_demo(session: AsyncSession, demo_id: int) -> list[Guest]:
-    order = (Guest.status != GuestStatus.GOING.value, Guest.status != GuestStatus.WAITLIST.value, Guest.created_at, Guest.id)
+    order = (Guest.status != GuestStatus.GOING, Guest.status != GuestStatus.WAITLIST, Guest.created_at, Guest.id)
     return list((await session.scalars(select(Guest).where(Guest.demo_id == demo_id).order_by(*order))).all())
 
 
@@ -179,7 +179,7 @@ async def erase_guest_data(session: AsyncSession, *, user: User, now: datetime) 
         guest.name = "—"
         guest.phone = None
         guest.user_id = None
-        guest.status = GuestStatus.NOT_COMING.value if guest.checked_in_at is None else guest.status
+        guest.status = GuestStatus.NOT_COMING if guest.checked_in_at is None else guest.status
         guest.updated_at = now
     await session.flush()
     return len(guests)

@@ -18,12 +18,12 @@ from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, enum_column
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 
 
-class NoticeStatus(str, enum.Enum):
+class NoticeStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed by a dispatcher
     SENT = "sent"
@@ -44,7 +44,7 @@ class Notification(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # After this instant the message is pointless (a reminder once the demo has started).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), index=True, default=NoticeStatus.PENDING.value)
+    status: Mapped[NoticeStatus] = mapped_column(enum_column(NoticeStatus, length=16), index=True, default=NoticeStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -84,7 +84,7 @@ def _hours(delta: timedelta) -> str:
 
 
 async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan) -> list[Planned]:
-    if demo.status in (DemoStatus.CANCELLED.value, DemoStatus.DECLINED.value):
+    if demo.status in (DemoStatus.CANCELLED, DemoStatus.DECLINED):
         return []
     # The sequence changes whenever the time does: reminders for an old time never block new ones.
     prefix = f"demo:{demo.id}:{demo.ics_sequence}"
@@ -96,14 +96,14 @@ async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan
     ]
     wanted.append(Planned(f"{prefix}:{demo.reseller_id}:followup", demo.reseller_id, "reseller_followup",
                           demo.ends_at + plan.reseller_followup_after, None, payload))
-    if demo.host_user_id is not None and demo.status == DemoStatus.CONFIRMED.value:
+    if demo.host_user_id is not None and demo.status == DemoStatus.CONFIRMED:
         wanted.append(Planned(f"{prefix}:{demo.host_user_id}:host:{_hours(plan.host_before)}", demo.host_user_id, "host_reminder",
                               demo.starts_at - plan.host_before, demo.starts_at, payload))
     if demo.host_user_id is not None:
         wanted.append(Planned(f"{prefix}:{demo.host_user_id}:thanks", demo.host_user_id, "host_thanks",
                               demo.ends_at + plan.host_thanks_after, None, payload))
     going = await session.scalars(select(Guest).where(
-        Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING.value, Guest.user_id.is_not(None)))
+        Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING, Guest.user_id.is_not(None)))
     for guest in going:
         wanted.append(Planned(f"{prefix}:{guest.user_id}:guest:{_hours(plan.guest_before)}", guest.user_id, "guest_reminder",
                               demo.starts_at - plan.guest_before, demo.starts_at, {"demo_id": demo.id, "guest_id": guest.id}))
@@ -116,21 +116,21 @@ async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: Re
     existing = {n.key: n for n in (await session.scalars(
         select(Notification).where(Notification.key.like(f"demo:{demo.id}:%")))).all()}
     for key, row in existing.items():
-        if row.status == NoticeStatus.PENDING.value and key not in wanted:
-            row.status = NoticeStatus.CANCELLED.value
+        if row.status == NoticeStatus.PENDING and key not in wanted:
+            row.status = NoticeStatus.CANCELLED
     for key, planned in wanted.items():
         row = existing.get(key)
         if row is None:
             session.add(_row(planned, now))
-        elif row.status in (NoticeStatus.PENDING.value, NoticeStatus.CANCELLED.value):
-            row.status = NoticeStatus.PENDING.value  # a guest who comes back after all
+        elif row.status in (NoticeStatus.PENDING, NoticeStatus.CANCELLED):
+            row.status = NoticeStatus.PENDING  # a guest who comes back after all
             row.due_at, row.expires_at = planned.due_at, planned.expires_at
     await session.flush()
 
 
 def _row(planned: Planned, now: datetime) -> Notification:
     return Notification(key=planned.key, recipient_id=planned.recipient_id, kind=planned.kind, payload=json.dumps(planned.payload),
-                        due_at=planned.due_at, expires_at=planned.expires_at, status=NoticeStatus.PENDING.value, attempts=0,
+                        due_at=planned.due_at, expires_at=planned.expires_at, status=NoticeStatus.PENDING, attempts=0,
                         created_at=now)
 
 
@@ -164,15 +164,15 @@ async def plan_aftercare(session: AsyncSession, *, order_id: int, reseller_id: i
 
 async def cancel_aftercare(session: AsyncSession, *, order_id: int) -> None:
     await session.execute(update(Notification).where(Notification.key == f"aftercare:{order_id}",
-                                                     Notification.status == NoticeStatus.PENDING.value)
-                          .values(status=NoticeStatus.CANCELLED.value))
+                                                     Notification.status == NoticeStatus.PENDING)
+                          .values(status=NoticeStatus.CANCELLED))
 
 
 async def due_rows(session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int) -> list[int]:
     """Ids of rows to claim: pending and due, or claimed long ago by a dispatcher that died."""
     query = (select(Notification.id)
-             .where(or_(Notification.status == NoticeStatus.PENDING.value,
-                        (Notification.status == NoticeStatus.SENDING.value) & (Notification.claimed_at < stale_before)),
+             .where(or_(Notification.status == NoticeStatus.PENDING,
+                        (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_at < stale_before)),
                     Notification.due_at <= now)
              .order_by(Notification.due_at, Notification.id).limit(limit))
     if session.bind.dialect.name == "postgresql":
@@ -187,9 +187,9 @@ async def claim(session: AsyncSession, *, ids: list[int], worker: str, now: date
         result = await session.execute(
             update(Notification)
             .where(Notification.id == row_id,
-                   or_(Notification.status == NoticeStatus.PENDING.value,
-                       (Notification.status == NoticeStatus.SENDING.value) & (Notification.claimed_at < stale_before)))
-            .values(status=NoticeStatus.SENDING.value, claimed_by=worker, claimed_at=now)
+                   or_(Notification.status == NoticeStatus.PENDING,
+                       (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_at < stale_before)))
+            .values(status=NoticeStatus.SENDING, claimed_by=worker, claimed_at=now)
         )
         if result.rowcount == 1:
             claimed.append(row_id)
@@ -203,5 +203,5 @@ async def renew_claims(session: AsyncSession, *, ids: list[int], worker: str, no
     """Keeps the lease on rows still being sent, so that only a dead dispatcher's claims go stale."""
     await session.execute(update(Notification)
                           .where(Notification.id.in_(ids), Notification.claimed_by == worker,
-                                 Notification.status == NoticeStatus.SENDING.value)
+                                 Notification.status == NoticeStatus.SENDING)
                           .values(claimed_at=now))

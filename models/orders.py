@@ -18,7 +18,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, case, func, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime
+from models.base import Base, DomainError, UTCDateTime, enum_column
 from models.text import clean_text
 from models.catalog import Product
 from models.demos import Demo, DemoStatus
@@ -29,14 +29,21 @@ QUANTITY_MAX = 999
 REASON_MAX = 300
 
 
-class OrderKind(str, enum.Enum):
+class OrderKind(enum.StrEnum):
     RETAIL = "retail"
     OWN_USE = "own_use"  # the reseller's personal purchase: never mixed with retail sales
 
 
-class OrderStatus(str, enum.Enum):
+class OrderStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+
+
+class OrderEventKind(enum.StrEnum):
+    CREATED = "created"
+    WITHDRAWAL = "withdrawal"
+    CORRECTION = "correction"
+    CANCELLATION = "cancellation"
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,9 @@ class Order(Base):
     customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     customer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     customer_phone: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[OrderKind] = mapped_column(enum_column(OrderKind, length=16))
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, length=16))
     at_home_demo: Mapped[bool] = mapped_column(Boolean)
     withdrawal_days: Mapped[int] = mapped_column(Integer)
     # The first instant at which withdrawing is no longer possible (midnight after the last day).
@@ -99,7 +106,7 @@ class OrderEvent(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    kind: Mapped[str] = mapped_column(String(16))  # created, withdrawal, correction, cancellation
+    kind: Mapped[OrderEventKind] = mapped_column(enum_column(OrderEventKind, length=16))
     detail: Mapped[str] = mapped_column(Text)  # JSON: the lines and quantities before and after
     reason: Mapped[str | None] = mapped_column(Text)
 
@@ -139,14 +146,14 @@ def withdrawal_end(order_day: date, days: int, tz: str) -> datetime:
 
 async def _customer_fields(session: AsyncSession, *, customer: Customer, demo: Demo | None) -> dict:
     if customer.own_use:
-        return {"kind": OrderKind.OWN_USE.value, "customer_name": None, "customer_phone": None, "guest_id": None, "customer_user_id": None}
+        return {"kind": OrderKind.OWN_USE, "customer_name": None, "customer_phone": None, "guest_id": None, "customer_user_id": None}
     if customer.guest_id is not None:
         guest = await session.get(Guest, customer.guest_id)
         if guest is None or demo is None or guest.demo_id != demo.id:
             raise DomainError("guest_not_found")
-        return {"kind": OrderKind.RETAIL.value, "customer_name": guest.name, "customer_phone": guest.phone,
+        return {"kind": OrderKind.RETAIL, "customer_name": guest.name, "customer_phone": guest.phone,
                 "guest_id": guest.id, "customer_user_id": guest.user_id}
-    return {"kind": OrderKind.RETAIL.value, "customer_name": validate_display_name(customer.name or ""),
+    return {"kind": OrderKind.RETAIL, "customer_name": validate_display_name(customer.name or ""),
             "customer_phone": customer.phone, "guest_id": None, "customer_user_id": None}
 
 
@@ -183,7 +190,7 @@ async def create_order(
         return existing
     if not reseller.is_seller:
         raise DomainError("not_a_seller")
-    if demo is not None and (demo.reseller_id != reseller.id or demo.status == DemoStatus.CANCELLED.value):
+    if demo is not None and (demo.reseller_id != reseller.id or demo.status == DemoStatus.CANCELLED):
         raise DomainError("demo_not_found")
     lines = await _lines(session, items)
     products = [await session.get(Product, line.product_id) for line in lines]
@@ -194,7 +201,7 @@ async def create_order(
     days = policy.days_home_demo if at_home_demo else policy.days
     tz = demo.timezone if demo else reseller.timezone
     order = Order(
-        reseller_id=reseller.id, demo_id=demo.id if demo else None, currency=currencies.pop(), status=OrderStatus.CONFIRMED.value,
+        reseller_id=reseller.id, demo_id=demo.id if demo else None, currency=currencies.pop(), status=OrderStatus.CONFIRMED,
         at_home_demo=at_home_demo, withdrawal_days=days, timezone=tz,
         withdrawal_ends_at=withdrawal_end(now.astimezone(ZoneInfo(tz)).date(), days, tz),
         idempotency_key=idempotency_key, created_at=now, updated_at=now,
@@ -206,7 +213,7 @@ async def create_order(
         line.order_id = order.id
         session.add(line)
     await session.flush()
-    await _record(session, order, actor=reseller, kind="created", now=now, detail={"lines": _snapshot(lines)})
+    await _record(session, order, actor=reseller, kind=OrderEventKind.CREATED, now=now, detail={"lines": _snapshot(lines)})
     return order
 
 
@@ -214,7 +221,7 @@ def _snapshot(lines: list[OrderLine]) -> list[dict]:
     return [{"sku": l.sku, "quantity": l.quantity, "withdrawn": l.withdrawn_quantity, "unit_price_minor": l.unit_price_minor} for l in lines]
 
 
-async def _record(session: AsyncSession, order: Order, *, actor: User, kind: str, now: datetime, detail: dict, reason: str | None = None) -> None:
+async def _record(session: AsyncSession, order: Order, *, actor: User, kind: OrderEventKind, now: datetime, detail: dict, reason: str | None = None) -> None:
     session.add(OrderEvent(order_id=order.id, actor_id=actor.id, at=now, kind=kind, detail=json.dumps(detail), reason=reason))
     order.updated_at = now
     await session.flush()
@@ -234,7 +241,7 @@ def gross(lines: list[OrderLine]) -> int:
 
 def net(order: Order, lines: list[OrderLine]) -> int:
     """What still counts as sold: nothing for a cancelled order, less what was withdrawn."""
-    if order.status == OrderStatus.CANCELLED.value:
+    if order.status == OrderStatus.CANCELLED:
         return 0
     return sum(l.unit_price_minor * l.kept_quantity for l in lines)
 
@@ -247,7 +254,7 @@ async def order_of_reseller(session: AsyncSession, *, order_id: int, reseller: U
 
 
 def _require_active(order: Order) -> None:
-    if order.status == OrderStatus.CANCELLED.value:
+    if order.status == OrderStatus.CANCELLED:
         raise DomainError("order_cancelled")
 
 
@@ -273,7 +280,7 @@ async def withdraw(
         if quantity < 0 or quantity > line.kept_quantity:
             raise DomainError("withdrawal_too_many", name=line.name, kept=line.kept_quantity)
         line.withdrawn_quantity += quantity
-    await _record(session, order, actor=actor, kind="withdrawal", now=now, detail={"before": before, "after": _snapshot(lines)},
+    await _record(session, order, actor=actor, kind=OrderEventKind.WITHDRAWAL, now=now, detail={"before": before, "after": _snapshot(lines)},
                   reason=clean_text(reason) or None)
     return lines
 
@@ -295,21 +302,21 @@ async def correct_line(session: AsyncSession, *, order: Order, actor: User, line
         raise DomainError("correction_same")
     before = _snapshot(lines)
     line.quantity = new_quantity
-    await _record(session, order, actor=actor, kind="correction", now=now, detail={"before": before, "after": _snapshot(lines)}, reason=why)
+    await _record(session, order, actor=actor, kind=OrderEventKind.CORRECTION, now=now, detail={"before": before, "after": _snapshot(lines)}, reason=why)
     return lines
 
 
 async def cancel_order(session: AsyncSession, *, order: Order, actor: User, reason: str, now: datetime) -> Order:
     _require_active(order)
     why = _reason(reason)
-    order.status = OrderStatus.CANCELLED.value
-    await _record(session, order, actor=actor, kind="cancellation", now=now, detail={}, reason=why)
+    order.status = OrderStatus.CANCELLED
+    await _record(session, order, actor=actor, kind=OrderEventKind.CANCELLATION, now=now, detail={}, reason=why)
     return order
 
 
 def _net_amount():
     kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
-    return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED.value, kept), else_=0)), 0)
+    return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
 
 
 @dataclass(frozen=True)
@@ -322,14 +329,14 @@ class SalesFigures:
 
 async def sales_between(session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str) -> SalesFigures:
     rows = (await session.execute(
-        select(Order.kind, _net_amount(), func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED.value, Order.id)))))
+        select(Order.kind, _net_amount(), func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED, Order.id)))))
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.reseller_id == reseller_id, Order.currency == currency, Order.created_at >= start, Order.created_at < end)
         .group_by(Order.kind)
     )).all()
     figures = {kind: (int(amount), int(count)) for kind, amount, count in rows}
-    retail = figures.get(OrderKind.RETAIL.value, (0, 0))
-    own = figures.get(OrderKind.OWN_USE.value, (0, 0))
+    retail = figures.get(OrderKind.RETAIL, (0, 0))
+    own = figures.get(OrderKind.OWN_USE, (0, 0))
     return SalesFigures(retail[0], own[0], retail[1], own[1])
 
 
@@ -337,7 +344,7 @@ async def demo_retail_sales(session: AsyncSession, *, demo_id: int) -> int:
     """The party's sales for the host reward: retail only, net of withdrawals and cancellations."""
     amount = await session.scalar(
         select(_net_amount()).select_from(Order).join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.demo_id == demo_id, Order.kind == OrderKind.RETAIL.value)
+        .where(Order.demo_id == demo_id, Order.kind == OrderKind.RETAIL)
     )
     return int(amount or 0)
 

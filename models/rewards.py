@@ -75,7 +75,7 @@ def host_reward(table: RewardTable, *, sales_minor: int, bookings: int) -> HostR
 
 async def bookings_from(session: AsyncSession, *, demo_id: int) -> int:
     return await session.scalar(
-        select(func.count()).select_from(Demo).where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED.value)
+        select(func.count()).select_from(Demo).where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED)
     )
 
 

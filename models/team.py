@@ -54,9 +54,9 @@ def _require_admin(actor: User) -> None:
 
 async def promote_to_manager(session: AsyncSession, *, actor: User, member: User) -> User:
     _require_admin(actor)
-    if not member.is_seller or member.role != Role.RESELLER.value:
+    if not member.is_seller or member.role != Role.RESELLER:
         raise DomainError("cannot_promote")
-    member.role = Role.MANAGER.value
+    member.role = Role.MANAGER
     await session.flush()
     return member
 

@@ -10,20 +10,20 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime
+from models.base import Base, DomainError, UTCDateTime, enum_column
 from models.text import clean_text
 
 INVITE_LIFETIME = timedelta(days=7)
 NAME_MAX = 64
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     RESELLER = "reseller"
 
 
-SALES_ROLES = (Role.ADMIN.value, Role.MANAGER.value, Role.RESELLER.value)
+SALES_ROLES = (Role.ADMIN, Role.MANAGER, Role.RESELLER)
 
 
 class User(Base):
@@ -32,7 +32,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     # None: a host or a guest, known to the bot but not part of the sales force.
-    role: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[Role | None] = mapped_column(enum_column(Role, length=16))
     display_name: Mapped[str] = mapped_column(String(NAME_MAX))
     locale: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -50,11 +50,11 @@ class User(Base):
 
     @property
     def is_manager(self) -> bool:
-        return self.role in (Role.MANAGER.value, Role.ADMIN.value) and self.deactivated_at is None
+        return self.role in (Role.MANAGER, Role.ADMIN) and self.deactivated_at is None
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN.value
+        return self.role == Role.ADMIN
 
 
 class Invite(Base):
@@ -92,9 +92,9 @@ async def get_or_create_user(
 
 async def ensure_admin(session: AsyncSession, *, user: User) -> bool:
     """Makes a configured admin an admin; True when that changed something."""
-    if user.role == Role.ADMIN.value:
+    if user.role == Role.ADMIN:
         return False
-    user.role = Role.ADMIN.value
+    user.role = Role.ADMIN
     await session.flush()
     return True
 
@@ -145,7 +145,7 @@ async def redeem_invite(session: AsyncSession, *, token: str, user: User, now: d
     )
     if claimed.rowcount != 1:
         raise DomainError("invite_used")
-    user.role = Role.RESELLER.value
+    user.role = Role.RESELLER
     user.upline_id = invite.created_by_id
     await session.flush()
     return user

@@ -14,7 +14,7 @@ NOW = datetime(2031, 3, 20, 9, 0, tzinfo=timezone.utc)
 _telegram_ids = itertools.count(10_000)
 
 
-async def make_user(session: AsyncSession, *, role: str | None = Role.RESELLER.value, name: str = "Marta", **fields) -> User:
+async def make_user(session: AsyncSession, *, role: Role | None = Role.RESELLER, name: str = "Marta", **fields) -> User:
     user = User(telegram_id=next(_telegram_ids), role=role, display_name=name, locale=fields.pop("locale", "it"),
                 timezone=fields.pop("timezone", "Europe/Rome"), onboarded=True, created_at=fields.pop("created_at", NOW), **fields)
     session.add(user)

@@ -14,7 +14,7 @@ def demo_calendar(demo: Demo, *, title: str, description: str, now: datetime) ->
     """Same UID every time, higher SEQUENCE when the demo moves: calendar apps update the
     event they already hold instead of adding a second one."""
     zone = ZoneInfo(demo.timezone)
-    cancelled = demo.status == DemoStatus.CANCELLED.value
+    cancelled = demo.status == DemoStatus.CANCELLED
     calendar = Calendar()
     calendar.add("prodid", "-//HomeDemo//Home demos//EN")
     calendar.add("version", "2.0")
@@ -29,7 +29,7 @@ def demo_calendar(demo: Demo, *, title: str, description: str, now: datetime) ->
     event.add("location", demo.address)
     event.add("description", description)
     # Until the host says yes (again, after a move) the event is tentative.
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED" if demo.status == DemoStatus.CONFIRMED.value else "TENTATIVE")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED" if demo.status == DemoStatus.CONFIRMED else "TENTATIVE")
     calendar.add_component(event)
     # Only the DST rules around the demo, not every change since 1970.
     year = demo.starts_at.year

@@ -9,23 +9,24 @@ from telegram import InlineKeyboardMarkup
 from views.calendar import demo_calendar
 from views.dates import format_duration, format_when
 from views.i18n import N_, _
-from views.keyboards import cb, keyboard
+from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
+from views.keyboards import keyboard
 from views.outgoing import Document
 from models.demos import Demo, DemoStatus
 
 STATUS = {
-    DemoStatus.AWAITING_HOST.value: N_("⏳ waiting for the host"),
-    DemoStatus.PROPOSED.value: N_("🔁 the host proposed another time"),
-    DemoStatus.CONFIRMED.value: N_("✅ confirmed by the host"),
-    DemoStatus.DECLINED.value: N_("❌ declined by the host"),
-    DemoStatus.CANCELLED.value: N_("🚫 cancelled"),
+    DemoStatus.AWAITING_HOST: N_("⏳ waiting for the host"),
+    DemoStatus.PROPOSED: N_("🔁 the host proposed another time"),
+    DemoStatus.CONFIRMED: N_("✅ confirmed by the host"),
+    DemoStatus.DECLINED: N_("❌ declined by the host"),
+    DemoStatus.CANCELLED: N_("🚫 cancelled"),
 }
 
 
 STATUS_ICON = {status: label.split(" ", 1)[0] for status, label in STATUS.items()}
 
 
-def status_label(status: str) -> str:
+def status_label(status: DemoStatus) -> str:
     return _(STATUS[status])
 
 
@@ -59,7 +60,7 @@ def describe_demo(demo: Demo, *, tz: str, lang: str, with_status: bool = True) -
     )
     if with_status:
         text += "\n" + status_label(demo.status)
-        if demo.status == DemoStatus.PROPOSED.value and demo.proposed_starts_at:
+        if demo.status == DemoStatus.PROPOSED and demo.proposed_starts_at:
             text += "\n" + _("Proposed: {when}").format(when=format_when(demo.proposed_starts_at, tz=tz, lang=lang))
     return text
 
@@ -87,16 +88,16 @@ def host_view(demo: Demo, *, reseller_name: str, tz: str, lang: str) -> str:
 def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
     return keyboard(
         [
-            [(_("✅ Confirm"), cb("host", "ok", demo.id)), (_("❌ Decline"), cb("host", "no", demo.id))],
-            [(_("🕑 Propose another time"), cb("host", "propose", demo.id))],
-            [(_("👥 Guest list"), cb("host", "guests", demo.id)), (_("🎁 Host reward"), cb("host", "reward", demo.id))],
+            [(_("✅ Confirm"), HostConfirm(demo.id)), (_("❌ Decline"), HostDecline(demo.id))],
+            [(_("🕑 Propose another time"), HostPropose(demo.id))],
+            [(_("👥 Guest list"), HostGuests(demo.id)), (_("🎁 Host reward"), HostRewardView(demo.id))],
         ]
     )
 
 
 def calendar_document(demo: Demo, *, reseller_name: str, tz: str, lang: str, now: datetime) -> Document:
     """The .ics file, titled and described in the recipient's language (caller sets it)."""
-    cancelled = demo.status == DemoStatus.CANCELLED.value
+    cancelled = demo.status == DemoStatus.CANCELLED
     title = (_("Cancelled: HomeDemo at {host}'s") if cancelled else _("HomeDemo at {host}'s")).format(host=demo.host_name)
     description = _("Home demo with {reseller}.").format(reseller=reseller_name)
     data = demo_calendar(demo, title=title, description=description, now=now)

@@ -1,4 +1,4 @@
-"""Inline keyboards from (label, callback data) pairs."""
+"""Inline keyboards from (label, payload) pairs; the payloads are declared in views.callbacks."""
 
 from __future__ import annotations
 
@@ -6,17 +6,10 @@ from typing import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+from views.payloads import Payload
 
 
-def cb(*parts: object) -> str:
-    data = ":".join(str(part) for part in parts)
-    if len(data.encode()) > CALLBACK_DATA_LIMIT:
-        raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {data!r}")
-    return data
-
-
-def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+def keyboard(rows: Sequence[Sequence[tuple[str, Payload]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [[InlineKeyboardButton(label, callback_data=payload.encode()) for label, payload in row] for row in rows]
     )

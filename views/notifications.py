@@ -27,7 +27,8 @@ from views.charts import weekly_sales_png
 from views.dates import format_when
 from views.demos import calendar_document, host_keyboard, host_view
 from views.i18n import _, babel_locale, ngettext
-from views.keyboards import cb, keyboard
+from views.callbacks import DemoAcceptProposal, DemoGuests, DemoNewOrder, DemoRefuseProposal, DemoView, GuestCantCome, HostGuests, OrderView
+from views.keyboards import keyboard
 from views.money import format_rate, money_for
 from views.outgoing import Document, Outgoing
 from views.receipts import receipt
@@ -84,7 +85,7 @@ def _when(demo: Demo, reader: User) -> str:
 
 
 def _details(demo: Demo):
-    return keyboard([[(_("Details"), cb("demo", "view", demo.id))]])
+    return keyboard([[(_("Details"), DemoView(demo.id))]])
 
 
 def _calendar(facts: DemoFacts, reader: User, env: Env) -> Document | None:
@@ -108,7 +109,7 @@ def host_reminder(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing(
         _("⏰ Tomorrow is your demo with {reseller}: {when}. Guests who said they are coming: {count}.").format(
             reseller=facts.reseller.display_name, when=_when(demo, reader), count=facts.going),
-        keyboard([[(_("👥 Guest list"), cb("host", "guests", demo.id))]]))
+        keyboard([[(_("👥 Guest list"), HostGuests(demo.id))]]))
 
 
 def guest_reminder(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
@@ -116,14 +117,14 @@ def guest_reminder(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing(
         _("⏰ See you at the demo at {host}'s on {when}, {address}.").format(
             host=demo.host_name.split(" ")[0], when=format_when(demo.starts_at, tz=demo.timezone, lang=reader.locale), address=demo.address),
-        keyboard([[(_("I can't come"), cb("guest", "no", facts.guest.id))]]))
+        keyboard([[(_("I can't come"), GuestCantCome(facts.guest.id))]]))
 
 
 def reseller_followup(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
     demo = facts.demo
     return Outgoing(
         _("How did the demo at {host}'s go? Mark who came and log the orders, so the host's reward is right.").format(host=demo.host_name),
-        keyboard([[(_("👥 Guests"), cb("demo", "guests", demo.id)), (_("🛒 New order"), cb("demo", "order", demo.id))]]))
+        keyboard([[(_("👥 Guests"), DemoGuests(demo.id)), (_("🛒 New order"), DemoNewOrder(demo.id))]]))
 
 
 def host_thanks(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
@@ -143,7 +144,7 @@ def aftercare(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing(
         _("💬 It's been a few weeks since {customer} bought {products} ({day}). A good moment to ask how it's going!").format(
             customer=order.customer_name, products=products, day=day) + phone,
-        keyboard([[(_("Open the order"), cb("order", "view", order.id))]]))
+        keyboard([[(_("Open the order"), OrderView(order.id))]]))
 
 
 # ---- what someone else's action means for the reader (written by that action) ----
@@ -166,7 +167,7 @@ def host_proposed(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
         _("{host} proposes another time for the demo:\nplanned: {old}\nproposed: {new}").format(
             host=demo.host_name, old=_when(demo, reader),
             new=format_when(demo.proposed_starts_at, tz=reader.timezone, lang=reader.locale)),
-        keyboard([[(_("✅ Accept"), cb("demo", "accept", demo.id)), (_("✖️ Refuse"), cb("demo", "refuse", demo.id))]]))
+        keyboard([[(_("✅ Accept"), DemoAcceptProposal(demo.id)), (_("✖️ Refuse"), DemoRefuseProposal(demo.id))]]))
 
 
 def demo_cancelled(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
@@ -192,7 +193,7 @@ def demo_moved(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing(
         _("{reseller} has moved the demo. Does the new time suit you?").format(reseller=facts.reseller.display_name)
         + "\n\n" + host_view(demo, reseller_name=facts.reseller.display_name, tz=reader.timezone, lang=reader.locale),
-        host_keyboard(demo) if demo.status == DemoStatus.AWAITING_HOST.value else None,
+        host_keyboard(demo) if demo.status == DemoStatus.AWAITING_HOST else None,
         document=_calendar(facts, reader, env))
 
 
@@ -201,7 +202,7 @@ def waitlist_promoted(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing(
         _("Good news: a place has freed up and you are now on the guest list for the demo on {when}.").format(
             when=format_when(demo.starts_at, tz=demo.timezone, lang=reader.locale)),
-        keyboard([[(_("I can't come"), cb("guest", "no", facts.guest.id))]]))
+        keyboard([[(_("I can't come"), GuestCantCome(facts.guest.id))]]))
 
 
 def order_receipt(facts: OrderFacts, reader: User, env: Env) -> Outgoing:

@@ -25,7 +25,7 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
         if line.withdrawn_quantity:
             rows.append("   " + _("withdrawn: {quantity}").format(quantity=line.withdrawn_quantity))
     rows.append(_("Total: {total}").format(total=money_for(orders.gross(lines), order.currency, reader)))
-    if order.status == OrderStatus.CANCELLED.value:
+    if order.status == OrderStatus.CANCELLED:
         rows.append(_("🚫 This order has been cancelled."))
     elif any(l.withdrawn_quantity for l in lines):
         rows.append(_("Still due after withdrawals: {total}").format(total=money_for(orders.net(order, lines), order.currency, reader)))

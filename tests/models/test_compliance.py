@@ -120,7 +120,7 @@ async def test_buy_back_refunds_at_least_90_percent(session):
 
 
 async def test_team_tree_visibility_promotion_and_deactivation(session):
-    admin = await make_user(session, role=Role.ADMIN.value, name="Admin")
+    admin = await make_user(session, role=Role.ADMIN, name="Admin")
     marta = await make_user(session, name="Marta", upline_id=admin.id)
     nina = await make_user(session, name="Nina", upline_id=marta.id)
     ivo = await make_user(session, name="Ivo", upline_id=admin.id)

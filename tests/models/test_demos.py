@@ -3,8 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 
 from models import DomainError, demos
+from models.demos import DemoStatus
 from tests.factories import NOW, make_demo, make_user
 
 
@@ -14,6 +17,17 @@ async def test_a_demo_is_stored_awaiting_the_host_with_a_random_host_token(sessi
     second = await make_demo(session, reseller=marta, starts_at=NOW + timedelta(days=9))
     assert first.status == "awaiting_host" and first.host_user_id is None
     assert len(first.host_token) >= 20 and first.host_token != second.host_token
+
+
+async def test_a_status_is_an_enum_in_the_code_and_its_plain_value_in_the_database(session):
+    demo = await make_demo(session, reseller=await make_user(session))
+    assert await session.scalar(text("SELECT status FROM demos WHERE id = :id"), {"id": demo.id}) == "awaiting_host"
+    await session.refresh(demo)
+    assert demo.status is DemoStatus.AWAITING_HOST
+    demo.status = "postponed"  # not a status: refused before it reaches the database
+    with pytest.raises(StatementError, match="postponed"):
+        await session.flush()
+    await session.rollback()
 
 
 async def test_only_the_sales_force_can_schedule(session):

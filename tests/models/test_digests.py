@@ -26,7 +26,7 @@ def test_monday_8_in_rome_across_both_2026_dst_changes():
 
 
 async def test_digests_are_planned_once_per_person_and_week_and_a_team_digest_for_managers(session):
-    boss = await make_user(session, role=Role.MANAGER.value, name="Bea", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    boss = await make_user(session, role=Role.MANAGER, name="Bea", created_at=datetime(2026, 1, 1, tzinfo=UTC))
     await make_user(session, name="Marta", upline_id=boss.id, created_at=datetime(2026, 1, 1, tzinfo=UTC))
     await make_user(session, role=None, name="A host", created_at=datetime(2026, 1, 1, tzinfo=UTC))
     now = datetime(2026, 3, 30, 6, 5, tzinfo=UTC)
@@ -72,7 +72,7 @@ async def test_a_resellers_week_in_figures(session):
 
 
 async def test_a_team_week_with_recruits_conversion_and_an_8_week_trend(session):
-    boss = await make_user(session, role=Role.MANAGER.value, name="Bea")
+    boss = await make_user(session, role=Role.MANAGER, name="Bea")
     marta = await make_user(session, name="Marta", upline_id=boss.id)
     nina = await make_user(session, name="Nina", upline_id=marta.id)
     session.add(Invite(token="t1", created_by_id=marta.id, created_at=datetime(2026, 3, 20, tzinfo=UTC),
