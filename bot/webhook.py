@@ -59,7 +59,7 @@ class TelegramUpdates(tornado.web.RequestHandler):
 
 
 class HealthCheck(tornado.web.RequestHandler):
-    SUPPORTED_METHODS = ("GET", "HEAD")
+    SUPPORTED_METHODS = ("GET",)
 
     def initialize(self, bot_app: Application) -> None:
         self.app = bot_app
@@ -70,9 +70,6 @@ class HealthCheck(tornado.web.RequestHandler):
         health = await check(data["db"], now=data["clock"].now(), max_lag=limit)
         self.set_status(HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE)
         self.write(health.as_json())  # tornado writes a dict as JSON
-
-    async def head(self) -> None:
-        await self.get()
 
 
 def web_app(application: Application, *, path: str, secret: str) -> tornado.web.Application:
