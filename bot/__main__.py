@@ -1,18 +1,20 @@
-"""python -m bot [run | migrate | clock | locales | catalog import FILE.csv]"""
+"""python -m bot [run | webhook | migrate | clock | health | locales | catalog import FILE.csv]"""
 
 import argparse
-import logging
 import sys
 
+from bot import logs
 from bot.config import SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="HomeDemo Telegram bot")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="start the bot (long polling, or a webhook if WEBHOOK_URL is set); the default")
+    commands.add_parser("run", help="start the bot with long polling (on a laptop); the default")
+    commands.add_parser("webhook", help="start the bot behind a webhook on $PORT, with /healthz (needs WEBHOOK_URL, WEBHOOK_SECRET)")
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("clock", help="send reminders and digests from their own process (with DISPATCH_IN_BOT=false on the bot)")
+    commands.add_parser("health", help="check the database and the outbox lag; exit 0 if healthy, 1 if not")
     commands.add_parser("locales", help="extract, merge and compile the translations")
     catalog = commands.add_parser("catalog", help="manage the product catalog")
     catalog_commands = catalog.add_subparsers(dest="action", required=True)
@@ -21,10 +23,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logs(settings) -> None:
+    secrets = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s is not None]
+    logs.configure(settings.log_format, secrets)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request, token included
+    logs.configure()  # until the settings are read: no secrets known yet, the patterns still apply
     if args.command == "locales":
         from bot.locales import refresh
 
@@ -32,26 +38,34 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings()
-        if args.command == "migrate":
-            from bot.migrate import upgrade
-
-            upgrade(settings.database_url)
-            return 0
-        if args.command == "clock":
-            from bot.clock_process import run as run_clock
-
-            run_clock(settings)
-            return 0
-        if args.command == "catalog":
-            from bot.catalog_cli import import_file
-
-            return import_file(settings, args.file)
-        from bot.runner import run
-
-        run(settings)
+        _configure_logs(settings)
+        return _run(args, settings)
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, settings) -> int:
+    if args.command == "migrate":
+        from bot.migrate import upgrade
+
+        upgrade(settings.database_url)
+    elif args.command == "clock":
+        from bot.clock_process import run as run_clock
+
+        run_clock(settings)
+    elif args.command == "health":
+        from bot.health import run as check_health
+
+        return check_health(settings)
+    elif args.command == "catalog":
+        from bot.catalog_cli import import_file
+
+        return import_file(settings, args.file)
+    else:
+        from bot.runner import run
+
+        run(settings, webhook=args.command == "webhook")
     return 0
 
 

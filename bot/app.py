@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
@@ -11,10 +12,16 @@ from bot.db import Database
 from views.i18n import SUPPORTED_LOCALES, use_locale
 from bot.dispatcher import Dispatcher
 from bot.boundary import BoundaryProcessor, report_error
+from bot.logs import label_handlers
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import PriorityRateLimiter
 import handlers
 from views.menus import BASIC_COMMANDS, bot_commands
+
+# The update types our handlers use, asked of Telegram by both polling and the webhook: the
+# rest (polls, reactions, inline queries...) would only cost requests and log lines.
+# my_chat_member tells us when someone blocks the bot (or unblocks it).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 async def _set_default_commands(application: Application) -> None:
@@ -56,13 +63,19 @@ def build_application(
     db: Database | None = None,
     clock: Clock | None = None,
     update_processor: BoundaryProcessor | None = None,
+    webhook: bool = False,
 ) -> Application:
+    """The bot, ready to run. With `webhook`, it has no Updater: bot.webhook's server puts the
+    updates on its queue (PTB's custom webhook pattern)."""
     db = db or Database(settings.database_url)
     clock = clock or Clock()
     processor = update_processor or BoundaryProcessor(settings.max_concurrent_updates)
     api = settings.telegram_api_url
+    builder = ApplicationBuilder()
+    if webhook:
+        builder = builder.updater(None)
     application = (
-        ApplicationBuilder()
+        builder
         .token(settings.token())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
@@ -78,5 +91,6 @@ def build_application(
     application.bot_data.update(db=db, settings=settings, clock=clock,
                                 dispatcher=Dispatcher(db=db, bot=application.bot, clock=clock, settings=settings))
     handlers.register(application)
+    label_handlers(application)  # so that each update's log line names the handler that took it
     application.add_error_handler(report_error)
     return application

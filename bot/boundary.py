@@ -14,102 +14,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable
 import contextvars
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import TelegramError
+from telegram import ChatMember, Update
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext
 
+from bot import alerts
 from bot.config import Settings
 from bot.db import Database
+from bot.logs import UpdateLine
+from bot.replies import Replies
 from models import DomainError, users
 from models.users import User
 from views.errors import error_text
 from views.i18n import _, normalize_locale, use_locale, use_timezone
-from views.outgoing import MESSAGE_LIMIT, Document, shorten, split_text
 
 log = logging.getLogger(__name__)
 
-ALERT_LIMIT = 200  # characters Telegram shows in a button's alert
-
-
-class Replies:
-    """What the bot says back to the sender of this update, sent once the change is committed."""
-
-    def __init__(self, update: Update) -> None:
-        self._update = update
-        self._ack: tuple[str | None, bool] | None = None
-        self._calls: list[Callable[[], Awaitable[Any]]] = []
-
-    @property
-    def _chat(self):
-        return self._update.effective_chat
-
-    def ack(self, text: str | None = None, *, alert: bool = False) -> None:
-        """Answers the pressed button (Telegram takes one answer per press; the last one asked wins)."""
-        if self._update.callback_query is not None:
-            self._ack = (text, alert)
-
-    def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        parts = split_text(text)
-        for number, part in enumerate(parts, 1):
-            last = number == len(parts)
-            self._calls.append(lambda part=part, last=last: self._chat.send_message(part, reply_markup=markup if last else None))
-
-    def edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        """Replaces the pressed button's message; sends a new one where that cannot be done.
-        An edit that would change nothing is not sent (Telegram refuses it)."""
-        query = self._update.callback_query
-        message = query.message if query is not None else None
-        if message is None or not getattr(message, "text", None) or len(split_text(text)) > 1:
-            return self.send(text, markup)
-        if message.text == text and message.reply_markup == markup:
-            return None
-        self._calls.append(lambda: query.edit_message_text(text, reply_markup=markup))
-        return None
-
-    def document(self, document: Document) -> None:
-        caption = shorten(document.caption, 1024)
-        self._calls.append(lambda: self._chat.send_document(InputFile(document.data, filename=document.filename), caption=caption))
-
-    def menu(self, commands: list[BotCommand]) -> None:
-        chat_id = self._chat.id
-        self._calls.append(lambda: self._chat.get_bot().set_my_commands(commands, scope=BotCommandScopeChat(chat_id)))
-
-    def refuse(self, text: str) -> None:
-        """Nothing happened; says why: in the button's alert when it fits, else as a message."""
-        self._calls.clear()
-        if self._update.callback_query is not None and len(text) <= ALERT_LIMIT:
-            self._ack = (text, True)
-            return
-        self._ack = (None, False) if self._update.callback_query is not None else None
-        if self._chat is not None:
-            self.send(text[:MESSAGE_LIMIT])
-
-    def discard(self) -> None:
-        self._calls.clear()
-        self._ack = None
-
-    async def flush(self) -> None:
-        query = self._update.callback_query
-        try:
-            if query is not None:
-                # Every press is answered, so the button stops spinning on the phone.
-                text, alert = self._ack or (None, False)
-                await query.answer(text, show_alert=alert)
-            for call in self._calls:
-                await call()
-        except TelegramError as error:
-            # The change is committed; only the reply could not go out. Nothing to undo.
-            log.warning("reply to update %s not delivered: %s", self._update.update_id, error)
-        finally:
-            self._calls.clear()
-            self._ack = None
+RECENT_UPDATES = 10_000  # update ids remembered to drop a replayed one
 
 
 @dataclass
@@ -150,6 +79,11 @@ class BoundaryProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.application: Application | None = None
         self._locks: dict[str, list] = {}  # key -> [lock, holders and waiters]
+        # Telegram delivers an update again when it saw no answer in time (a webhook that timed
+        # out, a restart mid-request). In one process these ids are enough to drop the replay;
+        # across processes the database keeps idempotency and per-user order (unique keys,
+        # conditional updates, conversation state committed with the change).
+        self._recent: OrderedDict[int, None] = OrderedDict()
 
     async def initialize(self) -> None:
         return None
@@ -157,12 +91,28 @@ class BoundaryProcessor(BaseUpdateProcessor):
     async def shutdown(self) -> None:
         return None
 
+    def _seen_before(self, update_id: int) -> bool:
+        if update_id in self._recent:
+            return True
+        self._recent[update_id] = None
+        if len(self._recent) > RECENT_UPDATES:
+            self._recent.popitem(last=False)
+        return False
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update) or self.application is None:
             await coroutine
             return
-        async with self._in_order(update):
-            await self.run_in_boundary(update, coroutine)
+        if self._seen_before(update.update_id):
+            coroutine.close()
+            log.info("update %s received again: already handled, dropped", update.update_id)
+            return
+        started = time.perf_counter()
+        with UpdateLine() as line:
+            async with self._in_order(update):
+                outcome = await self.run_in_boundary(update, coroutine)
+        chat = update.effective_chat
+        line.write(update.update_id, chat.id if chat else None, (time.perf_counter() - started) * 1000, outcome)
 
     @asynccontextmanager
     async def _in_order(self, update: Update) -> AsyncIterator[None]:
@@ -184,7 +134,8 @@ class BoundaryProcessor(BaseUpdateProcessor):
             if entry[1] == 0:
                 self._locks.pop(key, None)
 
-    async def run_in_boundary(self, update: Update, coroutine: Awaitable[Any]) -> None:
+    async def run_in_boundary(self, update: Update, coroutine: Awaitable[Any]) -> str:
+        """Runs the update; says how it ended: "committed", "refused" or "failed"."""
         app = self.application
         settings: Settings = app.bot_data["settings"]
         db: Database = app.bot_data["db"]
@@ -194,7 +145,7 @@ class BoundaryProcessor(BaseUpdateProcessor):
         lang, tz = sender_locale(update, settings), settings.default_timezone
         try:
             async with db.session_scope() as session:
-                me = await _load_sender(session, update)
+                me = await _load_sender(session, update, app.bot_data["clock"].now())
                 if me is not None:
                     lang, tz = me.locale, me.timezone
                 scope = UpdateScope(update, session, me, lang, tz, app.bot_data["clock"].now(), replies)
@@ -207,8 +158,10 @@ class BoundaryProcessor(BaseUpdateProcessor):
             committed = True
         except _RolledBack:
             pass
-        except Exception:  # the database refused (or went away): nothing was saved
+        except Exception as error:  # the database refused (or went away): nothing was saved
             log.exception("update %s could not be completed", update.update_id)
+            if scope is not None:
+                scope.extra["alert"] = error
             with use_locale(lang):
                 replies.refuse(_("Sorry, something went wrong on our side. Nothing was saved; please try again."))
         finally:
@@ -216,10 +169,20 @@ class BoundaryProcessor(BaseUpdateProcessor):
                 coroutine.close()  # the update was refused before its handlers could run
         self._settle_conversation_state(update, committed)
         await replies.flush()
-        if committed and scope is not None and scope.wrote_outbox:
+        alerted = scope is not None and "alert" in scope.extra and await self._alert(scope.extra["alert"], update.update_id)
+        if (committed and scope is not None and scope.wrote_outbox) or alerted:
             dispatcher = app.bot_data.get("dispatcher")
             if dispatcher is not None and settings.dispatch_in_bot:
                 dispatcher.nudge()
+        if committed:
+            return "committed"
+        return "failed" if scope is None or "alert" in scope.extra else "refused"
+
+    async def _alert(self, error: BaseException, update_id: int) -> bool:
+        """After the update's transaction has closed (SQLite has one writer at a time)."""
+        data = self.application.bot_data
+        return bool(await alerts.alert_admins(data["db"], admin_ids=data["settings"].admin_telegram_ids, error=error,
+                                              now=data["clock"].now(), update_id=update_id))
 
     async def _stage_conversation_state(self, update: Update, session: AsyncSession) -> None:
         """Conversation state and the change it records commit together (see bot.persistence)."""
@@ -252,12 +215,17 @@ def _order_keys(update: Update) -> set[str]:
     return keys or {"update:none"}
 
 
-async def _load_sender(session: AsyncSession, update: Update) -> User | None:
+async def _load_sender(session: AsyncSession, update: Update, now: datetime) -> User | None:
     sender = update.effective_user
     if sender is None:
         return None
     me = await users.user_by_telegram_id(session, sender.id)
-    if me is not None and me.unreachable_at is not None and update.effective_chat is not None:
+    if me is None:
+        return None
+    if update.my_chat_member is not None:  # they blocked the bot ("kicked"), or unblocked it
+        blocked = update.my_chat_member.new_chat_member.status == ChatMember.BANNED
+        me.unreachable_at = (me.unreachable_at or now) if blocked else None
+    elif me.unreachable_at is not None and update.effective_chat is not None:
         me.unreachable_at = None  # they wrote to us, so they have unblocked the bot
     return me
 
@@ -282,6 +250,8 @@ async def report_error(update: object, context: CallbackContext) -> None:
     scope = _scope.get()
     if scope is None or scope.update is not update:
         log.error("error outside an update", exc_info=error)
+        data = context.application.bot_data
+        await alerts.alert_admins(data["db"], admin_ids=data["settings"].admin_telegram_ids, error=error, now=data["clock"].now())
         return
     scope.failed = True
     if isinstance(error, DomainError):
@@ -289,5 +259,6 @@ async def report_error(update: object, context: CallbackContext) -> None:
         text = error_text(error)
     else:
         log.error("error while handling update %s", scope.update.update_id, exc_info=error)
+        scope.extra["alert"] = error  # written once the update's transaction has been rolled back
         text = _("Sorry, something went wrong on our side. Nothing was saved; please try again.")
     scope.replies.refuse(text)

@@ -47,12 +47,14 @@ async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) ->
         try:
             await stop.wait()
         finally:
-            # No new ticks; the one running (if any) finishes its sends and records them,
-            # rather than being cancelled half-way (APScheduler cancels running coroutines).
+            # No new ticks; the one running (if any) finishes the sends in flight and records
+            # them, rather than being cancelled half-way (APScheduler cancels running
+            # coroutines); the rows it claimed and did not start go back to pending.
             scheduler.pause()
-            async with dispatcher.busy:
-                scheduler.shutdown(wait=False)
+            await dispatcher.stop()
+            scheduler.shutdown(wait=False)
             await db.dispose()
+            log.info("clock stopped")
 
 
 def run(settings: Settings) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import zoneinfo
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from babel.numbers import list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -22,6 +24,9 @@ from models.rewards import RewardTable, parse_reward_table
 TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_REWARDS_FILE = Path(__file__).resolve().parent / "host_rewards.toml"
 DEFAULT_PLAN_FILE = Path(__file__).resolve().parent / "commission_plan.toml"
+# What Telegram accepts as a webhook's secret_token: https://core.telegram.org/bots/api#setwebhook
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class SettingsError(Exception):
@@ -38,8 +43,14 @@ class Settings(BaseSettings):
     default_locale: str = "it"
     default_timezone: str = "Europe/Rome"
     currency: str = "EUR"
+    # Webhook mode (`python -m bot webhook`): the app's public https root, the port it binds
+    # (platforms set PORT) and the secret Telegram sends back with every update.
     webhook_url: str | None = None
-    port: int = 8443
+    webhook_secret: SecretStr | None = None
+    port: int = Field(default=8443, ge=0, le=65535)  # 0: any free port (tests)
+    # /healthz and `python -m bot health` fail when a due message has waited longer than this.
+    health_max_outbox_lag_seconds: float = Field(default=300, gt=0)
+    log_format: Literal["text", "json"] = "text"
     # Right of withdrawal: EU default, and Italy's longer period for sales at demos in a home
     # (Codice del consumo art. 52 c.1-bis).
     withdrawal_days: int = Field(default=14, ge=14, le=365)
@@ -122,6 +133,21 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts)
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError(f"must be 1-256 characters of A-Z, a-z, 0-9, _ and -; make one with: {MAKE_A_SECRET}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        # Telegram calls https:// only; a self-hosted Bot API server may call http://.
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the app's public address, such as https://homedemo.example.com")
+        return value.rstrip("/") if value else None
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -168,6 +194,23 @@ class Settings(BaseSettings):
                 "   or export BOT_TOKEN in the environment, then run the command again."
             )
         return self.bot_token.get_secret_value().strip()
+
+    def webhook(self) -> tuple[str, str, str]:
+        """The public URL, the path this app serves it on, and the secret: or how to set them."""
+        if not self.webhook_url:
+            raise SettingsError("WEBHOOK_URL is not set: the app's public https address, such as https://homedemo.example.com")
+        if self.webhook_secret is None:
+            raise SettingsError(f"WEBHOOK_SECRET is not set. Make one with\n  {MAKE_A_SECRET}\n"
+                                "and put it in the environment (or .env) as WEBHOOK_SECRET=...")
+        secret = self.webhook_secret.get_secret_value()
+        path = webhook_path(secret)
+        return self.webhook_url + path, path, secret
+
+
+def webhook_path(secret: str) -> str:
+    """A path nobody can guess without the secret, that does not reveal it either (a hash), and
+    never the bot token, which would leak into every proxy's access log."""
+    return "/telegram/" + hashlib.sha256(f"homedemo-webhook:{secret}".encode()).hexdigest()[:32]
 
 
 def _parsed_file(path: Path, parse) -> Path:

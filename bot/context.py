@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.boundary import Replies, UpdateScope, current_scope
+from bot.boundary import UpdateScope, current_scope
+from bot.replies import Replies
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database

@@ -25,7 +25,7 @@ from bot.db import Database
 from bot.notices import LOADERS, Defer
 from bot.ratelimit import BULK, PriorityRateLimiter
 from models import commissions, digests
-from models.notifications import NoticeStatus, Notification, claim, due_rows, renew_claims
+from models.notifications import NoticeStatus, Notification, claim, due_rows, release_claims, renew_claims
 from models.users import User
 from views.i18n import use_locale, use_timezone
 from views.notifications import VIEWS, Env
@@ -51,6 +51,7 @@ class Dispatcher:
         self._housekept_at = None
         self._nudge: asyncio.Task | None = None
         self._nudged_again = False
+        self.stopping = False
 
     def env(self) -> Env:
         s = self.settings
@@ -58,6 +59,8 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Sends what is due now; returns how many rows it handled."""
+        if self.stopping:
+            return 0
         now = self.clock.now()
         for _attempt in range(5):
             async with self.db.session_scope() as session:
@@ -110,6 +113,30 @@ class Dispatcher:
         if self._nudge is not None:
             await asyncio.gather(self._nudge, return_exceptions=True)
 
+    def begin_stop(self) -> None:
+        """No new sends from now on; those in flight finish and are recorded."""
+        self.stopping = True
+
+    async def stop(self, grace: float = 5.0) -> int:
+        """Stops sending, waits (up to `grace` seconds) for the sends in flight, then hands back
+        the rows this process claimed and did not send, so that another process (or this one,
+        restarted) sends them at once instead of after the lease. Returns how many."""
+        self.begin_stop()
+        try:
+            await asyncio.wait_for(self._wait_idle(), grace)
+        except asyncio.TimeoutError:
+            log.warning("sends still in flight after %s s; their rows are handed back (they may go out twice)", grace)
+        async with self.db.session_scope() as session:
+            released = await release_claims(session, worker=self.worker)
+        if released:
+            log.info("handed back %s claimed messages not sent", released)
+        return released
+
+    async def _wait_idle(self) -> None:
+        async with self.busy:
+            pass
+        await self.drain()
+
     async def plan_weekly(self) -> int:
         async with self.db.session_scope() as session:
             return await digests.plan_weekly_digests(session, now=self.clock.now(), weekday=self.settings.digest_weekday,
@@ -130,6 +157,8 @@ class Dispatcher:
 
     async def _deliver(self, row: Notification) -> None:
         async with self._sending:
+            if self.stopping:
+                return  # not started: stop() hands it back
             env = self.env()
             async with self.db.session_scope() as session:
                 recipient = await session.get(User, row.recipient_id)

@@ -153,6 +153,10 @@ async def waitlist_promoted(session: AsyncSession, row: Notification, reader: Us
     return DemoFacts(demo, await users.get_user(session, demo.reseller_id), guest=guest)
 
 
+async def error_alert(session: AsyncSession, row: Notification, reader: User, env: Env) -> dict:
+    return row.data  # what went wrong, and where: all in the row
+
+
 LOADERS = {
     "reseller_reminder": reminder,
     "host_reminder": reminder,
@@ -172,4 +176,5 @@ LOADERS = {
     "waitlist_promoted": waitlist_promoted,
     "order_receipt": order_notice,
     "withdrawal_receipt": order_notice,
+    "error_alert": error_alert,
 }

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy import ForeignKey, Integer, String, Text, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -205,3 +205,26 @@ async def renew_claims(session: AsyncSession, *, ids: list[int], worker: str, no
                           .where(Notification.id.in_(ids), Notification.claimed_by == worker,
                                  Notification.status == NoticeStatus.SENDING)
                           .values(claimed_at=now))
+
+
+async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """When the longest-waiting pending row fell due (None when nothing is waiting): how far
+    behind the dispatchers are."""
+    return await session.scalar(select(func.min(Notification.due_at)).where(
+        Notification.status == NoticeStatus.PENDING.value, Notification.due_at <= now))
+
+
+async def planned_since(session: AsyncSession, *, key_prefix: str, since: datetime) -> bool:
+    """Whether a row whose key starts so was written after `since` (whatever became of it)."""
+    found = await session.scalar(select(Notification.id).where(
+        Notification.key.startswith(key_prefix, autoescape=True), Notification.created_at >= since).limit(1))
+    return found is not None
+
+
+async def release_claims(session: AsyncSession, *, worker: str) -> int:
+    """A stopping dispatcher hands back the rows it claimed and did not send, at once, rather
+    than leaving them to wait for its lease to run out."""
+    result = await session.execute(update(Notification)
+                                   .where(Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING.value)
+                                   .values(status=NoticeStatus.PENDING.value, claimed_by=None, claimed_at=None))
+    return result.rowcount

@@ -278,6 +278,11 @@ def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
     return Outgoing("\n".join(lines), photo=chart, document=document)
 
 
+def error_alert(facts: dict, reader: User, env: Env) -> Outgoing:
+    return Outgoing(_("⚠️ Unexpected error in the bot: {error} in {where}. The details are in the logs; "
+                      "the same error is reported here at most once an hour.").format(error=facts["error"], where=facts["where"]))
+
+
 VIEWS = {
     "reseller_reminder": reseller_reminder,
     "host_reminder": host_reminder,
@@ -297,4 +302,5 @@ VIEWS = {
     "waitlist_promoted": waitlist_promoted,
     "order_receipt": order_receipt,
     "withdrawal_receipt": withdrawal_receipt,
+    "error_alert": error_alert,
 }

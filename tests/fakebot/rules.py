@@ -111,3 +111,14 @@ def check_commands(commands: list[dict]) -> None:
             raise BadRequest("BOT_COMMAND_INVALID")
         if not 1 <= utf16_len(str(command.get("description", "")).strip()) <= DESCRIPTION_LIMIT:
             raise BadRequest("BOT_COMMAND_DESCRIPTION_INVALID")
+
+
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def check_webhook(params: dict) -> None:
+    """https://core.telegram.org/bots/api#setwebhook"""
+    if not str(params.get("url", "")).startswith("https://"):
+        raise BadRequest("bad webhook: An HTTPS URL must be provided for webhook")
+    if "secret_token" in params and not WEBHOOK_SECRET.fullmatch(str(params["secret_token"])):
+        raise BadRequest("bad webhook: secret token contains unallowed characters")

@@ -61,6 +61,7 @@ class FakeBotAPI:
         self.blocked: set[int] = set()
         self.known_chats: dict[int, dict] = {}  # the chats that exist, by id (see meet)
         self.keyboards: dict[int, list[list]] = {}  # the reply keyboard each chat shows now
+        self.webhook: dict | None = None  # setWebhook's parameters, as last set
         self._updates: list[dict] = []
         self._new_update = asyncio.Condition()
         self._update_ids = itertools.count(1)
@@ -183,6 +184,14 @@ class FakeBotAPI:
         return self.bot_user
 
     async def api_deletewebhook(self, params: dict, files: dict) -> bool:
+        self.webhook = None
+        return True
+
+    async def api_setwebhook(self, params: dict, files: dict) -> bool:
+        """Recorded for the test, which then posts updates to the bot itself (the fake server
+        calls nobody); refused as Telegram refuses a secret_token of the wrong shape."""
+        rules.check_webhook(params)
+        self.webhook = params
         return True
 
     async def api_setmycommands(self, params: dict, files: dict) -> bool:
