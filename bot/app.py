@@ -14,7 +14,7 @@ from bot.dispatcher import Dispatcher
 from bot.boundary import BoundaryProcessor, report_error
 from bot.logs import label_handlers
 from bot.persistence import DatabasePersistence
-from bot.ratelimit import PriorityRateLimiter
+from bot.ratelimit import rate_limiter
 import handlers
 from views.menus import BASIC_COMMANDS, bot_commands
 
@@ -82,7 +82,7 @@ def build_application(
         .context_types(ContextTypes(context=Context))
         .persistence(DatabasePersistence(db, clock))
         .concurrent_updates(processor)
-        .rate_limiter(PriorityRateLimiter(bulk_max_rate=settings.dispatch_max_per_second, max_retries=3))
+        .rate_limiter(rate_limiter(settings))
         .post_init(_post_init)
         .post_shutdown(_close_database)
         .build()

@@ -17,14 +17,14 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.dispatcher import Dispatcher
-from bot.ratelimit import PriorityRateLimiter
+from bot.ratelimit import rate_limiter
 
 log = logging.getLogger(__name__)
 
 
 def make_bot(settings: Settings) -> ExtBot:
     api = settings.telegram_api_url
-    limiter = PriorityRateLimiter(bulk_max_rate=settings.dispatch_max_per_second, max_retries=3)
+    limiter = rate_limiter(settings)
     return ExtBot(settings.token(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=limiter)
 
 

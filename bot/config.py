@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # Sends in flight at once: enough to keep up the rate above, few enough to leave database
     # connections and the event loop to people chatting with the bot.
     dispatch_concurrency: int = Field(default=2, ge=1, le=100)
+    # Replies to one person: Telegram asks for about one message a second in a chat, allowing
+    # short bursts (a button press is often an edit and a new message); groups 20 a minute.
+    chat_messages_per_second: float = Field(default=1.0, gt=0, le=1000)
+    chat_burst: int = Field(default=4, ge=1, le=1000)
     # Updates handled at once (one person's always in order, one after the other).
     max_concurrent_updates: int = Field(default=64, ge=1, le=1024)
 

@@ -129,6 +129,12 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
         return len(self._admitted)
 
 
+def rate_limiter(settings) -> PriorityRateLimiter:
+    """The limiter of the bot and of the clock process, from the settings (bot.config)."""
+    return PriorityRateLimiter(bulk_max_rate=settings.dispatch_max_per_second, chat_rate=settings.chat_messages_per_second,
+                               chat_burst=settings.chat_burst, max_retries=3)
+
+
 def _is_group(chat_id: object) -> bool:
     """Groups and channels have negative ids, or are named by @username."""
     try:

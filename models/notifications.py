@@ -211,7 +211,7 @@ async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None
     """When the longest-waiting pending row fell due (None when nothing is waiting): how far
     behind the dispatchers are."""
     return await session.scalar(select(func.min(Notification.due_at)).where(
-        Notification.status == NoticeStatus.PENDING.value, Notification.due_at <= now))
+        Notification.status == NoticeStatus.PENDING, Notification.due_at <= now))
 
 
 async def planned_since(session: AsyncSession, *, key_prefix: str, since: datetime) -> bool:
@@ -225,6 +225,6 @@ async def release_claims(session: AsyncSession, *, worker: str) -> int:
     """A stopping dispatcher hands back the rows it claimed and did not send, at once, rather
     than leaving them to wait for its lease to run out."""
     result = await session.execute(update(Notification)
-                                   .where(Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING.value)
-                                   .values(status=NoticeStatus.PENDING.value, claimed_by=None, claimed_at=None))
+                                   .where(Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING)
+                                   .values(status=NoticeStatus.PENDING, claimed_by=None, claimed_at=None))
     return result.rowcount

@@ -127,7 +127,9 @@ class BotHarness:
     def settings(self) -> Settings:
         # The test drives the dispatcher itself (bot.dispatch()), at the times it chooses.
         values = dict(bot_token=self.api.token, database_url=self.db.engine.url.render_as_string(hide_password=False),
-                      telegram_api_url=self.api.url, admin_telegram_ids=frozenset({ADMIN_ID}), dispatch_in_bot=False)
+                      telegram_api_url=self.api.url, admin_telegram_ids=frozenset({ADMIN_ID}), dispatch_in_bot=False,
+                      # People in tests answer at machine speed; tests/test_ratelimit.py covers the per-chat pace.
+                      chat_messages_per_second=1000, chat_burst=1000)
         values.update(self._settings)
         return Settings(_env_file=None, **values)
 
