@@ -16,7 +16,7 @@ import socket
 from datetime import timedelta
 
 from sqlalchemy import update
-from telegram import Bot, InputFile
+from telegram import Bot, BotCommandScopeChat, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
@@ -201,6 +201,8 @@ class Dispatcher:
 
     async def _send_parts(self, chat_id: int, message: Outgoing) -> None:
         """The chart, then the text (several messages if long; the keyboard on the last), then files."""
+        if message.commands is not None:
+            await self.bot.set_my_commands(message.commands, scope=BotCommandScopeChat(chat_id), rate_limit_args=self._bulk)
         if message.photo is not None:
             await self.bot.send_photo(chat_id, InputFile(message.photo, filename="chart.png"), rate_limit_args=self._bulk)
         parts = split_text(message.text) if message.text else []

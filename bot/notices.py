@@ -157,7 +157,12 @@ async def error_alert(session: AsyncSession, row: Notification, reader: User, en
     return row.data  # what went wrong, and where: all in the row
 
 
+async def menu(session: AsyncSession, row: Notification, reader: User, env: Env) -> User:
+    return reader  # the menu follows the person's role as it is when it is sent
+
+
 LOADERS = {
+    "menu": menu,
     "reseller_reminder": reminder,
     "host_reminder": reminder,
     "guest_reminder": guest_reminder,

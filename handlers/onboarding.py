@@ -26,7 +26,7 @@ from views.dates import format_clock, format_when
 from views.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, _, set_locale, use_locale
 from views.timezones import COMMON, find_timezones, is_timezone
 from handlers import host
-from views.menus import SELLER_COMMANDS, bot_commands, help_text
+from views.menus import commands_for, help_text
 from views import links
 from bot.boundary import current_scope
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, sender_locale, user_scope
@@ -40,9 +40,9 @@ MODE = "profile_mode"  # in user_data: "onboarding" walks all steps, "settings" 
 
 
 async def set_seller_commands(context: Context, me: User) -> None:
-    """Advisors see their full menu, in their own language, in their chat with the bot."""
+    """Advisors see their full menu (by role), in their own language, in their chat with the bot."""
     with use_locale(me.locale):
-        commands = bot_commands(SELLER_COMMANDS)
+        commands = commands_for(me)
     current_scope().replies.menu(commands)
 
 

@@ -21,7 +21,7 @@ from views.dates import to_local
 from views.i18n import _, babel_locale
 from views.money import money_for
 from views.outgoing import Document
-from handlers.common import send_file, ack, answer, cancel, keyboard, say, seller_scope
+from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
 from views.callbacks import (
     BuyBackLine, BuyBackRefund, OrderBuyBack, TeamDeactivate, TeamDeactivateConfirmed, TeamMember, TeamPage, TeamPromote,
 )
@@ -85,6 +85,7 @@ async def promote(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         member = await team.in_team_of(session, viewer=me, member_id=TeamPromote.of(update).user_id)
         await team.promote_to_manager(session, actor=me, member=member)
+        await tell(context, member, "menu", user_id=member.id)  # their menu gains the manager's commands
         await answer(update, _("{name} is now a manager: they get the weekly team digest.").format(name=member.display_name), edit=True)
 
 
@@ -101,6 +102,7 @@ async def deactivate(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         member = await team.in_team_of(session, viewer=me, member_id=TeamDeactivateConfirmed.of(update).user_id)
         moved = await team.deactivate(session, actor=me, member=member, now=context.clock.now())
+        await tell(context, member, "menu", user_id=member.id)  # back to the basic menu
         await answer(update, _("{name} is deactivated; {count} people moved up to their upline.").format(name=member.display_name, count=moved), edit=True)
 
 

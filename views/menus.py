@@ -30,8 +30,25 @@ SELLER_COMMANDS = (
 )
 
 
+MANAGER_COMMANDS = (("compliance", N_("Warning signs in your team")),)
+ADMIN_COMMANDS = (("statement", N_("A month's commission statement (CSV)")),)
+
+
 def bot_commands(pairs) -> list[BotCommand]:
     return [BotCommand(name, _(description)) for name, description in pairs]
+
+
+def commands_for(user: User) -> list[BotCommand]:
+    """Everything this person may use, and nothing else: a deactivated advisor is back to the
+    basic menu; managers and admins see their own commands too."""
+    if not user.is_seller:
+        return bot_commands(BASIC_COMMANDS)
+    pairs = list(SELLER_COMMANDS)
+    if user.is_manager:
+        pairs[-3:-3] = MANAGER_COMMANDS  # before settings, help and cancel
+    if user.is_admin:
+        pairs[-3:-3] = ADMIN_COMMANDS
+    return bot_commands(pairs)
 
 
 def help_text(me: User | None) -> str:

@@ -29,6 +29,7 @@ from views.demos import calendar_document, host_keyboard, host_view
 from views.i18n import _, babel_locale, ngettext
 from views.callbacks import DemoAcceptProposal, DemoGuests, DemoNewOrder, DemoRefuseProposal, DemoView, GuestCantCome, HostGuests, OrderView
 from views.keyboards import keyboard
+from views.menus import commands_for
 from views.money import format_rate, money_for
 from views.outgoing import Document, Outgoing
 from views.receipts import receipt
@@ -283,7 +284,13 @@ def error_alert(facts: dict, reader: User, env: Env) -> Outgoing:
                       "the same error is reported here at most once an hour.").format(error=facts["error"], where=facts["where"]))
 
 
+def menu(reader_again: User, reader: User, env: Env) -> Outgoing:
+    """No message: the person's command menu, after a change of role."""
+    return Outgoing(commands=commands_for(reader))
+
+
 VIEWS = {
+    "menu": menu,
     "reseller_reminder": reseller_reminder,
     "host_reminder": host_reminder,
     "guest_reminder": guest_reminder,

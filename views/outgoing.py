@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from telegram import InlineKeyboardMarkup
+from telegram import BotCommand, InlineKeyboardMarkup
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -33,6 +33,7 @@ class Outgoing:
     photo: bytes | None = None
     document: Document | None = None
     extra: list[Document] = field(default_factory=list)
+    commands: list[BotCommand] | None = None  # the person's command menu, set in their chat
 
 
 def telegram_length(text: str) -> int:

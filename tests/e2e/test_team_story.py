@@ -3,6 +3,7 @@ statements and warning signs."""
 
 import csv
 import io
+import json
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -12,6 +13,12 @@ from tests.e2e.flows import new_reseller
 from tests.e2e.test_party_story import load_catalog
 
 SOLD = datetime(2031, 3, 20, 10, tzinfo=timezone.utc)
+
+
+def menu_of(bot, person) -> list[str]:
+    """The command menu Telegram shows in this person's chat with the bot."""
+    scope = json.dumps({"chat_id": person.id, "type": "chat"}, sort_keys=True)
+    return [c["command"] for c in bot.api.commands[(scope, "")]]
 
 
 async def sell(reseller, sku, quantity, customer="New customer"):
@@ -72,11 +79,14 @@ async def test_an_admin_promotes_and_deactivates_and_the_team_moves_up(bot, admi
     await admin.press("Marta")
     promoted = await admin.press("Promote to manager")
     assert promoted[-1].text == "Marta is now a manager: they get the weekly team digest."
+    assert "compliance" in menu_of(bot, reseller) and "statement" not in menu_of(bot, reseller)
+    assert "statement" in menu_of(bot, admin) and "compliance" in menu_of(bot, admin)
     await admin.send("/team")
     await admin.press("Marta")
     await admin.press("Deactivate")
     done = await admin.press("Yes, deactivate")
     assert done[-1].text == "Marta is deactivated; 1 people moved up to their upline."
+    assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy"]  # no advisor commands any more
     async with bot.db.session_scope() as s:
         marta = await s.scalar(select(User).where(User.telegram_id == reseller.id))
         moved = await s.scalar(select(User).where(User.telegram_id == nina.id))
