@@ -78,3 +78,11 @@ async def db(request, database_urls):
 async def session(db):
     async with db.session_scope() as s:
         yield s
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.fakebot.server import FakeBotAPI
+
+    length, start = FakeBotAPI.longest
+    if length:
+        terminalreporter.write_line(f"longest message the bot sent in these tests: {length} characters ({start!r}…)")

@@ -200,3 +200,14 @@ async def test_updates_of_kinds_the_bot_does_not_use_are_ignored_without_error(b
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     helped = await reseller.send("/help")
     assert helped[-1].text.startswith("Here is what you can do")
+
+
+async def test_an_edit_that_would_change_nothing_is_not_sent(bot, reseller):
+    await book_demo(reseller)
+    await reseller.send("/demos")
+    message_id, data = reseller.last_with_button("Anna Bianchi")
+    await reseller.press_data(message_id, data)
+    calls = len(bot.api.calls)
+    again = await reseller.press_data(message_id, data)  # the same button on the same message: same content
+    assert [method for method, _p in bot.api.calls[calls:] if method != "getUpdates"] == ["answerCallbackQuery"]
+    assert again == []  # Telegram would have refused the edit ("message is not modified")

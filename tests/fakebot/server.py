@@ -49,6 +49,8 @@ class Event:
 
 
 class FakeBotAPI:
+    longest: tuple[int, str] = (0, "")  # the longest text any bot sent in this test session, and its start
+
     def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "HomeDemoTestBot") -> None:
         self.token = token
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "HomeDemo", "username": username,
@@ -331,6 +333,8 @@ class FakeBotAPI:
 
     def _see(self, chat_id: int, event: Event) -> None:
         self.chats.setdefault(chat_id, []).append(event)
+        if event.kind in ("message", "edit") and len(event.text) > FakeBotAPI.longest[0]:
+            FakeBotAPI.longest = (len(event.text), event.text[:60])
 
     # ---- the user side, used by tests ----
 
