@@ -164,7 +164,7 @@ async def save_demo(update: Update, context: Context) -> int:
         await replan(session, context, demo)
         context.user_data.pop(DRAFT, None)
         await answer(update, _("Saved! The demo is waiting for the host's confirmation."), edit=True)
-        await demo_views.send_host_link(update, context, demo, me)
+        await demo_views.give_host_link(update, context, demo, me)
         return END
 
 

@@ -45,7 +45,7 @@ def host_link(context: Context, demo: Demo) -> str:
     return links.host_link(context.bot.username, demo.host_token)
 
 
-async def send_host_link(update: Update, context: Context, demo: Demo, me: User) -> None:
+async def give_host_link(update: Update, context: Context, demo: Demo, me: User) -> None:
     """Two messages: the link with instructions, and an invitation ready to forward."""
     link = host_link(context, demo)
     await say(update, _("Send this link to {host}: it shows the demo and lets them confirm it, decline it or propose another time.\n{link}").format(
@@ -110,13 +110,13 @@ async def send_demo_calendar(update: Update, context: Context) -> None:
         await send_own_calendar(update, context, demo, me, reseller_name=me.display_name)
 
 
-async def resend_host_link(update: Update, context: Context) -> None:
+async def regive_host_link(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoHostLink.of(update).demo_id, reseller=me)
         if demo.status == DemoStatus.CANCELLED:
             raise DomainError("demo_cancelled")
         await ack(update)
-        await send_host_link(update, context, demo, me)
+        await give_host_link(update, context, demo, me)
 
 
 async def ask_cancel(update: Update, context: Context) -> None:
@@ -231,7 +231,7 @@ def handlers() -> list:
         CallbackQueryHandler(list_demos, pattern=DemosPage.matches),
         CallbackQueryHandler(show_demo, pattern=DemoView.matches),
         CallbackQueryHandler(send_demo_calendar, pattern=DemoCalendar.matches),
-        CallbackQueryHandler(resend_host_link, pattern=DemoHostLink.matches),
+        CallbackQueryHandler(regive_host_link, pattern=DemoHostLink.matches),
         CallbackQueryHandler(ask_cancel, pattern=DemoCancel.matches),
         CallbackQueryHandler(cancel_confirmed, pattern=DemoCancelConfirmed.matches),
         CallbackQueryHandler(accept_proposal, pattern=DemoAcceptProposal.matches),

@@ -25,3 +25,21 @@ def test_importing_the_composition_root_has_no_side_effects(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+TELEGRAM_CALLS = ("send_", "edit_message", "reply_", "answer", "forward_", "copy_", "set_my_", "delete_")
+
+
+def test_flows_never_call_telegram_themselves():
+    """Replies go through the boundary's queue (sent after the commit) and messages to anyone
+    else through the outbox: no flow holds a Telegram call of its own."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "handlers").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith(TELEGRAM_CALLS):
+                owner = ast.unparse(node.func.value)
+                if owner != "replies" and not owner.endswith(".replies") and owner != "current_scope().replies":
+                    offenders.append(f"{path.name}:{node.lineno} {ast.unparse(node.func)}")
+    assert offenders == []
