@@ -26,7 +26,7 @@ from views.callbacks import Flow, WhenChangeDay, WhenDay, WhenFold, WhenTime
 from views.i18n import _, babel_locale
 from handlers.common import ack, keyboard, say, user_scope
 from models import DomainError
-from models.demos import validate_future
+from models.demos import validate_day, validate_future
 from models.users import User
 
 QUICK_DAYS = 8
@@ -72,8 +72,7 @@ class WhenSteps:
             return await self._date_chosen(update, context, me, WhenDay.of(update).day, today)
 
     async def _date_chosen(self, update: Update, context: Context, me: User, day: date, today: date) -> str:
-        if day < today:
-            raise DomainError("date_past")
+        validate_day(day, today)
         self._draft(context)["day"] = day.isoformat()
         rows = [[(at.strftime("%H:%M"), WhenTime(self.prefix, at)) for at in QUICK_TIMES], [(_("« Change day"), WhenChangeDay(self.prefix))]]
         await say(update, 

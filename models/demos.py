@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import enum
 import secrets
 
 import phonenumbers
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ ADDRESS_MAX = 300
 NOTES_MAX = 1000
 DURATION_MIN = 15
 DURATION_MAX = 12 * 60
+MONTHS_AHEAD = 18
 
 
 class DemoStatus(enum.StrEnum):
@@ -120,9 +122,27 @@ def validate_duration(minutes: int) -> int:
     return minutes
 
 
+def latest_day(today: date) -> date:
+    """The last day a demo may be booked for: 18 months ahead. Nobody plans a home party
+    further out; a later date is a typing slip (2062 for 2026) or nonsense (year 9999)."""
+    month = today.month - 1 + MONTHS_AHEAD
+    year, month = today.year + month // 12, month % 12 + 1
+    return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def validate_day(day: date, today: date) -> date:
+    if day < today:
+        raise DomainError("date_past")
+    if day > latest_day(today):
+        raise DomainError("date_too_far", months=MONTHS_AHEAD)
+    return day
+
+
 def validate_future(starts_at: datetime, now: datetime) -> datetime:
     if starts_at <= now:
         raise DomainError("time_past")
+    if starts_at.date() > latest_day(now.date()) + timedelta(days=1):  # a day's margin for timezones
+        raise DomainError("date_too_far", months=MONTHS_AHEAD)
     return starts_at
 
 

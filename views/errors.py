@@ -32,6 +32,7 @@ MESSAGES = {
     "duration_unreadable": N_("I could not read that duration. Type it like 2, 1:30 or 90 min."),
     "date_unreadable": N_("I could not read that date. Type it like {example}, or choose a day below."),
     "date_impossible": N_("That date does not exist. Please check the day and the month and type it again."),
+    "date_too_far": N_("That is more than {months} months ahead. Please check the year, or choose a nearer day."),
     "date_past": N_("That day has already passed. Please choose a day from today on."),
     "time_unreadable": N_("I could not read that time. Type it like 18:30."),
     "time_past": N_("That time has already passed. Please type a later time, or change the day."),

@@ -185,3 +185,15 @@ async def test_an_overlap_is_pointed_out_before_saving(bot, reseller):
     assert "⚠️ This overlaps with:\n• Tuesday, 25 March 2031 at 18:30 at Anna Bianchi's" in summary[-1].text
     await reseller.press("Save")
     assert await count(bot, Demo) == 2  # pointed out, not forbidden: the reseller decides
+
+
+async def test_a_day_more_than_18_months_ahead_is_refused_like_a_past_one(bot, reseller):
+    await start_until_date(reseller)
+    slip = await reseller.send("25/03/2033")  # 2033 for 2031
+    assert slip[-1].text == "That is more than 18 months ahead. Please check the year, or choose a nearer day."
+    nonsense = await reseller.send("31/12/9999")
+    assert nonsense[-1].text.startswith("That is more than 18 months ahead.")
+    too_far = await reseller.send("21/09/2032")  # it is 20 March 2031
+    assert too_far[-1].text.startswith("That is more than 18 months ahead.")
+    last = await reseller.send("20/09/2032")
+    assert "Mon 20 Sept: at what time?" in last[-1].text or "20 Sep" in last[-1].text

@@ -184,3 +184,13 @@ async def test_times_come_back_as_aware_utc(session, db):
     async with db.session_scope() as other:
         again = await other.get(demos.Demo, demo.id)
     assert again.starts_at == demo.starts_at and again.starts_at.utcoffset() == timedelta(0)
+
+
+def test_the_latest_day_is_18_months_ahead_and_stays_in_short_months():
+    from datetime import date
+
+    from models.demos import latest_day
+
+    assert latest_day(date(2031, 3, 20)) == date(2032, 9, 20)
+    assert latest_day(date(2031, 8, 31)) == date(2033, 2, 28)
+    assert latest_day(date(2030, 8, 31)) == date(2032, 2, 29)  # a leap year
