@@ -191,9 +191,13 @@ async def main(args) -> int:
         await seed(db, 1 + args.busy, now)
         bot = await start_bot(api, db, log=log)
         traffic = Traffic()
-        for user_id in [FIRST_ID, *busy_ids]:  # the bot is up, and everyone has spoken to it once
-            if await ask(api, user_id, "/demos", timeout=60) is None:
-                raise RuntimeError("the bot did not answer within 60 s")
+        first = asyncio.ensure_future(ask(api, FIRST_ID, "/demos", timeout=60))
+        await asyncio.wait([first, asyncio.ensure_future(bot.wait())], return_when=asyncio.FIRST_COMPLETED)
+        alive(bot)
+        if await first is None:
+            raise RuntimeError("the bot did not answer within 60 s")
+        for user_id in busy_ids:  # everyone has spoken to the bot once
+            await ask(api, user_id, "/demos")
         idle = await phase(api, "A  alone", args, traffic, [])
         alive(bot)
         api.stall = {user_id: args.stall_ms / 1000 for user_id in busy_ids}
@@ -243,5 +247,6 @@ def arguments() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    options = arguments()
     print(machine(), flush=True)
-    sys.exit(asyncio.run(main(arguments())))
+    sys.exit(asyncio.run(main(options)))
