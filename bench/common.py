@@ -1,30 +1,57 @@
-"""Shared set-up for the benchmarks: a migrated SQLite database in a temporary folder, many
-resellers, and the fake Bot API server enforcing Telegram's limits."""
+"""Shared set-up for the benchmarks: a migrated database (SQLite in a temporary folder, or a
+PostgreSQL database emptied first), many resellers, the fake Bot API server (enforcing
+Telegram's limits when asked), the bot as its own process, and reply latencies."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import statistics
 import sys
 import tempfile
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
+
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade_on  # noqa: E402
 from models.notifications import Notification  # noqa: E402
 from models.users import User  # noqa: E402
-from tests.fakebot.server import FakeBotAPI  # noqa: E402
+from tests.fakebot.server import Event, FakeBotAPI  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=timezone.utc)  # a Monday, 08:00 in Rome
 
 
-async def fresh_database() -> Database:
-    folder = Path(tempfile.mkdtemp(prefix="homedemo-bench-"))
-    db = Database(f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}")
+def machine() -> str:
+    """What the numbers were measured on: they mean little without it."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"machine: nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}"
+
+
+async def fresh_database(url: str | None = None) -> Database:
+    """A migrated, empty database: SQLite in a new temporary folder, or the PostgreSQL database
+    at `url` with its public schema dropped and rebuilt (everything in it is lost)."""
+    if url is None:
+        folder = Path(tempfile.mkdtemp(prefix="homedemo-bench-"))
+        url = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+    db = Database(url)
     async with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
         await conn.run_sync(upgrade_on)
     return db
 
@@ -44,10 +71,123 @@ async def add_due(db: Database, recipients: list[int], *, kind: str, payload: di
                                      expires_at=expires, status="pending", attempts=0, created_at=due) for r in recipients)
 
 
-async def limited_server(chats: range | list[int] = ()) -> FakeBotAPI:
+class BenchBotAPI(FakeBotAPI):
+    """The fake server, plus what benchmarks need: a wait for the next thing a chat shows
+    (no polling, which would load the machine being measured), and chats whose Telegram is
+    slow (each call naming them answers `stall` seconds late)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stall: dict[int, float] = {}  # chat id -> seconds added to each call to it
+        self._watchers: dict[int, list[asyncio.Future]] = {}
+
+    def next_event(self, chat_id: int) -> asyncio.Future:
+        """Resolves with the time.monotonic() at which the chat next shows something."""
+        future = asyncio.get_running_loop().create_future()
+        self._watchers.setdefault(chat_id, []).append(future)
+        return future
+
+    def _see(self, chat_id: int, event: Event) -> None:
+        super()._see(chat_id, event)
+        now = time.monotonic()
+        for future in self._watchers.pop(chat_id, []):
+            if not future.done():
+                future.set_result(now)
+
+    async def _slow(self, chat_id: object) -> None:
+        delay = self.stall.get(int(chat_id or 0), 0)
+        if delay:
+            await asyncio.sleep(delay)
+
+    async def api_sendmessage(self, params: dict, files: dict) -> dict:
+        await self._slow(params.get("chat_id"))
+        return await super().api_sendmessage(params, files)
+
+    async def api_senddocument(self, params: dict, files: dict) -> dict:
+        await self._slow(params.get("chat_id"))
+        return await super().api_senddocument(params, files)
+
+    async def api_editmessagetext(self, params: dict, files: dict) -> dict:
+        await self._slow(params.get("chat_id"))
+        return await super().api_editmessagetext(params, files)
+
+    async def api_editmessagereplymarkup(self, params: dict, files: dict) -> dict:
+        await self._slow(params.get("chat_id"))
+        return await super().api_editmessagereplymarkup(params, files)
+
+    async def api_answercallbackquery(self, params: dict, files: dict) -> bool:
+        await self._slow(self._callback_owner.get(params.get("callback_query_id")))
+        return await super().api_answercallbackquery(params, files)
+
+
+async def fake_server(chats: range | list[int] = (), *, enforce_limits: bool = False) -> BenchBotAPI:
     """The fake server, with the chats of people who started the bot (it refuses any other)."""
-    api = FakeBotAPI()
+    api = BenchBotAPI()
     api.meet(*chats)
-    api.enforce_limits = True
+    api.enforce_limits = enforce_limits
     await api.start()
     return api
+
+
+async def limited_server(chats: range | list[int] = ()) -> BenchBotAPI:
+    """The fake server enforcing Telegram's limits (30 messages a second, one a second per chat)."""
+    return await fake_server(chats, enforce_limits=True)
+
+
+def person(telegram_id: int) -> dict:
+    return {"id": telegram_id, "is_bot": False, "first_name": f"R{telegram_id}", "language_code": "en"}
+
+
+async def round_trip(api: BenchBotAPI, user_id: int, update: dict, timeout: float = 15) -> float | None:
+    """Pushes an update from user_id; seconds until the fake records the bot's next message,
+    edit or alert in that chat (None if nothing came within `timeout`)."""
+    shown = api.next_event(user_id)
+    started = time.monotonic()
+    await api.push(update)
+    try:
+        return await asyncio.wait_for(shown, timeout) - started
+    except TimeoutError:
+        return None
+
+
+async def ask(api: BenchBotAPI, user_id: int, text: str = "/demos", timeout: float = 15) -> float | None:
+    return await round_trip(api, user_id, api.user_message(person(user_id), text), timeout)
+
+
+async def start_bot(api: FakeBotAPI, db: Database, command: str = "run", log: Path | None = None, **env: str) -> asyncio.subprocess.Process:
+    """`python -m bot run` (or clock) as its own process, as in production, speaking to the
+    fake server over HTTP; its log goes to `log` (or nowhere)."""
+    url = db.engine.url.render_as_string(hide_password=False).replace("+aiosqlite", "").replace("+psycopg", "")
+    environment = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=url, **env)
+    output = _log_file(log) if log else asyncio.subprocess.DEVNULL
+    try:
+        return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", command, cwd=ROOT, env=environment,
+                                                    stdout=output, stderr=output)
+    finally:
+        if log:
+            output.close()
+
+
+def _log_file(path: Path):
+    return path.open("ab")  # the child gets its own copy of the descriptor; ours is closed at once
+
+
+async def stop_processes(*processes: asyncio.subprocess.Process | None) -> None:
+    for process in processes:
+        if process is not None and process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def percentile(values: list[float], p: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def p99(values: list[float]) -> float:
+    return percentile(values, 99)

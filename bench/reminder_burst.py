@@ -18,7 +18,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from common import ROOT, add_due, add_people, fresh_database, limited_server
+from common import add_due, add_people, ask, fresh_database, limited_server, p99, start_bot, stop_processes
 from sqlalchemy import func, select, update
 
 from models.demos import schedule_demo
@@ -30,20 +30,12 @@ SAMPLES = 40  # per person chatting
 CHATTING = 4
 
 
-async def ask(api, user_id: int) -> float:
-    user = {"id": user_id, "is_bot": False, "first_name": f"R{user_id}", "language_code": "en"}
-    before = len(api.chats.get(user_id, []))
-    started = time.monotonic()
-    await api.push(api.user_message(user, "/demos"))
-    while len(api.chats.get(user_id, [])) == before:
-        await asyncio.sleep(0.001)
-    return time.monotonic() - started
-
-
 async def latencies(api, user_id: int, count: int, stop: asyncio.Event | None = None) -> list[float]:
     found = []
     while len(found) < count and not (stop and stop.is_set()):
-        found.append(await ask(api, user_id))
+        latency = await ask(api, user_id)
+        if latency is not None:  # no reply within 15 s: left out (there has never been one)
+            found.append(latency)
         await asyncio.sleep(1.05)  # Telegram: about one message a second in a chat
     return found
 
@@ -54,10 +46,6 @@ async def everyone(api, ids: list[int], count: int, stop: asyncio.Event | None =
         return await latencies(api, user_id, count, stop)
 
     return [v for found in await asyncio.gather(*(one(n, u) for n, u in enumerate(ids))) for v in found]
-
-
-def p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 async def main(count: int) -> None:
@@ -74,16 +62,14 @@ async def main(count: int) -> None:
         await session.execute(update(Notification).values(status="sent"))
     api = await limited_server(range(100_000, 100_000 + count))
     separate = os.environ.get("CLOCK") == "separate"
-    env = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=str(db.engine.url).replace("+aiosqlite", ""),
-               DISPATCH_IN_BOT="false" if separate else "true", DISPATCH_INTERVAL_SECONDS="1")
-    bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-                                               stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    clock = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "clock", cwd=ROOT, env=env | {"DISPATCH_MAX_PER_SECOND": "24"},
-                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL) if separate else None
+    env = {"DISPATCH_IN_BOT": "false" if separate else "true", "DISPATCH_INTERVAL_SECONDS": "1"}
+    bot = await start_bot(api, db, **env)
+    clock = await start_bot(api, db, "clock", **env, DISPATCH_MAX_PER_SECOND="24") if separate else None
     ids = [100_000 + n for n in range(CHATTING)]
     try:
         for user_id in ids:
-            await asyncio.wait_for(ask(api, user_id), 60)  # warm-up, and the bot is up
+            if await ask(api, user_id, timeout=60) is None:  # warm-up, and the bot is up
+                raise RuntimeError("the bot did not answer within 60 s")
         await asyncio.sleep(1.05)
         idle = await everyone(api, ids, SAMPLES)
         await add_due(db, people[CHATTING:], kind="reseller_reminder", payload={"demo_id": demo.id}, due=now, expires=demo.starts_at)
@@ -107,10 +93,7 @@ async def main(count: int) -> None:
             sent = await session.scalar(select(func.count()).select_from(Notification).where(
                 Notification.status == "sent", Notification.kind == "reseller_reminder"))
     finally:
-        for process in (bot, clock):
-            if process is not None:
-                process.terminate()
-                await process.wait()
+        await stop_processes(bot, clock)
         await api.stop()
         await db.dispose()
     print(f"reminders: {count - CHATTING} (everyone but the {CHATTING} resellers measured), sent {sent} in {burst_time:.1f} s "

@@ -1,0 +1,252 @@
+"""One person's replies while 50 others keep the bot busy, their Telegram calls answered slowly.
+
+Goal: one user's stalled or slow Telegram traffic does not delay others. The bot runs as in
+production, its own process (`python -m bot run`, long polling, its real rate limiter) against
+the fake Bot API server running here, which does not enforce Telegram's limits in this bench.
+One advisor sends a light command (/demos) about 5 times a second; a reply's latency is the
+time from the update being pushed to the fake server until the fake records the bot's answer
+in that chat. Phase A: that advisor alone. Phase B: the same while 50 other onboarded advisors
+each open /demos, open a demo, ask for its calendar every fourth time and go back to the list,
+each as fast as the replies come back, and every Telegram call to their chats answers
+--stall-ms late (a slow network or Telegram for them only). Prints both phases and the ratio
+p99(B) / p99(A) (goal: at most 1.5). Exits non-zero only if something crashed, never on timing.
+A phase ends after --samples replies or --phase-limit seconds, whichever comes first.
+The sends/s column is what reached the fake server: at 30.0, the bot's own limit of 30 Telegram
+calls a second is what the replies queue for. --think-ms keeps the busy advisors below it.
+Run: .venv/bin/python bench/concurrency.py [--busy 50] [--stall-ms 200] [--think-ms 0] [--db postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from common import (
+    add_people,
+    ask,
+    fake_server,
+    fresh_database,
+    machine,
+    percentile,
+    person,
+    round_trip,
+    start_bot,
+    stop_processes,
+)
+from sqlalchemy import select, update
+
+from models.demos import schedule_demo
+from models.digests import plan_weekly_digests
+from models.notifications import Notification
+from models.users import User
+
+FIRST_ID = 100_000  # the advisor measured; the busy ones follow
+DEMOS_EACH = 5
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wt_bench"
+
+
+@dataclass
+class Traffic:
+    """Round trips completed (when), and the busy advisors' own latencies."""
+
+    done: list[float] = field(default_factory=list)
+    busy: list[float] = field(default_factory=list)
+    unanswered: int = 0
+    other: dict[str, int] = field(default_factory=dict)  # replies that were not the list of demos, by text
+
+    def record(self, latency: float | None, *, busy: bool) -> bool:
+        if latency is None:
+            self.unanswered += 1
+            return False
+        self.done.append(time.monotonic())
+        if busy:
+            self.busy.append(latency)
+        return True
+
+
+async def seed(db, count: int, now: datetime) -> None:
+    """`count` onboarded advisors with DEMOS_EACH upcoming demos each; nothing due to send."""
+    await add_people(db, count, first_id=FIRST_ID, created=now - timedelta(days=60))
+    async with db.session_scope() as session:
+        for n, advisor in enumerate((await session.scalars(select(User).order_by(User.id))).all()):
+            for k in range(DEMOS_EACH):
+                await schedule_demo(session, reseller=advisor, host_name=f"Host {n}-{k}", host_phone=None,
+                                    address=f"Via Roma {k + 1}, Torino", starts_at=now + timedelta(days=k + 1, hours=n % 5),
+                                    duration_minutes=120, notes=None, timezone="Europe/Rome", now=now - timedelta(days=1))
+        # This week's digests went out already: the bot's dispatcher has nothing to send.
+        await plan_weekly_digests(session, now=now, weekday=0, hour=8)
+        await session.execute(update(Notification).values(status="sent"))
+
+
+def button(api, user_id: int, message_id: int, prefix: str, nth: int = 0) -> str | None:
+    found = [b["callback_data"] for row in api.messages[(user_id, message_id)].get("reply_markup", {}).get("inline_keyboard", [])
+             for b in row if b.get("callback_data", "").startswith(prefix)]
+    return found[nth % len(found)] if found else None
+
+
+async def keep_busy(api, user_id: int, stop: asyncio.Event, traffic: Traffic, think: float) -> None:
+    """An advisor going through their demos, as fast as the bot answers (or `think` s after)."""
+    me = person(user_id)
+    cycle = 0
+    await asyncio.sleep(random.Random(user_id).uniform(0, max(think, 0.2)))  # not all at the same instant
+    while not stop.is_set():
+        cycle += 1
+        if not traffic.record(await ask(api, user_id, "/demos"), busy=True):
+            continue
+        reply = api.chats[user_id][-1]
+        view = button(api, user_id, reply.message_id, "demo:view:", cycle) if reply.message_id else None
+        if view is None:  # an error message, say
+            traffic.other[reply.text[:80]] = traffic.other.get(reply.text[:80], 0) + 1
+            continue
+        await asyncio.sleep(think)
+        listing, steps = reply.message_id, [view]
+        if cycle % 4 == 0:
+            steps.append(steps[0].replace(":view:", ":ics:"))  # the .ics file: a document
+        steps.append("demos:page:0")  # "« All demos": the detail becomes the list again
+        for data in steps:
+            if stop.is_set() or not traffic.record(await round_trip(api, user_id, api.button_press(me, listing, data)), busy=True):
+                break
+            await asyncio.sleep(think)
+
+
+async def measure(api, user_id: int, command: str, samples: int, rate: float, limit: float, traffic: Traffic) -> tuple[list[float], float]:
+    """`samples` round trips, one every 1/rate s (or back to back when a reply takes longer),
+    for at most `limit` s. Returns the latencies and the time taken."""
+    found: list[float] = []
+    started = time.monotonic()
+    while len(found) < samples and time.monotonic() - started < limit:
+        sent = time.monotonic()
+        latency = await ask(api, user_id, command)
+        if traffic.record(latency, busy=False):
+            found.append(latency)
+        await asyncio.sleep(max(0.0, sent + 1 / rate - time.monotonic()))
+    return found, time.monotonic() - started
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float]
+    seconds: float
+    updates: int
+    calls: int
+    busy: list[float]
+    unanswered: int
+
+    def row(self) -> str:
+        ms = [f"{v * 1000:7.0f}" for v in (statistics.median(self.latencies), percentile(self.latencies, 95),
+                                          percentile(self.latencies, 99), max(self.latencies))]
+        return (f"{self.name:<22}{len(self.latencies):>8} {' '.join(ms)} {self.updates / self.seconds:>10.1f} "
+                f"{self.calls / self.seconds:>10.1f}")
+
+
+async def phase(api, name: str, args, traffic: Traffic, busy_ids: list[int]) -> Phase:
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(keep_busy(api, user_id, stop, traffic, args.think_ms / 1000)) for user_id in busy_ids]
+    try:
+        if workers:
+            await asyncio.sleep(args.warm_up)
+        first_done, first_busy, first_unanswered = len(traffic.done), len(traffic.busy), traffic.unanswered
+        calls_before = len(api.delivered_at)
+        started = time.monotonic()
+        found, seconds = await measure(api, FIRST_ID, args.command, args.samples, args.rate, args.phase_limit, traffic)
+        updates = sum(1 for t in traffic.done[first_done:] if t <= started + seconds)
+        calls = sum(1 for _chat, t in api.delivered_at[calls_before:] if started <= t <= started + seconds)
+        result = Phase(name, found, seconds, updates, calls, traffic.busy[first_busy:], traffic.unanswered - first_unanswered)
+    finally:
+        stop.set()
+        if workers:
+            _done, late = await asyncio.wait(workers, timeout=20)
+            for task in late:
+                task.cancel()
+            for task in workers:
+                if task.done() and not task.cancelled() and task.exception():
+                    raise task.exception()
+    if not found:
+        raise RuntimeError(f"phase {name}: the measured advisor got no reply at all")
+    return result
+
+
+def alive(bot) -> None:
+    if bot.returncode is not None:
+        raise RuntimeError(f"the bot exited with {bot.returncode}")
+
+
+async def main(args) -> int:
+    now = datetime.now(UTC)
+    busy_ids = [FIRST_ID + 1 + n for n in range(args.busy)]
+    db = await fresh_database(PG_URL if args.db == "postgresql" else None)
+    log = Path(tempfile.mkdtemp(prefix="homedemo-bench-")) / "bot.log"
+    bot = None
+    api = await fake_server([FIRST_ID, *busy_ids])
+    try:
+        await seed(db, 1 + args.busy, now)
+        bot = await start_bot(api, db, log=log)
+        traffic = Traffic()
+        first = asyncio.ensure_future(ask(api, FIRST_ID, "/demos", timeout=60))
+        await asyncio.wait([first, asyncio.ensure_future(bot.wait())], return_when=asyncio.FIRST_COMPLETED)
+        alive(bot)
+        if await first is None:
+            raise RuntimeError("the bot did not answer within 60 s")
+        for user_id in busy_ids:  # everyone has spoken to the bot once
+            await ask(api, user_id, "/demos")
+        idle = await phase(api, "A  alone", args, traffic, [])
+        alive(bot)
+        api.stall = {user_id: args.stall_ms / 1000 for user_id in busy_ids}
+        loaded = await phase(api, f"B  {args.busy} busy", args, traffic, busy_ids)
+        alive(bot)
+    except BaseException:
+        if log.exists():
+            print(f"bot log ({log}), last lines:", *log.read_text(errors="replace").splitlines()[-20:], sep="\n", file=sys.stderr)
+        raise
+    finally:
+        await stop_processes(bot)
+        await api.stop()
+        await db.dispose()
+    log.unlink(missing_ok=True)
+    ratio = percentile(loaded.latencies, 99) / percentile(idle.latencies, 99)
+    print(f"database {db.engine.dialect.name}; measured advisor: {args.command} about {args.rate:g}/s, {args.samples} samples "
+          f"(at most {args.phase_limit:g} s) per phase; B: {args.busy} advisors going through their demos "
+          f"{f'{args.think_ms} ms after each reply' if args.think_ms else 'as fast as answered'}, "
+          f"every Telegram call to their chats {args.stall_ms} ms late")
+    print(f"{'phase':<22}{'samples':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'updates/s':>10} {'sends/s':>10}")
+    print(idle.row())
+    print(loaded.row())
+    if loaded.busy:
+        print(f"busy advisors in B: {len(loaded.busy)} round trips, p50 {statistics.median(loaded.busy) * 1000:.0f} ms, "
+              f"p99 {percentile(loaded.busy, 99) * 1000:.0f} ms")
+    print(f"unanswered within 15 s: A {idle.unanswered}, B {loaded.unanswered}")
+    for text, times in traffic.other.items():
+        print(f"busy advisors answered {times} times, instead of their demos: {text!r}")
+    print(f"ratio p99 B / p99 A: {ratio:.2f} (goal <= 1.5: {'met' if ratio <= 1.5 else 'missed'})")
+    return 0
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--busy", type=int, default=50, help="advisors keeping the bot busy in phase B (default 50)")
+    parser.add_argument("--stall-ms", type=int, default=200, help="delay of every Telegram call to a busy advisor's chat in B (default 200)")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="pause of a busy advisor after each reply (default 0: as fast as the replies come back)")
+    parser.add_argument("--samples", type=int, default=125, help="replies measured per phase (default 125)")
+    parser.add_argument("--rate", type=float, default=5, help="commands a second from the measured advisor (default 5)")
+    parser.add_argument("--command", default="/demos", help="what the measured advisor sends (default /demos)")
+    parser.add_argument("--phase-limit", type=float, default=35, help="seconds a phase may take at most (default 35)")
+    parser.add_argument("--warm-up", type=float, default=3, help="seconds of load before B's measurement starts (default 3)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help=f"sqlite (a fresh file) or postgresql ({PG_URL}, emptied first)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    options = arguments()
+    print(machine(), flush=True)
+    sys.exit(asyncio.run(main(options)))
