@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
@@ -54,15 +56,20 @@ class Database:
     def __init__(self, url: str, **engine_kwargs) -> None:
         self.engine = create_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite runs one writing transaction at a time anyway (BEGIN IMMEDIATE): waiting for it
+        # here, first come first served, beats connections polling the file lock in no order
+        # and giving up after the busy timeout. PostgreSQL runs transactions side by side.
+        self._one_writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         token = _transaction_open.set(True)
         try:
-            async with self._sessions() as session:
-                async with session.begin():
-                    yield session
+            async with self._one_writer or contextlib.nullcontext():
+                async with self._sessions() as session:
+                    async with session.begin():
+                        yield session
         finally:
             _transaction_open.reset(token)
 
