@@ -24,13 +24,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from views.dates import format_when
-from views.i18n import N_, _, babel_locale, current_locale
+from views.i18n import _, babel_locale, current_locale
 from views import links
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
 from views.callbacks import (
-    AddGuestSkipPhone, CapacityNoLimit, DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuests, DemoView, GuestCantCome, GuestCheckIn,
-    HostGuestLink, HostGuests, PrivacyErase, RsvpAgree, RsvpDecline, RsvpSkipPhone, RsvpTelegramName,
+    AddGuestSkipPhone, CapacityNoLimit, DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuests, DemoGuestsPage, GuestCantCome, GuestCheckIn,
+    HostGuestLink, HostGuests, HostGuestsPage, PrivacyErase, RsvpAgree, RsvpDecline, RsvpSkipPhone, RsvpTelegramName,
 )
+from views import guests as views_guests
+from views.guests import GUESTS_PAGE, reseller_guest_list
+from views.paging import locate, window
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
@@ -38,13 +41,6 @@ from models.users import User
 CONSENT, GUEST_NAME, GUEST_PHONE, ADD_NAME, ADD_PHONE, CAPACITY = "consent", "guest_name", "guest_phone", "add_name", "add_phone", "capacity"
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
-
-GUEST_STATUS = {
-    GuestStatus.GOING: N_("coming"),
-    GuestStatus.WAITLIST: N_("waiting list"),
-    GuestStatus.NOT_COMING: N_("can't come"),
-}
-
 
 def guest_link(context: Context, demo: demos.Demo) -> str:
     return links.guest_link(context.bot.username, demo.guest_token)
@@ -182,42 +178,33 @@ async def _tell_promoted(session, context: Context, promoted: list[Guest]) -> No
             await tell(context, await users.get_user(session, guest.user_id), "waitlist_promoted", guest_id=guest.id)
 
 
-def guest_line(guest: Guest, *, first_names_only: bool) -> str:
-    name = guest.first_name if first_names_only else guest.name
-    parts = [("☑ " if guest.checked_in_at else "") + name, _(GUEST_STATUS[guest.status])]
-    if not first_names_only:
-        if guest.phone:
-            parts.append(guest.phone)
-        if guest.consent_at is None:
-            parts.append(_("⚠️ not yet informed of the privacy notice"))
-    return " · ".join(parts)
-
-
 async def show_guests(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoGuests.of(update).demo_id, reseller=me)
         await _render_guest_list(update, session, demo)
 
 
-async def _render_guest_list(update: Update, session, demo: demos.Demo, *, edit: bool = True) -> None:
-    found = await guests.guests_of_demo(session, demo.id)
-    going = sum(1 for g in found if g.status == GuestStatus.GOING)
-    came = sum(1 for g in found if g.checked_in_at)
-    capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
-    header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
-        host=demo.host_name, going=going, came=came, capacity=capacity)
-    body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in enumerate(found, 1)) or _("No guests yet.")
-    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id))] for g in found if g.status != GuestStatus.NOT_COMING][:40]
-    rows.append([(_("➕ Add guest"), DemoAddGuest(demo.id)), (_("👥 Capacity"), DemoCapacity(demo.id))])
-    rows.append([(_("🔗 Guest link"), DemoGuestLink(demo.id)), (_("« Demo"), DemoView(demo.id))])
-    await answer(update, header + "\n\n" + body + "\n\n" + _("Tap a name to mark that the guest came."), keyboard(rows), edit=edit)
+async def show_guests_page(update: Update, context: Context) -> None:
+    pressed = DemoGuestsPage.of(update)
+    async with seller_scope(update, context) as (session, me):
+        demo = await demos.demo_of_reseller(session, demo_id=pressed.demo_id, reseller=me)
+        await _render_guest_list(update, session, demo, page=pressed.page)
+
+
+async def _render_guest_list(update: Update, session, demo: demos.Demo, *, page: int = 0, edit: bool = True) -> None:
+    totals = await guests.guest_totals(session, demo.id)
+    number, offset = locate(page, total=totals.listed, size=GUESTS_PAGE)
+    found = await guests.guests_of_demo(session, demo.id, offset=offset, limit=GUESTS_PAGE)
+    text, markup = reseller_guest_list(demo, window(found, number=number, total=totals.listed, size=GUESTS_PAGE), totals)
+    await answer(update, text, markup, edit=edit)
 
 
 async def toggle_check_in(update: Update, context: Context) -> None:
+    pressed = GuestCheckIn.of(update)
     async with seller_scope(update, context) as (session, me):
-        guest, demo = await guests.guest_of_reseller(session, guest_id=GuestCheckIn.of(update).guest_id, reseller=me)
+        guest, demo = await guests.guest_of_reseller(session, guest_id=pressed.guest_id, reseller=me)
         await guests.check_in(session, guest=guest, now=context.clock.now())
-        await _render_guest_list(update, session, demo)
+        await _render_guest_list(update, session, demo, page=pressed.page)  # the same page, edited in place
 
 
 async def share_guest_link_as_reseller(update: Update, context: Context) -> None:
@@ -243,13 +230,18 @@ async def _share_guest_link(update: Update, context: Context, demo: demos.Demo |
 
 
 async def host_guest_list(update: Update, context: Context) -> None:
+    """From the host's menu: a new message with the first page; its buttons then edit it."""
+    paging = HostGuestsPage.parse(update.callback_query.data)
+    demo_id = paging.demo_id if paging else HostGuests.of(update).demo_id
     async with user_scope(update, context) as (session, me):
         if me is None:
             raise DomainError("demo_not_found")
-        demo = await demos.demo_of_host(session, demo_id=HostGuests.of(update).demo_id, host=me)
-        found = [g for g in await guests.guests_of_demo(session, demo.id) if g.status != GuestStatus.NOT_COMING]
-        body = "\n".join(guest_line(g, first_names_only=True) for g in found) or _("No guests yet.")
-        await answer(update, _("Guests so far:") + "\n" + body, keyboard([[(_("🔗 Guest link"), HostGuestLink(demo.id))]]))
+        demo = await demos.demo_of_host(session, demo_id=demo_id, host=me)
+        total = await guests.count_guests(session, demo.id, which="expected")
+        number, offset = locate(paging.page if paging else 0, total=total, size=GUESTS_PAGE)
+        found = await guests.guests_of_demo(session, demo.id, which="expected", offset=offset, limit=GUESTS_PAGE)
+        text, markup = views_guests.host_guest_list(demo, window(found, number=number, total=total, size=GUESTS_PAGE))
+        await answer(update, text, markup, edit=paging is not None)
 
 
 async def start_add_guest(update: Update, context: Context) -> str:
@@ -379,9 +371,11 @@ def handlers() -> list:
         CallbackQueryHandler(cant_come, pattern=GuestCantCome.matches),
         CallbackQueryHandler(toggle_check_in, pattern=GuestCheckIn.matches),
         CallbackQueryHandler(show_guests, pattern=DemoGuests.matches),
+        CallbackQueryHandler(show_guests_page, pattern=DemoGuestsPage.matches),
         CallbackQueryHandler(share_guest_link_as_reseller, pattern=DemoGuestLink.matches),
         CallbackQueryHandler(share_guest_link_as_host, pattern=HostGuestLink.matches),
         CallbackQueryHandler(host_guest_list, pattern=HostGuests.matches),
+        CallbackQueryHandler(host_guest_list, pattern=HostGuestsPage.matches),
         CommandHandler("privacy", show_privacy),
         CallbackQueryHandler(erase_my_data, pattern=PrivacyErase.matches),
     ]

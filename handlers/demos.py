@@ -30,6 +30,7 @@ from views.callbacks import (
     DemoAcceptProposal, DemoBookFromParty, DemoCalendar, DemoCancel, DemoCancelConfirmed, DemoGuests, DemoHostLink,
     DemoMove, DemoNewOrder, DemoRefuseProposal, DemoRewardView, DemosPage, DemoView, MoveConfirm, MoveKeep,
 )
+from views.paging import locate, window, with_nav
 from views.demos import STATUS_ICON, describe_demo, overlap_warning, calendar_document
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
@@ -68,17 +69,14 @@ async def list_demos(update: Update, context: Context) -> None:
         if not total:
             await answer(update, _("You have no upcoming demos. Schedule one with /newdemo."), edit=update.callback_query is not None)
             return
-        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+        if not found:  # a page that no longer exists (an old button): the last one
+            page, offset = locate(page, total=total, size=PAGE_SIZE)
+            found, total = await demos.upcoming_demos(session, reseller_id=me.id, now=context.clock.now(), limit=PAGE_SIZE, offset=offset)
+        shown = window(found, number=page, total=total, size=PAGE_SIZE)
         rows = [[(_("{when} · {host} · {status}").format(when=_short_when(d, me), host=d.host_name, status=STATUS_ICON[d.status]), DemoView(d.id))] for d in found]
-        nav = []
-        if page > 0:
-            nav.append(("«", DemosPage(page - 1)))
-        if page + 1 < pages:
-            nav.append(("»", DemosPage(page + 1)))
-        if nav:
-            rows.append(nav)
-        text = _("Your upcoming demos ({count}). Times are in {zone}. Page {page} of {pages}.").format(count=total, zone=me.timezone, page=page + 1, pages=pages)
-        await answer(update, text, keyboard(rows), edit=update.callback_query is not None)
+        text = _("Your upcoming demos ({count}). Times are in {zone}. Page {page} of {pages}.").format(
+            count=total, zone=me.timezone, page=shown.number + 1, pages=shown.count)
+        await answer(update, text, keyboard(with_nav(rows, shown, DemosPage)), edit=update.callback_query is not None)
 
 
 def _short_when(demo: Demo, me: User) -> str:

@@ -30,12 +30,13 @@ from views.i18n import _, babel_locale
 from views.money import money_for
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
 from views.callbacks import (
-    DemoNewOrder, OrderAtDemo, OrderConfirm, OrderDrop, OrderForGuest, OrderNewCustomer, OrderOwnUse, OrderProduct, OrderQuantity,
-    OrderReview, OrderSkipPhone, OrderUndo, OrderView, OrderWithoutDemo,
+    DemoNewOrder, OrderAtDemo, OrderConfirm, OrderDrop, OrderForGuest, OrderGuestsPage, OrderNewCustomer, OrderOwnUse, OrderProduct,
+    OrderQuantity, OrderReview, OrderSkipPhone, OrderUndo, OrderView, OrderWithoutDemo,
 )
+from views.guests import GUESTS_PAGE
+from views.paging import locate, window, with_nav
 from views.receipts import receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
-from models.guests import GuestStatus
 from models.orders import Customer
 from models.users import User
 
@@ -83,14 +84,33 @@ async def _ask_customer(update: Update, context: Context, session, me: User, dem
     if demo is not None and demo.status == demos.DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     _draft(context)["demo_id"] = demo.id if demo else None
+    await say(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
+              reply_markup=await _customer_keyboard(session, demo, 0))
+    return PICK_CUSTOMER
+
+
+async def _customer_keyboard(session, demo: demos.Demo | None, page: int):
+    """The demo's guests who may buy, a page at a time, then “New customer” and “Own use”."""
     rows = []
     if demo is not None:
-        present = [g for g in await guests.guests_of_demo(session, demo.id) if g.status == GuestStatus.GOING or g.checked_in_at]
-        rows += [[(g.name, OrderForGuest(g.id))] for g in present[:30]]
+        total = await guests.count_guests(session, demo.id, which="present")
+        number, offset = locate(page, total=total, size=GUESTS_PAGE)
+        present = await guests.guests_of_demo(session, demo.id, which="present", offset=offset, limit=GUESTS_PAGE)
+        rows = with_nav([[(g.name, OrderForGuest(g.id))] for g in present],
+                        window(present, number=number, total=total, size=GUESTS_PAGE), OrderGuestsPage)
     rows.append([(_("➕ New customer"), OrderNewCustomer()), (_("🏠 Own use"), OrderOwnUse())])
-    await say(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
-                                             reply_markup=keyboard(rows))
-    return PICK_CUSTOMER
+    return keyboard(rows)
+
+
+async def turn_customer_page(update: Update, context: Context) -> str:
+    async with seller_scope(update, context) as (session, me):
+        demo_id = _draft(context).get("demo_id")
+        if demo_id is None:
+            raise DomainError("stale_button")
+        demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me)
+        await answer(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
+                     await _customer_keyboard(session, demo, OrderGuestsPage.of(update).page), edit=True)
+        return PICK_CUSTOMER
 
 
 async def pick_guest(update: Update, context: Context) -> str:
@@ -168,6 +188,7 @@ async def pick_product(update: Update, context: Context) -> str:
 async def _product_chosen(update: Update, context: Context, me: User, product: catalog.Product) -> str:
     if not product.active:
         raise DomainError("product_inactive", name=product.name)
+    orders.check_line_count(len(_draft(context).get("items", [])) + 1)  # refused here, while Review still works
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), OrderQuantity(n)) for n in range(1, 6)]]
     await say(update, 
@@ -274,6 +295,7 @@ def handlers() -> list:
             PICK_DEMO: [CallbackQueryHandler(pick_demo, pattern=OrderAtDemo.matches),
                         CallbackQueryHandler(pick_no_demo, pattern=OrderWithoutDemo.matches)],
             PICK_CUSTOMER: [CallbackQueryHandler(pick_guest, pattern=OrderForGuest.matches), CallbackQueryHandler(pick_own_use, pattern=OrderOwnUse.matches),
+                            CallbackQueryHandler(turn_customer_page, pattern=OrderGuestsPage.matches),
                             CallbackQueryHandler(pick_new_customer, pattern=OrderNewCustomer.matches)],
             NEW_NAME: [MessageHandler(TEXT, save_new_name)],
             NEW_PHONE: [CallbackQueryHandler(skip_new_phone, pattern=OrderSkipPhone.matches), MessageHandler(TEXT, save_new_phone)],

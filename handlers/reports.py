@@ -17,18 +17,23 @@ from views.dates import period_starts
 from views.reports import reward_text, safe_cell
 from views.outgoing import Document
 from handlers.common import send_file, answer, keyboard, say, seller_scope, user_scope
-from views.callbacks import DemoRewardView, DemoView, HostRewardView, OrderView
+from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
+from views.catalog import CATALOG_PAGE, catalog_page
+from views.paging import locate, window
 from models import DomainError, catalog, demos, orders, rewards
 from models.money import to_decimal
 
 async def show_catalog(update: Update, context: Context) -> None:
+    """/catalog shows the first page as a new message; its buttons turn the page in place."""
     async with seller_scope(update, context) as (session, me):
-        products = await catalog.active_products(session)
-        if not products:
-            await say(update, _("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
+        total = await catalog.count_active_products(session)
+        if not total:
+            await answer(update, _("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
             return
-        rows = [f"{p.sku} · {p.name} · {money_for(p.unit_price_minor, p.currency, me)}" for p in products]
-        await say(update, _("Products ({count}):").format(count=len(products)) + "\n" + "\n".join(rows))
+        number, offset = locate(CatalogPage.of(update).page if update.callback_query else 0, total=total, size=CATALOG_PAGE)
+        products = await catalog.active_products(session, offset=offset, limit=CATALOG_PAGE)
+        text, markup = catalog_page(window(products, number=number, total=total, size=CATALOG_PAGE), me)
+        await answer(update, text, markup, edit=update.callback_query is not None)
 
 
 async def list_orders(update: Update, context: Context) -> None:
@@ -101,6 +106,7 @@ async def host_reward(update: Update, context: Context) -> None:
 def handlers() -> list:
     return [
         CommandHandler("catalog", show_catalog),
+        CallbackQueryHandler(show_catalog, pattern=CatalogPage.matches),
         CommandHandler("orders", list_orders),
         CommandHandler("sales", show_sales),
         CommandHandler("export", export_orders),

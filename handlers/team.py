@@ -10,58 +10,74 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from babel.dates import format_date
-
-from views.dates import to_local
-from views.i18n import _, babel_locale
+from views.i18n import _
 from views.money import money_for
 from views.outgoing import Document
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
 from views.callbacks import (
-    BuyBackLine, BuyBackRefund, OrderBuyBack, TeamDeactivate, TeamDeactivateConfirmed, TeamMember, TeamPage, TeamPromote,
+    BuyBackLine, BuyBackRefund, OrderBuyBack, TeamDeactivate, TeamDeactivateConfirmed, TeamFind, TeamMember, TeamPage, TeamPromote,
 )
+from views.paging import Page, page_of
+from views.payloads import clip_utf8
+from views.team import TEAM_PAGE, MemberRow, found_page, nobody_found, team_page
 from views.dates import period_starts
 from views.reports import flag_text, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
 from models.users import Role
 
-PAGE = 15
+SEARCH_BYTES = 30  # what a TeamFind button carries of the words
 BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 
 async def show_team(update: Update, context: Context) -> None:
+    if context.args:  # /team anna: the members whose name contains the words
+        words = clip_utf8(" ".join(context.args), SEARCH_BYTES).strip()
+        return await _show_found(update, context, words, 0)
     page = TeamPage.of(update).page if update.callback_query else 0
     async with seller_scope(update, context) as (session, me):
-        members = await team.tree(session, root=me)
+        members = await team.outline(session, root=me)
         if not members:
             await answer(update, _("Nobody in your team yet. Invite someone with /invite."))
             return
-        week = period_starts(context.clock.now(), me.timezone)["week"]
-        shown = members[page * PAGE : (page + 1) * PAGE]
-        lines, rows = [], []
-        for member in shown:
-            sales = await orders.sales_between(session, reseller_id=member.user.id, start=week[0], end=week[1], currency=context.settings.currency)
-            last = await demos.last_demo(session, reseller_id=member.user.id, now=context.clock.now())
-            status = _("deactivated") if member.user.deactivated_at else (_("manager") if member.user.role == Role.MANAGER else _("active"))
-            last_text = format_date(to_local(last.starts_at, me.timezone), "d MMM", locale=babel_locale(me.locale, me.timezone)) if last else "—"
-            lines.append("  " * (member.depth - 1) + _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
-                level=member.depth, name=member.user.display_name, sales=money_for(sales.retail_minor, context.settings.currency, me),
-                last=last_text, status=status))
-            rows.append([(member.user.display_name, TeamMember(member.user.id))])
-        nav = [("«", TeamPage(page - 1))] if page else []
-        if (page + 1) * PAGE < len(members):
-            nav.append(("»", TeamPage(page + 1)))
-        if nav:
-            rows.append(nav)
-        header = _("Your team: {count} people. Page {page} of {pages}.").format(count=len(members), page=page + 1, pages=(len(members) - 1) // PAGE + 1)
-        await answer(update, header + "\n" + "\n".join(lines), keyboard(rows), edit=update.callback_query is not None)
+        rows = await _with_figures(session, context, me, page_of(members, page, TEAM_PAGE))
+        text, markup = team_page(rows, me, context.settings.currency)
+        await answer(update, text, markup, edit=update.callback_query is not None)
+
+
+async def find_members(update: Update, context: Context) -> None:
+    pressed = TeamFind.of(update)
+    await _show_found(update, context, pressed.words, pressed.page)
+
+
+async def _show_found(update: Update, context: Context, words: str, page: int) -> None:
+    async with seller_scope(update, context) as (session, me):
+        found = team.matching(await team.outline(session, root=me), words)
+        if not found:
+            await answer(update, nobody_found(words), edit=update.callback_query is not None)
+            return
+        rows = await _with_figures(session, context, me, page_of(found, page, TEAM_PAGE))
+        text, markup = found_page(rows, words, me, context.settings.currency)
+        await answer(update, text, markup, edit=update.callback_query is not None)
+
+
+async def _with_figures(session, context: Context, me, page: Page[team.Branch]) -> Page[MemberRow]:
+    """The page's members with this week's sales and their last demo: queries for this page only."""
+    users = await team.users_by_id(session, [branch.user_id for branch in page.items])
+    week = period_starts(context.clock.now(), me.timezone)["week"]
+    rows = []
+    for branch in page.items:
+        sales = await orders.sales_between(session, reseller_id=branch.user_id, start=week[0], end=week[1], currency=context.settings.currency)
+        last = await demos.last_demo(session, reseller_id=branch.user_id, now=context.clock.now())
+        rows.append(MemberRow(users[branch.user_id], branch.depth, sales.retail_minor, last.starts_at if last else None))
+    return replace(page, items=rows)
 
 
 async def show_member(update: Update, context: Context) -> None:
@@ -155,6 +171,10 @@ async def show_compliance(update: Update, context: Context) -> None:
         if not flags:
             await say(update, _("No warning signs in your team: sales come from customers."))
             return
+        # Not paged: the flags are worked out person by person, so a page button would redo the
+        # whole check on every press, and the report is read top to bottom once. A long one goes
+        # as several messages (bot.replies splits at line breaks; a flag line is short, so none
+        # is ever cut in two).
         await say(update, "\n".join([_("Warning signs in your team:")] + [flag_text(f, me, context.settings.plan.currency) for f in flags]))
 
 
@@ -230,6 +250,7 @@ def handlers() -> list:
         buy_back,
         CommandHandler("team", show_team),
         CallbackQueryHandler(show_team, pattern=TeamPage.matches),
+        CallbackQueryHandler(find_members, pattern=TeamFind.matches),
         CallbackQueryHandler(show_member, pattern=TeamMember.matches),
         CallbackQueryHandler(promote, pattern=TeamPromote.matches),
         CallbackQueryHandler(ask_deactivate, pattern=TeamDeactivate.matches),

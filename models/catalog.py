@@ -127,8 +127,13 @@ async def import_catalog(session: AsyncSession, *, text: str, now: datetime) -> 
     return ImportResult(created, updated)
 
 
-async def active_products(session: AsyncSession) -> list[Product]:
-    return list((await session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.name))).all())
+async def active_products(session: AsyncSession, *, offset: int = 0, limit: int | None = None) -> list[Product]:
+    query = select(Product).where(Product.active.is_(True)).order_by(Product.name, Product.id).offset(offset).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count_active_products(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Product).where(Product.active.is_(True))) or 0
 
 
 async def find_products(session: AsyncSession, query: str, *, limit: int = 8) -> list[Product]:

@@ -4,9 +4,11 @@ and check-in at the party."""
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -153,9 +155,40 @@ async def check_in(session: AsyncSession, *, guest: Guest, now: datetime) -> Gue
     return guest
 
 
-async def guests_of_demo(session: AsyncSession, demo_id: int) -> list[Guest]:
+# Which guests a list shows: all of them (the reseller's list), those still expected (the host's
+# list, and the check-in buttons), or those who may buy at the party (the order's customer).
+Which = Literal["all", "expected", "present"]
+
+
+def _which(which: Which) -> ColumnElement[bool]:
+    return {"all": true(), "expected": Guest.status != GuestStatus.NOT_COMING,
+            "present": or_(Guest.status == GuestStatus.GOING, Guest.checked_in_at.is_not(None))}[which]
+
+
+async def guests_of_demo(session: AsyncSession, demo_id: int, *, which: Which = "all", offset: int = 0, limit: int | None = None) -> list[Guest]:
+    """Coming first, then the waiting list, then those who can't come; each in the order they signed up."""
     order = (Guest.status != GuestStatus.GOING, Guest.status != GuestStatus.WAITLIST, Guest.created_at, Guest.id)
-    return list((await session.scalars(select(Guest).where(Guest.demo_id == demo_id).order_by(*order))).all())
+    query = select(Guest).where(Guest.demo_id == demo_id, _which(which)).order_by(*order).offset(offset).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count_guests(session: AsyncSession, demo_id: int, *, which: Which = "all") -> int:
+    return await session.scalar(select(func.count()).select_from(Guest).where(Guest.demo_id == demo_id, _which(which))) or 0
+
+
+@dataclass(frozen=True)
+class GuestTotals:
+    listed: int  # every guest, whatever their answer
+    going: int
+    checked_in: int
+
+
+async def guest_totals(session: AsyncSession, demo_id: int) -> GuestTotals:
+    """The figures at the top of the guest list, in one query whatever the number of guests."""
+    row = (await session.execute(select(
+        func.count(), func.count(case((Guest.status == GuestStatus.GOING, 1))), func.count(Guest.checked_in_at),
+    ).where(Guest.demo_id == demo_id))).one()
+    return GuestTotals(*(int(value or 0) for value in row))
 
 
 async def guest_of_reseller(session: AsyncSession, *, guest_id: int, reseller: User) -> tuple[Guest, Demo]:

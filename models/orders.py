@@ -26,6 +26,9 @@ from models.guests import Guest
 from models.users import NAME_MAX, User, validate_display_name
 
 QUANTITY_MAX = 999
+# Lines of one order: each becomes a button when a withdrawal, a correction or a buy-back asks
+# which one, and Telegram takes at most 100 buttons in a keyboard. No home-demo order comes near.
+LINES_MAX = 50
 REASON_MAX = 300
 
 
@@ -157,9 +160,15 @@ async def _customer_fields(session: AsyncSession, *, customer: Customer, demo: D
             "customer_phone": customer.phone, "guest_id": None, "customer_user_id": None}
 
 
+def check_line_count(count: int) -> None:
+    if count > LINES_MAX:
+        raise DomainError("order_too_many_lines", limit=LINES_MAX)
+
+
 async def _lines(session: AsyncSession, items: list[tuple[int, int]]) -> list[OrderLine]:
     if not items:
         raise DomainError("order_empty")
+    check_line_count(len(items))
     lines = []
     for product_id, quantity in items:
         product = await session.get(Product, product_id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
@@ -18,18 +20,67 @@ class Member:
     depth: int  # 1: recruited by the root
 
 
+@dataclass(frozen=True)
+class Branch:
+    """A member as the team list needs them before a page is chosen: no more than this."""
+
+    user_id: int
+    name: str
+    depth: int  # 1: recruited by the root
+    upline_id: int
+
+
+def _downline(root_id: int):
+    """Everyone below the root, at any depth, with their depth: one recursive query."""
+    below = select(User.id, literal(1).label("depth")).where(User.upline_id == root_id).cte("below", recursive=True)
+    return below.union_all(select(User.id, below.c.depth + 1).where(User.upline_id == below.c.id))
+
+
+def _depth_first(rows: Sequence, root_id: int, *, upline, user_id) -> list:
+    """Each member followed by their own downline; siblings keep the rows' order (the
+    database's, by name: its collation, as before)."""
+    children: dict[int, list] = {}
+    for row in rows:
+        children.setdefault(upline(row), []).append(row)
+    ordered, stack = [], list(reversed(children.get(root_id, [])))
+    while stack:
+        row = stack.pop()
+        ordered.append(row)
+        stack.extend(reversed(children.get(user_id(row), [])))
+    return ordered
+
+
+async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
+    """The whole downline in tree order, ids and names only: enough to count, page and search a
+    team of thousands in one query, then load only the page shown."""
+    below = _downline(root.id)
+    rows = (await session.execute(
+        select(User.id, User.display_name, below.c.depth, User.upline_id).join(below, below.c.id == User.id)
+        .order_by(User.display_name, User.id))).all()
+    return [Branch(*row) for row in _depth_first(rows, root.id, upline=lambda r: r.upline_id, user_id=lambda r: r.id)]
+
+
 async def tree(session: AsyncSession, *, root: User) -> list[Member]:
     """Depth first, each member followed by their own downline, alphabetically."""
-    members: list[Member] = []
+    below = _downline(root.id)
+    rows = (await session.execute(select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id))).all()
+    ordered = _depth_first(rows, root.id, upline=lambda r: r[0].upline_id, user_id=lambda r: r[0].id)
+    return [Member(user, depth) for user, depth in ordered]
 
-    async def walk(user_id: int, depth: int) -> None:
-        children = (await session.scalars(select(User).where(User.upline_id == user_id).order_by(User.display_name, User.id))).all()
-        for child in children:
-            members.append(Member(child, depth))
-            await walk(child.id, depth + 1)
 
-    await walk(root.id, 1)
-    return members
+async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
+    return {user.id: user for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()} if ids else {}
+
+
+def _folded(text: str) -> str:
+    """For matching names: case and accents do not count (“nicolo” finds Nicolò)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def matching(branches: Sequence[Branch], words: str) -> list[Branch]:
+    """The members whose name contains every one of the words, in tree order."""
+    wanted = _folded(words).split()
+    return [b for b in branches if all(word in _folded(b.name) for word in wanted)]
 
 
 async def in_team_of(session: AsyncSession, *, viewer: User, member_id: int) -> User:
@@ -39,11 +90,11 @@ async def in_team_of(session: AsyncSession, *, viewer: User, member_id: int) -> 
         raise DomainError("member_not_found")
     if viewer.is_admin or member.id == viewer.id:
         return member
-    current = member
-    while current.upline_id is not None:
-        if current.upline_id == viewer.id:
-            return member
-        current = await session.get(User, current.upline_id)
+    # The member's upline chain, however long, in one recursive query.
+    above = select(User.upline_id.label("id")).where(User.id == member.id).cte("above", recursive=True)
+    above = above.union_all(select(User.upline_id).join(above, User.id == above.c.id).where(User.upline_id.is_not(None)))
+    if await session.scalar(select(above.c.id).where(above.c.id == viewer.id).limit(1)) is not None:
+        return member
     raise DomainError("member_not_found")
 
 

@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler
 from handlers.when import WhenSteps
 from views import callbacks
 from views.callbacks import DemosPage, DemoView, MoveConfirm, ProfileMenu, ProfileTimezone, WhenDay, WhenFold, WhenTime
-from views.payloads import CALLBACK_DATA_LIMIT, INT_MAX, AtLeast, Payload
+from views.payloads import CALLBACK_DATA_LIMIT, INT_MAX, AtLeast, Payload, Utf8
 
 PAYLOADS = sorted((c for c in vars(callbacks).values() if isinstance(c, type) and issubclass(c, Payload) and c is not Payload),
                   key=lambda c: c.prefix)
@@ -26,6 +26,9 @@ class WideWord(Payload, prefix="test:wide"):
 def extremes(hint) -> tuple[object, object]:
     """The smallest and the largest value a field of this type can carry."""
     if typing.get_origin(hint) is typing.Annotated:
+        text = next((extra for extra in typing.get_args(hint)[1:] if isinstance(extra, Utf8)), None)
+        if text is not None:  # one letter; the most bytes, in two-byte letters and a space
+            return "a", "è " * (text.max_bytes // 3)
         minimum = next(extra.minimum for extra in typing.get_args(hint)[1:] if isinstance(extra, AtLeast))
         return minimum, INT_MAX
     if typing.get_origin(hint) is Literal:
@@ -111,3 +114,18 @@ def test_a_day_button_of_one_flow_is_refused_by_another_flows_step():
     [day_button] = [h for h in steps.states()[steps.DATE] if isinstance(h, CallbackQueryHandler)]
     assert day_button.pattern(WhenDay("mv", date(2031, 3, 20)).encode())
     assert not day_button.pattern(WhenDay("nd", date(2031, 3, 20)).encode())
+
+
+def test_search_words_travel_whatever_their_letters_and_only_as_encoded():
+    from views.callbacks import TeamFind
+
+    for words in ("anna", "Nicolò D'Amico", "a:b c", "è " * 10):
+        assert TeamFind.parse(TeamFind(words, 3).encode()) == TeamFind(words, 3)
+    assert TeamFind.parse("team:find:YW5uYQ:0") == TeamFind("anna", 0)
+    for data in ("team:find:YW5uYQ=:0", "team:find:YW5uYR:0", "team:find:_w:0", "team:find::0", "team:find:YW5u YQ:0",
+                 "team:find:" + "YWFh" * 10 + "YQ:0"):  # padding, a second spelling, not UTF-8, empty, a space, 31 bytes
+        assert TeamFind.parse(data) is None, data
+    with pytest.raises(ValueError):
+        TeamFind("a" * 31, 0)
+    with pytest.raises(ValueError):
+        TeamFind("", 0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
-from views.payloads import Page, Payload
+from views.payloads import PageNumber, Payload, SearchText
 
 __all__ = ["Payload"]  # and every class below
 
@@ -24,7 +24,7 @@ Flow = Literal["nd", "mv", "hp"]
 # ---- /demos: the reseller's demos ----
 
 class DemosPage(Payload, prefix="demos:page"):
-    page: Page
+    page: PageNumber
 
 
 class DemoView(Payload, prefix="demo:view"):
@@ -71,6 +71,11 @@ class DemoGuests(Payload, prefix="demo:guests"):
     demo_id: int
 
 
+class DemoGuestsPage(Payload, prefix="demo:guestpage"):
+    demo_id: int
+    page: PageNumber
+
+
 class DemoAddGuest(Payload, prefix="demo:addguest"):
     demo_id: int
 
@@ -113,6 +118,11 @@ class HostGuests(Payload, prefix="host:guests"):
     demo_id: int
 
 
+class HostGuestsPage(Payload, prefix="host:guestpage"):
+    demo_id: int
+    page: PageNumber
+
+
 class HostGuestLink(Payload, prefix="host:glink"):
     demo_id: int
 
@@ -128,7 +138,11 @@ class GuestCantCome(Payload, prefix="guest:no"):
 
 
 class GuestCheckIn(Payload, prefix="guest:in"):
+    """Check-in from the guest list, which then shows the same page again. ("guest:in:<id>",
+    without a page, was the first form: it no longer parses, so it is "no longer active".)"""
+
     guest_id: int
+    page: PageNumber
 
 
 class RsvpAgree(Payload, prefix="rsvp:agree"):
@@ -216,6 +230,12 @@ class OrderForGuest(Payload, prefix="od:guest"):
     guest_id: int
 
 
+class OrderGuestsPage(Payload, prefix="od:guests"):
+    """The next page of the demo's guests to pick the customer from (the demo is in the draft)."""
+
+    page: PageNumber
+
+
 class OrderNewCustomer(Payload, prefix="od:new"):
     pass
 
@@ -301,7 +321,14 @@ class BuyBackRefund(Payload, prefix="bb:refund"):
 # ---- /team ----
 
 class TeamPage(Payload, prefix="team:page"):
-    page: Page
+    page: PageNumber
+
+
+class TeamFind(Payload, prefix="team:find"):
+    """A page of the members whose name contains the words (/team anna)."""
+
+    words: SearchText
+    page: PageNumber
 
 
 class TeamMember(Payload, prefix="team:member"):
@@ -318,6 +345,12 @@ class TeamDeactivate(Payload, prefix="team:deactivate"):
 
 class TeamDeactivateConfirmed(Payload, prefix="team:deactivateyes"):
     user_id: int
+
+
+# ---- /catalog ----
+
+class CatalogPage(Payload, prefix="catalog:page"):
+    page: PageNumber
 
 
 # ---- the profile: /start and /settings ----

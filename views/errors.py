@@ -81,6 +81,7 @@ MESSAGES = {
     "reason_needed": N_("Please type a short reason: it is kept in the order's history."),
     "reason_too_long": N_("The reason can be at most {limit} characters."),
     "order_empty": N_("Add at least one product first."),
+    "order_too_many_lines": N_("An order can have at most {limit} lines. Review this one, then log the rest as another order."),
     "product_unknown": N_("No product matches “{query}”. Try another name or the SKU; /catalog lists them all."),
     "product_inactive": N_("{name} is no longer sold, so it cannot be ordered."),
     "order_not_found": N_("This order is not available to you."),

@@ -6,12 +6,15 @@ Telegram hands the data of a pressed button back as a plain string that anyone c
 have produced and answers None for anything else, without raising: a forged or outdated button
 then matches no handler and gets the catch-all "no longer active" answer.
 
-Field types: `int` (an id: 1 to 2**31-1), `Page` (0 up), `str` (letters, digits and `_./+-`,
-never ":"), `bool`, `date`, `time` (as HHMM), a `Literal[...]` or an `Enum` choice.
+Field types: `int` (an id: 1 to 2**31-1), `PageNumber` (0 up), `str` (letters, digits and `_./+-`,
+never ":"), `SearchText` (any words, a few dozen bytes, as base64url), `bool`, `date`, `time` (as
+HHMM), a `Literal[...]` or an `Enum` choice.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import re
 import typing
@@ -36,7 +39,21 @@ class AtLeast:
     minimum: int
 
 
-Page = Annotated[int, AtLeast(0)]
+@dataclass(frozen=True)
+class Utf8:
+    """Free text of at most `max_bytes` bytes of UTF-8 (the words of a search), carried as
+    unpadded base64url so that spaces, accents and ":" travel."""
+
+    max_bytes: int
+
+
+PageNumber = Annotated[int, AtLeast(0)]
+SearchText = Annotated[str, Utf8(30)]  # 40 characters of data: room left for a prefix and a page
+
+
+def clip_utf8(text: str, max_bytes: int) -> str:
+    """The start of the text that fits in `max_bytes` of UTF-8, cut between characters."""
+    return text.encode()[:max_bytes].decode(errors="ignore")
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,24 @@ def _int_codec(minimum: int) -> Codec:
         return int(text)
 
     return Codec(str, decode)
+
+
+def _text_codec(max_bytes: int) -> Codec:
+    def encode(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    def decode(data: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", data):
+            raise ValueError(data)
+        try:
+            text = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise ValueError(data) from None
+        if not text or len(text.encode()) > max_bytes or encode(text) != data:  # one spelling per text
+            raise ValueError(data)
+        return text
+
+    return Codec(encode, decode)
 
 
 def _checked(pattern: str, convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -92,6 +127,9 @@ CODECS: dict[object, Codec] = {
 def codec_for(hint: Any) -> Codec:
     if typing.get_origin(hint) is Annotated:
         base, *extras = typing.get_args(hint)
+        text = next((extra for extra in extras if isinstance(extra, Utf8)), None)
+        if text is not None and base is str:
+            return _text_codec(text.max_bytes)
         minimum = next(extra.minimum for extra in extras if isinstance(extra, AtLeast))
         if base is not int:
             raise TypeError(f"AtLeast applies to int fields, not {base!r}")

@@ -62,6 +62,15 @@ async def test_inactive_products_and_empty_orders_are_refused(session):
     assert empty.value.code == "order_empty"
 
 
+async def test_an_order_has_at_most_50_lines_each_a_button_when_one_is_chosen(session):
+    marta, products = await make_user(session), await load_catalog(session)
+    order = await _order(session, marta, products, items=[("SPAT", 1)] * orders.LINES_MAX)
+    assert len(await orders.lines_of(session, order.id)) == 50
+    with pytest.raises(DomainError) as too_many:
+        await _order(session, marta, products, items=[("SPAT", 1)] * (orders.LINES_MAX + 1), key="k2")
+    assert (too_many.value.code, too_many.value.params) == ("order_too_many_lines", {"limit": 50})
+
+
 async def test_another_resellers_demo_or_order_is_refused(session):
     marta, ivo, products = await make_user(session), await make_user(session, name="Ivo"), await load_catalog(session)
     demo = await make_demo(session, reseller=marta)
