@@ -64,9 +64,12 @@ class Database:
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises."""
+        # A scope opened inside another one of the same task does not queue behind itself (it
+        # meets SQLite's busy timeout instead, as any second connection would).
+        nested = _transaction_open.get()
         token = _transaction_open.set(True)
         try:
-            async with self._one_writer or contextlib.nullcontext():
+            async with (self._one_writer if self._one_writer is not None and not nested else contextlib.nullcontext()):
                 async with self._sessions() as session:
                     async with session.begin():
                         yield session
