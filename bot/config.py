@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     chat_burst: int = Field(default=4, ge=1, le=1000)
     # Updates handled at once (one person's always in order, one after the other).
     max_concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    # Guests of demos held longer ago than this who bought nothing are deleted (GDPR art. 5(1)(e)).
+    guest_retention_months: int = Field(default=12, ge=1, le=120)
 
     @field_validator("reseller_reminder_hours", mode="before")
     @classmethod

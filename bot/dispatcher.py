@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.notices import LOADERS, Defer
 from bot.ratelimit import BULK, PriorityRateLimiter
-from models import commissions, digests
+from models import commissions, digests, privacy
 from models.notifications import NoticeStatus, Notification, claim, due_rows, release_claims, renew_claims
 from models.users import User
 from views.i18n import use_locale, use_timezone
@@ -49,6 +49,7 @@ class Dispatcher:
         # Marked as bulk, the bot's PriorityRateLimiter lets replies to people go first.
         self._bulk = BULK if isinstance(getattr(bot, "rate_limiter", None), PriorityRateLimiter) else None
         self._housekept_at = None
+        self._purged_on = None  # the day stale guests were last removed: a 12-month rule needs no more
         self._nudge: asyncio.Task | None = None
         self._nudged_again = False
         self.stopping = False
@@ -143,14 +144,18 @@ class Dispatcher:
                                                      hour=self.settings.digest_hour)
 
     async def tick(self) -> int:
-        """What the scheduler calls: close last month's commissions, plan this week's digests,
-        then send what is due."""
+        """What the scheduler calls: close last month's commissions, remove stale guests, plan
+        this week's digests, then send what is due."""
         async with self.busy:
             now = self.clock.now()
             # Planning reads every seller: once a minute, not on every tick of a busy outbox.
             if self._housekept_at is None or abs(now - self._housekept_at) >= HOUSEKEEPING_EVERY:
                 async with self.db.session_scope() as session:
                     await commissions.close_past_periods(session, plan=self.settings.plan, now=now)
+                if self._purged_on != now.date():
+                    async with self.db.session_scope() as session:
+                        await privacy.purge_stale_guests(session, now=now, months=self.settings.guest_retention_months)
+                    self._purged_on = now.date()
                 await self.plan_weekly()
                 self._housekept_at = now
             return await self.run_once()

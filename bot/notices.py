@@ -161,6 +161,14 @@ async def menu(session: AsyncSession, row: Notification, reader: User, env: Env)
     return reader  # the menu follows the person's role as it is when it is sent
 
 
+async def handover(session: AsyncSession, row: Notification, reader: User, env: Env) -> dict:
+    return row.data  # how many demos and advisors passed to the reader: the erased advisor is nobody now
+
+
+async def host_erased(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
+    return await _facts(session, row)
+
+
 LOADERS = {
     "menu": menu,
     "reseller_reminder": reminder,
@@ -182,4 +190,6 @@ LOADERS = {
     "order_receipt": order_notice,
     "withdrawal_receipt": order_notice,
     "error_alert": error_alert,
+    "handover": handover,
+    "host_erased": host_erased,
 }

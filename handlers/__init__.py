@@ -21,7 +21,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandl
 
 from bot.context import Context
 from views.i18n import _
-from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, reports, team
+from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, privacy, reports, team
 from handlers.common import cancel, say, user_scope
 from models import DomainError
 
@@ -65,7 +65,7 @@ def register(application: Application) -> None:
         warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
         # attendees first: its conversation takes /start with a guest link before onboarding's /start.
         flows = [*attendees.handlers(), *onboarding.handlers(), *demo_booking.handlers(), *demos.handlers(),
-                 *host.handlers(), *orders.handlers(), *order_changes.handlers(), *reports.handlers(), *team.handlers()]
+                 *host.handlers(), *orders.handlers(), *order_changes.handlers(), *reports.handlers(), *team.handlers(), *privacy.handlers()]
     for handler in [
         *flows,
         CommandHandler("cancel", cancel),

@@ -28,8 +28,8 @@ from views.i18n import _, babel_locale, current_locale
 from views import links
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
 from views.callbacks import (
-    AddGuestSkipPhone, CapacityNoLimit, DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuests, DemoGuestsPage, GuestCantCome, GuestCheckIn,
-    HostGuestLink, HostGuests, HostGuestsPage, PrivacyErase, RsvpAgree, RsvpDecline, RsvpSkipPhone, RsvpTelegramName,
+    AddGuestSkipPhone, CapacityNoLimit, DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuests, DemoGuestsPage, GuestCantCome,
+    GuestCheckIn, HostGuestLink, HostGuests, HostGuestsPage, RsvpAgree, RsvpDecline, RsvpSkipPhone, RsvpTelegramName,
 )
 from views import guests as views_guests
 from views.guests import GUESTS_PAGE, reseller_guest_list
@@ -316,30 +316,6 @@ async def _save_capacity(update: Update, context: Context, capacity: int | None)
     return END
 
 
-async def show_privacy(update: Update, context: Context) -> None:
-    async with user_scope(update, context) as (session, me):
-        if me is None:
-            await say(update, _("We keep no data about you."))
-            return
-        mine = await guests.guests_of_user(session, user=me)
-        lines = [_("What we keep about you: your Telegram id, the name “{name}”, your language and timezone.").format(name=me.display_name)]
-        for guest in mine:
-            lines.append(_("• guest of a demo on {when}: {name}, {phone}").format(
-                when=format_when((await session.get(demos.Demo, guest.demo_id)).starts_at, tz=me.timezone, lang=me.locale),
-                name=guest.name, phone=guest.phone or "—"))
-        lines.append(_("Orders you placed are kept as the law requires for sales records."))
-        markup = keyboard([[(_("🗑 Erase my guest data"), PrivacyErase())]]) if mine else None
-        await say(update, "\n".join(lines), reply_markup=markup)
-
-
-async def erase_my_data(update: Update, context: Context) -> None:
-    async with user_scope(update, context) as (session, me):
-        if me is None:
-            raise DomainError("stale_button")
-        erased = await guests.erase_guest_data(session, user=me, now=context.clock.now())
-        await answer(update, _("Done: your name and phone were removed from {count} guest lists.").format(count=erased), edit=True)
-
-
 def handlers() -> list:
     rsvp = ConversationHandler(
         name="rsvp", persistent=True, allow_reentry=True,
@@ -376,6 +352,4 @@ def handlers() -> list:
         CallbackQueryHandler(share_guest_link_as_host, pattern=HostGuestLink.matches),
         CallbackQueryHandler(host_guest_list, pattern=HostGuests.matches),
         CallbackQueryHandler(host_guest_list, pattern=HostGuestsPage.matches),
-        CommandHandler("privacy", show_privacy),
-        CallbackQueryHandler(erase_my_data, pattern=PrivacyErase.matches),
     ]

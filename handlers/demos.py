@@ -27,7 +27,7 @@ from views.i18n import _, babel_locale
 from views import links
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, send_file, tell
 from views.callbacks import (
-    DemoAcceptProposal, DemoBookFromParty, DemoCalendar, DemoCancel, DemoCancelConfirmed, DemoGuests, DemoHostLink,
+    DemoAcceptProposal, DemoBookFromParty, DemoCalendar, DemoCancel, DemoCancelConfirmed, DemoGuestErasure, DemoGuests, DemoHostLink,
     DemoMove, DemoNewOrder, DemoRefuseProposal, DemoRewardView, DemosPage, DemoView, MoveConfirm, MoveKeep,
 )
 from views.paging import locate, window, with_nav
@@ -91,6 +91,7 @@ def _detail_keyboard(demo: Demo):
     rows.append([(_("🎁 Host reward"), DemoRewardView(demo.id)), (_("➕ Booking from this party"), DemoBookFromParty(demo.id))])
     rows.append([(_("📅 Calendar"), DemoCalendar(demo.id)), (_("🔗 Host link"), DemoHostLink(demo.id))])
     rows.append([(_("🕑 Reschedule"), DemoMove(demo.id)), (_("🚫 Cancel demo"), DemoCancel(demo.id))])
+    rows.append([(_("🔒 Erase a guest's data"), DemoGuestErasure(demo.id))])
     rows.append([(_("« All demos"), DemosPage(0))])
     return keyboard(rows)
 

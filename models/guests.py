@@ -202,17 +202,3 @@ async def guest_of_reseller(session: AsyncSession, *, guest_id: int, reseller: U
 
 async def guests_of_user(session: AsyncSession, *, user: User) -> list[Guest]:
     return list((await session.scalars(select(Guest).where(Guest.user_id == user.id).order_by(Guest.created_at))).all())
-
-
-async def erase_guest_data(session: AsyncSession, *, user: User, now: datetime) -> int:
-    """Right to erasure: the person's RSVPs lose name and phone. Orders stay, as tax law
-    requires sales records to be kept."""
-    guests = (await session.scalars(select(Guest).where(Guest.user_id == user.id))).all()
-    for guest in guests:
-        guest.name = "—"
-        guest.phone = None
-        guest.user_id = None
-        guest.status = GuestStatus.NOT_COMING if guest.checked_in_at is None else guest.status
-        guest.updated_at = now
-    await session.flush()
-    return len(guests)

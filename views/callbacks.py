@@ -369,3 +369,25 @@ class ProfileTelegramName(Payload, prefix="pf:name:tg"):
 
 class ProfileMenu(Payload, prefix="pf:menu"):
     choice: Literal["language", "timezone", "name"]
+
+
+# ---- privacy: /forget, and an advisor erasing a guest at the guest's request ----
+
+class ForgetConfirmed(Payload, prefix="forget:yes"):
+    user_id: int  # the person who was asked: anyone else pressing it is refused
+
+
+class ForgetKeep(Payload, prefix="forget:no"):
+    pass
+
+
+class DemoGuestErasure(Payload, prefix="demo:erasure"):
+    demo_id: int
+
+
+class GuestErase(Payload, prefix="guest:erase"):
+    guest_id: int
+
+
+class GuestEraseConfirmed(Payload, prefix="guest:eraseyes"):
+    guest_id: int

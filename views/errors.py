@@ -102,6 +102,7 @@ MESSAGES = {
     "buy_back_own_use_only": N_("A buy-back is for stock you bought for yourself (own use)."),
     "buy_back_below_minimum": N_("The refund must be at least {minimum_minor}: 90% of the price paid (Law 173/2005, art. 6)."),
     "period_unreadable": N_("Name the month like 2026-11."),
+    "erasure_no_successor": N_("Your upcoming demos need someone to take them over, and there is nobody: ask an admin first."),
 }
 
 

@@ -24,6 +24,7 @@ SELLER_COMMANDS = (
     ("team", N_("Your team")),
     ("commissions", N_("Your commissions and statements")),
     ("invite", N_("Invite a new advisor")),
+    ("privacy", N_("What we keep about you")),
     ("settings", N_("Language, timezone and name")),
     ("help", N_("What I can do for you")),
     ("cancel", N_("Stop what you are doing")),

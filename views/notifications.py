@@ -32,6 +32,7 @@ from views.keyboards import keyboard
 from views.menus import commands_for
 from views.money import format_rate, money_for
 from views.outgoing import Document, Outgoing
+from views.privacy import handover, host_erased
 from views.receipts import receipt
 from views.reports import flag_text, safe_cell
 
@@ -310,4 +311,6 @@ VIEWS = {
     "order_receipt": order_receipt,
     "withdrawal_receipt": withdrawal_receipt,
     "error_alert": error_alert,
+    "handover": handover,
+    "host_erased": host_erased,
 }

@@ -1,4 +1,4 @@
-"""RSVP, capacity and the waiting list, guests added by hand, check-in and erasure."""
+"""RSVP, capacity and the waiting list, guests added by hand, check-in (erasure: test_privacy)."""
 
 from datetime import timedelta
 
@@ -91,13 +91,6 @@ async def test_capacity_limits(session, capacity):
     demo = await make_demo(session, reseller=await make_user(session))
     with pytest.raises(DomainError):
         await guests.set_capacity(session, demo=demo, capacity=capacity, now=NOW)
-
-
-async def test_erasure_removes_name_and_phone_from_guest_lists(session):
-    demo = await make_demo(session, reseller=await make_user(session))
-    ada, user = await _rsvp(session, demo, "Ada Rossi", phone="333 111 2222")
-    assert await guests.erase_guest_data(session, user=user, now=NOW) == 1
-    assert (ada.name, ada.phone, ada.user_id, ada.status) == ("—", None, None, "not_coming")
 
 
 def test_the_area_is_the_town_and_never_the_street():
