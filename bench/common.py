@@ -11,7 +11,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ from models.notifications import Notification  # noqa: E402
 from models.users import User  # noqa: E402
 from tests.fakebot.server import Event, FakeBotAPI  # noqa: E402
 
-NOW = datetime(2031, 3, 24, 7, 0, tzinfo=timezone.utc)  # a Monday, 08:00 in Rome
+NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
 
 
 def machine() -> str:
@@ -56,19 +56,45 @@ async def fresh_database(url: str | None = None) -> Database:
     return db
 
 
-async def add_people(db: Database, count: int, *, first_id: int = 100_000, created: datetime = NOW - timedelta(days=60)) -> list[int]:
+async def add_people(
+    db: Database, count: int, *, first_id: int = 100_000, created: datetime = NOW - timedelta(days=60)
+) -> list[int]:
     async with db.session_scope() as session:
-        people = [User(telegram_id=first_id + n, role="reseller", display_name=f"Reseller {n}", locale="it" if n % 2 else "en",
-                       timezone="Europe/Rome", onboarded=True, created_at=created) for n in range(count)]
+        people = [
+            User(
+                telegram_id=first_id + n,
+                role="reseller",
+                display_name=f"Reseller {n}",
+                locale="it" if n % 2 else "en",
+                timezone="Europe/Rome",
+                onboarded=True,
+                created_at=created,
+            )
+            for n in range(count)
+        ]
         session.add_all(people)
         await session.flush()
         return [p.id for p in people]
 
 
-async def add_due(db: Database, recipients: list[int], *, kind: str, payload: dict, due: datetime, expires: datetime | None = None) -> None:
+async def add_due(
+    db: Database, recipients: list[int], *, kind: str, payload: dict, due: datetime, expires: datetime | None = None
+) -> None:
     async with db.session_scope() as session:
-        session.add_all(Notification(key=f"bench:{kind}:{r}", recipient_id=r, kind=kind, payload=json.dumps(payload), due_at=due,
-                                     expires_at=expires, status="pending", attempts=0, created_at=due) for r in recipients)
+        session.add_all(
+            Notification(
+                key=f"bench:{kind}:{r}",
+                recipient_id=r,
+                kind=kind,
+                payload=json.dumps(payload),
+                due_at=due,
+                expires_at=expires,
+                status="pending",
+                attempts=0,
+                created_at=due,
+            )
+            for r in recipients
+        )
 
 
 class BenchBotAPI(FakeBotAPI):
@@ -154,15 +180,18 @@ async def ask(api: BenchBotAPI, user_id: int, text: str = "/demos", timeout: flo
     return await round_trip(api, user_id, api.user_message(person(user_id), text), timeout)
 
 
-async def start_bot(api: FakeBotAPI, db: Database, command: str = "run", log: Path | None = None, **env: str) -> asyncio.subprocess.Process:
+async def start_bot(
+    api: FakeBotAPI, db: Database, command: str = "run", log: Path | None = None, **env: str
+) -> asyncio.subprocess.Process:
     """`python -m bot run` (or clock) as its own process, as in production, speaking to the
     fake server over HTTP; its log goes to `log` (or nowhere)."""
     url = db.engine.url.render_as_string(hide_password=False).replace("+aiosqlite", "").replace("+psycopg", "")
     environment = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=url, **env)
     output = _log_file(log) if log else asyncio.subprocess.DEVNULL
     try:
-        return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", command, cwd=ROOT, env=environment,
-                                                    stdout=output, stderr=output)
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", command, cwd=ROOT, env=environment, stdout=output, stderr=output
+        )
     finally:
         if log:
             output.close()

@@ -78,17 +78,30 @@ async def seed(db, count: int, now: datetime) -> None:
     async with db.session_scope() as session:
         for n, advisor in enumerate((await session.scalars(select(User).order_by(User.id))).all()):
             for k in range(DEMOS_EACH):
-                await schedule_demo(session, reseller=advisor, host_name=f"Host {n}-{k}", host_phone=None,
-                                    address=f"Via Roma {k + 1}, Torino", starts_at=now + timedelta(days=k + 1, hours=n % 5),
-                                    duration_minutes=120, notes=None, timezone="Europe/Rome", now=now - timedelta(days=1))
+                await schedule_demo(
+                    session,
+                    reseller=advisor,
+                    host_name=f"Host {n}-{k}",
+                    host_phone=None,
+                    address=f"Via Roma {k + 1}, Torino",
+                    starts_at=now + timedelta(days=k + 1, hours=n % 5),
+                    duration_minutes=120,
+                    notes=None,
+                    timezone="Europe/Rome",
+                    now=now - timedelta(days=1),
+                )
         # This week's digests went out already: the bot's dispatcher has nothing to send.
         await plan_weekly_digests(session, now=now, weekday=0, hour=8)
         await session.execute(update(Notification).values(status="sent"))
 
 
 def button(api, user_id: int, message_id: int, prefix: str, nth: int = 0) -> str | None:
-    found = [b["callback_data"] for row in api.messages[(user_id, message_id)].get("reply_markup", {}).get("inline_keyboard", [])
-             for b in row if b.get("callback_data", "").startswith(prefix)]
+    found = [
+        b["callback_data"]
+        for row in api.messages[(user_id, message_id)].get("reply_markup", {}).get("inline_keyboard", [])
+        for b in row
+        if b.get("callback_data", "").startswith(prefix)
+    ]
     return found[nth % len(found)] if found else None
 
 
@@ -112,12 +125,16 @@ async def keep_busy(api, user_id: int, stop: asyncio.Event, traffic: Traffic, th
             steps.append(steps[0].replace(":view:", ":ics:"))  # the .ics file: a document
         steps.append("demos:page:0")  # "« All demos": the detail becomes the list again
         for data in steps:
-            if stop.is_set() or not traffic.record(await round_trip(api, user_id, api.button_press(me, listing, data)), busy=True):
+            if stop.is_set() or not traffic.record(
+                await round_trip(api, user_id, api.button_press(me, listing, data)), busy=True
+            ):
                 break
             await asyncio.sleep(think)
 
 
-async def measure(api, user_id: int, command: str, samples: int, rate: float, limit: float, traffic: Traffic) -> tuple[list[float], float]:
+async def measure(
+    api, user_id: int, command: str, samples: int, rate: float, limit: float, traffic: Traffic
+) -> tuple[list[float], float]:
     """`samples` round trips, one every 1/rate s (or back to back when a reply takes longer),
     for at most `limit` s. Returns the latencies and the time taken."""
     found: list[float] = []
@@ -142,15 +159,26 @@ class Phase:
     unanswered: int
 
     def row(self) -> str:
-        ms = [f"{v * 1000:7.0f}" for v in (statistics.median(self.latencies), percentile(self.latencies, 95),
-                                          percentile(self.latencies, 99), max(self.latencies))]
-        return (f"{self.name:<22}{len(self.latencies):>8} {' '.join(ms)} {self.updates / self.seconds:>10.1f} "
-                f"{self.calls / self.seconds:>10.1f}")
+        ms = [
+            f"{v * 1000:7.0f}"
+            for v in (
+                statistics.median(self.latencies),
+                percentile(self.latencies, 95),
+                percentile(self.latencies, 99),
+                max(self.latencies),
+            )
+        ]
+        return (
+            f"{self.name:<22}{len(self.latencies):>8} {' '.join(ms)} {self.updates / self.seconds:>10.1f} "
+            f"{self.calls / self.seconds:>10.1f}"
+        )
 
 
 async def phase(api, name: str, args, traffic: Traffic, busy_ids: list[int]) -> Phase:
     stop = asyncio.Event()
-    workers = [asyncio.create_task(keep_busy(api, user_id, stop, traffic, args.think_ms / 1000)) for user_id in busy_ids]
+    workers = [
+        asyncio.create_task(keep_busy(api, user_id, stop, traffic, args.think_ms / 1000)) for user_id in busy_ids
+    ]
     try:
         if workers:
             await asyncio.sleep(args.warm_up)
@@ -160,7 +188,9 @@ async def phase(api, name: str, args, traffic: Traffic, busy_ids: list[int]) -> 
         found, seconds = await measure(api, FIRST_ID, args.command, args.samples, args.rate, args.phase_limit, traffic)
         updates = sum(1 for t in traffic.done[first_done:] if t <= started + seconds)
         calls = sum(1 for _chat, t in api.delivered_at[calls_before:] if started <= t <= started + seconds)
-        result = Phase(name, found, seconds, updates, calls, traffic.busy[first_busy:], traffic.unanswered - first_unanswered)
+        result = Phase(
+            name, found, seconds, updates, calls, traffic.busy[first_busy:], traffic.unanswered - first_unanswered
+        )
     finally:
         stop.set()
         if workers:
@@ -205,7 +235,12 @@ async def main(args) -> int:
         alive(bot)
     except BaseException:
         if log.exists():
-            print(f"bot log ({log}), last lines:", *log.read_text(errors="replace").splitlines()[-20:], sep="\n", file=sys.stderr)
+            print(
+                f"bot log ({log}), last lines:",
+                *log.read_text(errors="replace").splitlines()[-20:],
+                sep="\n",
+                file=sys.stderr,
+            )
         raise
     finally:
         await stop_processes(bot)
@@ -213,16 +248,24 @@ async def main(args) -> int:
         await db.dispose()
     log.unlink(missing_ok=True)
     ratio = percentile(loaded.latencies, 99) / percentile(idle.latencies, 99)
-    print(f"database {db.engine.dialect.name}; measured advisor: {args.command} about {args.rate:g}/s, {args.samples} samples "
-          f"(at most {args.phase_limit:g} s) per phase; B: {args.busy} advisors going through their demos "
-          f"{f'{args.think_ms} ms after each reply' if args.think_ms else 'as fast as answered'}, "
-          f"every Telegram call to their chats {args.stall_ms} ms late")
-    print(f"{'phase':<22}{'samples':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'updates/s':>10} {'sends/s':>10}")
+    print(
+        f"database {db.engine.dialect.name}; measured advisor: {args.command} about {args.rate:g}/s, "
+        f"{args.samples} samples "
+        f"(at most {args.phase_limit:g} s) per phase; B: {args.busy} advisors going through their demos "
+        f"{f'{args.think_ms} ms after each reply' if args.think_ms else 'as fast as answered'}, "
+        f"every Telegram call to their chats {args.stall_ms} ms late"
+    )
+    print(
+        f"{'phase':<22}{'samples':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'updates/s':>10} {'sends/s':>10}"
+    )
     print(idle.row())
     print(loaded.row())
     if loaded.busy:
-        print(f"busy advisors in B: {len(loaded.busy)} round trips, p50 {statistics.median(loaded.busy) * 1000:.0f} ms, "
-              f"p99 {percentile(loaded.busy, 99) * 1000:.0f} ms")
+        print(
+            f"busy advisors in B: {len(loaded.busy)} round trips, p50 {statistics.median(loaded.busy) * 1000:.0f} ms, "
+            f"p99 {percentile(loaded.busy, 99) * 1000:.0f} ms"
+        )
     print(f"unanswered within 15 s: A {idle.unanswered}, B {loaded.unanswered}")
     for text, times in traffic.other.items():
         print(f"busy advisors answered {times} times, instead of their demos: {text!r}")
@@ -233,16 +276,31 @@ async def main(args) -> int:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--busy", type=int, default=50, help="advisors keeping the bot busy in phase B (default 50)")
-    parser.add_argument("--stall-ms", type=int, default=200, help="delay of every Telegram call to a busy advisor's chat in B (default 200)")
-    parser.add_argument("--think-ms", type=int, default=0,
-                        help="pause of a busy advisor after each reply (default 0: as fast as the replies come back)")
+    parser.add_argument(
+        "--stall-ms",
+        type=int,
+        default=200,
+        help="delay of every Telegram call to a busy advisor's chat in B (default 200)",
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="pause of a busy advisor after each reply (default 0: as fast as the replies come back)",
+    )
     parser.add_argument("--samples", type=int, default=125, help="replies measured per phase (default 125)")
     parser.add_argument("--rate", type=float, default=5, help="commands a second from the measured advisor (default 5)")
     parser.add_argument("--command", default="/demos", help="what the measured advisor sends (default /demos)")
     parser.add_argument("--phase-limit", type=float, default=35, help="seconds a phase may take at most (default 35)")
-    parser.add_argument("--warm-up", type=float, default=3, help="seconds of load before B's measurement starts (default 3)")
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
-                        help=f"sqlite (a fresh file) or postgresql ({PG_URL}, emptied first)")
+    parser.add_argument(
+        "--warm-up", type=float, default=3, help="seconds of load before B's measurement starts (default 3)"
+    )
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help=f"sqlite (a fresh file) or postgresql ({PG_URL}, emptied first)",
+    )
     return parser.parse_args()
 
 

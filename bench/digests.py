@@ -16,11 +16,10 @@ from common import NOW, add_due, add_people, fresh_database, limited_server
 from sqlalchemy import func, select
 from telegram.ext import ExtBot
 
-from bot.ratelimit import PriorityRateLimiter
-
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.ratelimit import PriorityRateLimiter
 from models.notifications import Notification
 
 

@@ -16,7 +16,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from common import add_due, add_people, ask, fresh_database, limited_server, p99, start_bot, stop_processes
 from sqlalchemy import func, select, update
@@ -49,14 +49,23 @@ async def everyone(api, ids: list[int], count: int, stop: asyncio.Event | None =
 
 
 async def main(count: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     db = await fresh_database()
     people = await add_people(db, count, created=now - timedelta(days=60))
     async with db.session_scope() as session:
         marta = await session.get(User, people[0])
-        demo = await schedule_demo(session, reseller=marta, host_name="Anna", host_phone=None, address="Via Roma 1, Torino",
-                                   starts_at=now + timedelta(hours=24), duration_minutes=120, notes=None, timezone="Europe/Rome",
-                                   now=now - timedelta(days=1))
+        demo = await schedule_demo(
+            session,
+            reseller=marta,
+            host_name="Anna",
+            host_phone=None,
+            address="Via Roma 1, Torino",
+            starts_at=now + timedelta(hours=24),
+            duration_minutes=120,
+            notes=None,
+            timezone="Europe/Rome",
+            now=now - timedelta(days=1),
+        )
         # This week's digests went out already: the burst is reminders only.
         await plan_weekly_digests(session, now=now, weekday=0, hour=8)
         await session.execute(update(Notification).values(status="sent"))
@@ -72,14 +81,25 @@ async def main(count: int) -> None:
                 raise RuntimeError("the bot did not answer within 60 s")
         await asyncio.sleep(1.05)
         idle = await everyone(api, ids, SAMPLES)
-        await add_due(db, people[CHATTING:], kind="reseller_reminder", payload={"demo_id": demo.id}, due=now, expires=demo.starts_at)
+        await add_due(
+            db,
+            people[CHATTING:],
+            kind="reseller_reminder",
+            payload={"demo_id": demo.id},
+            due=now,
+            expires=demo.starts_at,
+        )
         started = time.monotonic()
         done = asyncio.Event()
 
         async def wait_all_sent() -> None:
             while True:
                 async with db.session_scope() as session:
-                    left = await session.scalar(select(func.count()).select_from(Notification).where(Notification.status.in_(("pending", "sending"))))
+                    left = await session.scalar(
+                        select(func.count())
+                        .select_from(Notification)
+                        .where(Notification.status.in_(("pending", "sending")))
+                    )
                 if not left:
                     done.set()
                     return
@@ -90,16 +110,27 @@ async def main(count: int) -> None:
         await watcher
         burst_time = time.monotonic() - started
         async with db.session_scope() as session:
-            sent = await session.scalar(select(func.count()).select_from(Notification).where(
-                Notification.status == "sent", Notification.kind == "reseller_reminder"))
+            sent = await session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.status == "sent", Notification.kind == "reseller_reminder")
+            )
     finally:
         await stop_processes(bot, clock)
         await api.stop()
         await db.dispose()
-    print(f"reminders: {count - CHATTING} (everyone but the {CHATTING} resellers measured), sent {sent} in {burst_time:.1f} s "
-          f"(floor N/30 = {count / 30:.1f} s); 429 answered: {len(api.too_many)}")
-    print(f"/demos idle: {len(idle)} samples, p50 {statistics.median(idle) * 1000:.0f} ms, p99 {p99(idle) * 1000:.0f} ms")
-    print(f"/demos during the burst: {len(busy)} samples, p50 {statistics.median(busy) * 1000:.0f} ms, p99 {p99(busy) * 1000:.0f} ms")
+    print(
+        f"reminders: {count - CHATTING} (everyone but the {CHATTING} resellers measured), sent {sent} in "
+        f"{burst_time:.1f} s "
+        f"(floor N/30 = {count / 30:.1f} s); 429 answered: {len(api.too_many)}"
+    )
+    print(
+        f"/demos idle: {len(idle)} samples, p50 {statistics.median(idle) * 1000:.0f} ms, p99 {p99(idle) * 1000:.0f} ms"
+    )
+    print(
+        f"/demos during the burst: {len(busy)} samples, p50 {statistics.median(busy) * 1000:.0f} ms, p99 "
+        f"{p99(busy) * 1000:.0f} ms"
+    )
     print(f"ratio p99 burst / p99 idle: {p99(busy) / p99(idle):.2f} (goal <= 2)")
 
 

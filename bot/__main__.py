@@ -11,14 +11,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="HomeDemo Telegram bot")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="start the bot with long polling (on a laptop); the default")
-    commands.add_parser("webhook", help="start the bot behind a webhook on $PORT, with /healthz (needs WEBHOOK_URL, WEBHOOK_SECRET)")
+    commands.add_parser(
+        "webhook", help="start the bot behind a webhook on $PORT, with /healthz (needs WEBHOOK_URL, WEBHOOK_SECRET)"
+    )
     commands.add_parser("migrate", help="apply the database migrations")
-    commands.add_parser("clock", help="send reminders and digests from their own process (with DISPATCH_IN_BOT=false on the bot)")
+    commands.add_parser(
+        "clock", help="send reminders and digests from their own process (with DISPATCH_IN_BOT=false on the bot)"
+    )
     commands.add_parser("health", help="check the database and the outbox lag; exit 0 if healthy, 1 if not")
     commands.add_parser("locales", help="extract, merge and compile the translations")
     catalog = commands.add_parser("catalog", help="manage the product catalog")
     catalog_commands = catalog.add_subparsers(dest="action", required=True)
-    importing = catalog_commands.add_parser("import", help="import or update products from a CSV file (sku,name,price,currency,active)")
+    importing = catalog_commands.add_parser(
+        "import", help="import or update products from a CSV file (sku,name,price,currency,active)"
+    )
     importing.add_argument("file")
     return parser
 

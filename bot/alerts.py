@@ -51,8 +51,9 @@ def error_kind(error: BaseException) -> str:
     return f"{type(error).__name__} at {where(error)}"
 
 
-async def alert_admins(db: Database, *, admin_ids: frozenset[int], error: BaseException, now: datetime,
-                       update_id: int | None = None) -> int:
+async def alert_admins(
+    db: Database, *, admin_ids: frozenset[int], error: BaseException, now: datetime, update_id: int | None = None
+) -> int:
     """Writes the alert rows (in a transaction of its own); returns how many. Never raises: an
     alert that cannot be written is logged, and the error it was about already was."""
     if not admin_ids:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+import handlers
+from bot.boundary import BoundaryProcessor, report_error
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Context
 from bot.db import Database
-from views.i18n import SUPPORTED_LOCALES, use_locale
 from bot.dispatcher import Dispatcher
-from bot.boundary import BoundaryProcessor, report_error
 from bot.logs import label_handlers
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import rate_limiter
-import handlers
+from views.i18n import SUPPORTED_LOCALES, use_locale
 from views.menus import BASIC_COMMANDS, bot_commands
 
 # The update types our handlers use, asked of Telegram by both polling and the webhook: the
@@ -43,8 +43,13 @@ async def _start_dispatcher(application: Application) -> None:
     if settings.dispatch_in_bot:
         # Each tick plans this week's digests and sends what is due; both are idempotent, so a
         # late or skipped tick loses nothing (the outbox, not the scheduler, holds what is due).
-        application.job_queue.run_repeating(_dispatch, interval=settings.dispatch_interval_seconds, first=1,
-                                            name="dispatcher", job_kwargs={"max_instances": 1, "coalesce": True})
+        application.job_queue.run_repeating(
+            _dispatch,
+            interval=settings.dispatch_interval_seconds,
+            first=1,
+            name="dispatcher",
+            job_kwargs={"max_instances": 1, "coalesce": True},
+        )
 
 
 async def _post_init(application: Application) -> None:
@@ -75,8 +80,7 @@ def build_application(
     if webhook:
         builder = builder.updater(None)
     application = (
-        builder
-        .token(settings.token())
+        builder.token(settings.token())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=Context))
@@ -88,8 +92,12 @@ def build_application(
         .build()
     )
     processor.application = application
-    application.bot_data.update(db=db, settings=settings, clock=clock,
-                                dispatcher=Dispatcher(db=db, bot=application.bot, clock=clock, settings=settings))
+    application.bot_data.update(
+        db=db,
+        settings=settings,
+        clock=clock,
+        dispatcher=Dispatcher(db=db, bot=application.bot, clock=clock, settings=settings),
+    )
     handlers.register(application)
     label_handlers(application)  # so that each update's log line names the handler that took it
     application.add_error_handler(report_error)

@@ -13,14 +13,15 @@ one after the other, in the order they arrived.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable
-import contextvars
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ChatMember, Update
@@ -169,7 +170,9 @@ class BoundaryProcessor(BaseUpdateProcessor):
                 coroutine.close()  # the update was refused before its handlers could run
         self._settle_conversation_state(update, committed)
         await replies.flush()
-        alerted = scope is not None and "alert" in scope.extra and await self._alert(scope.extra["alert"], update.update_id)
+        alerted = (
+            scope is not None and "alert" in scope.extra and await self._alert(scope.extra["alert"], update.update_id)
+        )
         if (committed and scope is not None and scope.wrote_outbox) or alerted:
             dispatcher = app.bot_data.get("dispatcher")
             if dispatcher is not None and settings.dispatch_in_bot:
@@ -181,8 +184,15 @@ class BoundaryProcessor(BaseUpdateProcessor):
     async def _alert(self, error: BaseException, update_id: int) -> bool:
         """After the update's transaction has closed (SQLite has one writer at a time)."""
         data = self.application.bot_data
-        return bool(await alerts.alert_admins(data["db"], admin_ids=data["settings"].admin_telegram_ids, error=error,
-                                              now=data["clock"].now(), update_id=update_id))
+        return bool(
+            await alerts.alert_admins(
+                data["db"],
+                admin_ids=data["settings"].admin_telegram_ids,
+                error=error,
+                now=data["clock"].now(),
+                update_id=update_id,
+            )
+        )
 
     async def _stage_conversation_state(self, update: Update, session: AsyncSession) -> None:
         """Conversation state and the change it records commit together (see bot.persistence)."""
@@ -190,7 +200,9 @@ class BoundaryProcessor(BaseUpdateProcessor):
         if persistence is None or update.effective_user is None:
             return
         await self.application.update_persistence()
-        await persistence.write_staged(session, user_id=update.effective_user.id, now=self.application.bot_data["clock"].now())
+        await persistence.write_staged(
+            session, user_id=update.effective_user.id, now=self.application.bot_data["clock"].now()
+        )
 
     def _settle_conversation_state(self, update: Update, committed: bool) -> None:
         persistence = self.application.persistence
@@ -251,7 +263,9 @@ async def report_error(update: object, context: CallbackContext) -> None:
     if scope is None or scope.update is not update:
         log.error("error outside an update", exc_info=error)
         data = context.application.bot_data
-        await alerts.alert_admins(data["db"], admin_ids=data["settings"].admin_telegram_ids, error=error, now=data["clock"].now())
+        await alerts.alert_admins(
+            data["db"], admin_ids=data["settings"].admin_telegram_ids, error=error, now=data["clock"].now()
+        )
         return
     scope.failed = True
     if isinstance(error, DomainError):

@@ -8,9 +8,9 @@ import sys
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from views.i18n import _, use_locale
-from views.errors import error_text
 from models.catalog import CatalogFileError, import_catalog
+from views.errors import error_text
+from views.i18n import _, use_locale
 
 
 async def _import(settings: Settings, text: str) -> tuple[int, int]:
@@ -35,8 +35,17 @@ def import_file(settings: Settings, path: str) -> int:
             created, updated = asyncio.run(_import(settings, text))
         except CatalogFileError as failure:
             for problem in failure.errors:
-                print(_("line {line}: {problem}").format(line=problem.line, problem=error_text(problem)), file=sys.stderr)
-            print(_("Nothing was imported: {count} problems. Fix them and run the import again.").format(count=len(failure.errors)), file=sys.stderr)
+                print(
+                    _("line {line}: {problem}").format(line=problem.line, problem=error_text(problem)), file=sys.stderr
+                )
+            print(
+                _("Nothing was imported: {count} problems. Fix them and run the import again.").format(
+                    count=len(failure.errors)
+                ),
+                file=sys.stderr,
+            )
             return 1
-        print(_("Catalog imported: {created} new products, {updated} updated.").format(created=created, updated=updated))
+        print(
+            _("Catalog imported: {created} new products, {updated} updated.").format(created=created, updated=updated)
+        )
         return 0

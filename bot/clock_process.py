@@ -40,8 +40,15 @@ async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) ->
         dispatcher = Dispatcher(db=db, bot=bot, clock=Clock(), settings=settings)
         scheduler = AsyncIOScheduler(timezone="UTC")
         # No misfire grace limit: a tick that ran late still runs; coalescing keeps it to one.
-        scheduler.add_job(dispatcher.tick, "interval", seconds=settings.dispatch_interval_seconds, max_instances=1,
-                          coalesce=True, misfire_grace_time=None, id="dispatcher")
+        scheduler.add_job(
+            dispatcher.tick,
+            "interval",
+            seconds=settings.dispatch_interval_seconds,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="dispatcher",
+        )
         scheduler.start()
         log.info("clock running: dispatching every %s s", settings.dispatch_interval_seconds)
         try:

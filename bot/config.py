@@ -14,12 +14,12 @@ from babel.numbers import list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from views.i18n import SUPPORTED_LOCALES
 from models import DomainError
 from models.notifications import ReminderPlan
 from models.orders import WithdrawalPolicy
 from models.plan import Plan, parse_plan
 from models.rewards import RewardTable, parse_reward_table
+from views.i18n import SUPPORTED_LOCALES
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_REWARDS_FILE = Path(__file__).resolve().parent / "host_rewards.toml"
@@ -204,10 +204,14 @@ class Settings(BaseSettings):
     def webhook(self) -> tuple[str, str, str]:
         """The public URL, the path this app serves it on, and the secret: or how to set them."""
         if not self.webhook_url:
-            raise SettingsError("WEBHOOK_URL is not set: the app's public https address, such as https://homedemo.example.com")
+            raise SettingsError(
+                "WEBHOOK_URL is not set: the app's public https address, such as https://homedemo.example.com"
+            )
         if self.webhook_secret is None:
-            raise SettingsError(f"WEBHOOK_SECRET is not set. Make one with\n  {MAKE_A_SECRET}\n"
-                                "and put it in the environment (or .env) as WEBHOOK_SECRET=...")
+            raise SettingsError(
+                f"WEBHOOK_SECRET is not set. Make one with\n  {MAKE_A_SECRET}\n"
+                "and put it in the environment (or .env) as WEBHOOK_SECRET=..."
+            )
         secret = self.webhook_secret.get_secret_value()
         path = webhook_path(secret)
         return self.webhook_url + path, path, secret
@@ -236,9 +240,9 @@ def async_database_url(url: str) -> str:
     """Heroku-style and plain URLs become the async drivers we ship (psycopg 3, aiosqlite)."""
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     if url.startswith(("postgresql+psycopg://", "sqlite+aiosqlite://")):
         return url
     raise ValueError("must be a sqlite:/// or postgresql:// URL")

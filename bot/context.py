@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.boundary import UpdateScope, current_scope
-from bot.replies import Replies
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.replies import Replies
 from models.users import User
 
 

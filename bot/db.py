@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -69,10 +69,9 @@ class Database:
         nested = _transaction_open.get()
         token = _transaction_open.set(True)
         try:
-            async with (self._one_writer if self._one_writer is not None and not nested else contextlib.nullcontext()):
-                async with self._sessions() as session:
-                    async with session.begin():
-                        yield session
+            writer = self._one_writer if self._one_writer is not None and not nested else contextlib.nullcontext()
+            async with writer, self._sessions() as session, session.begin():
+                yield session
         finally:
             _transaction_open.reset(token)
 

@@ -40,7 +40,16 @@ BACKOFF_BASE = timedelta(seconds=30)
 
 
 class Dispatcher:
-    def __init__(self, *, db: Database, bot: Bot, clock: Clock, settings: Settings, batch: int = 50, concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        settings: Settings,
+        batch: int = 50,
+        concurrency: int | None = None,
+    ) -> None:
         self.db, self.bot, self.clock, self.settings = db, bot, clock, settings
         self.batch = batch
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -125,7 +134,7 @@ class Dispatcher:
         self.begin_stop()
         try:
             await asyncio.wait_for(self._wait_idle(), grace)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("sends still in flight after %s s; their rows are handed back (they may go out twice)", grace)
         async with self.db.session_scope() as session:
             released = await release_claims(session, worker=self.worker)
@@ -140,8 +149,9 @@ class Dispatcher:
 
     async def plan_weekly(self) -> int:
         async with self.db.session_scope() as session:
-            return await digests.plan_weekly_digests(session, now=self.clock.now(), weekday=self.settings.digest_weekday,
-                                                     hour=self.settings.digest_hour)
+            return await digests.plan_weekly_digests(
+                session, now=self.clock.now(), weekday=self.settings.digest_weekday, hour=self.settings.digest_hour
+            )
 
     async def tick(self) -> int:
         """What the scheduler calls: close last month's commissions, remove stale guests, plan
@@ -168,7 +178,11 @@ class Dispatcher:
             async with self.db.session_scope() as session:
                 recipient = await session.get(User, row.recipient_id)
                 late = row.expires_at is not None and env.now >= row.expires_at
-                facts = None if recipient.unreachable_at is not None or late else await LOADERS[row.kind](session, row, recipient, env)
+                facts = (
+                    None
+                    if recipient.unreachable_at is not None or late
+                    else await LOADERS[row.kind](session, row, recipient, env)
+                )
             # Outcomes are recorded in transactions of their own, after this one has closed.
             if recipient.unreachable_at is not None:
                 return await self._finish(row, NoticeStatus.UNREACHABLE, "blocked earlier")
@@ -207,18 +221,34 @@ class Dispatcher:
     async def _send_parts(self, chat_id: int, message: Outgoing) -> None:
         """The chart, then the text (several messages if long; the keyboard on the last), then files."""
         if message.commands is not None:
-            await self.bot.set_my_commands(message.commands, scope=BotCommandScopeChat(chat_id), rate_limit_args=self._bulk)
+            await self.bot.set_my_commands(
+                message.commands, scope=BotCommandScopeChat(chat_id), rate_limit_args=self._bulk
+            )
         if message.photo is not None:
-            await self.bot.send_photo(chat_id, InputFile(message.photo, filename="chart.png"), rate_limit_args=self._bulk)
+            await self.bot.send_photo(
+                chat_id, InputFile(message.photo, filename="chart.png"), rate_limit_args=self._bulk
+            )
         parts = split_text(message.text) if message.text else []
         for number, part in enumerate(parts, 1):
             markup = message.markup if number == len(parts) else None
             await self.bot.send_message(chat_id, part, reply_markup=markup, rate_limit_args=self._bulk)
         for document in [d for d in (message.document, *message.extra) if d is not None]:
-            await self.bot.send_document(chat_id, InputFile(document.data, filename=document.filename),
-                                         caption=shorten(document.caption, CAPTION_LIMIT) or None, rate_limit_args=self._bulk)
+            await self.bot.send_document(
+                chat_id,
+                InputFile(document.data, filename=document.filename),
+                caption=shorten(document.caption, CAPTION_LIMIT) or None,
+                rate_limit_args=self._bulk,
+            )
 
-    async def _finish(self, row: Notification, status: NoticeStatus, error: str | None, *, sent: bool = False, attempts: int | None = None) -> None:
+    async def _finish(
+        self,
+        row: Notification,
+        status: NoticeStatus,
+        error: str | None,
+        *,
+        sent: bool = False,
+        attempts: int | None = None,
+    ) -> None:
         values = {"status": status, "last_error": error}
         if sent:
             values["sent_at"] = self.clock.now()
@@ -240,7 +270,11 @@ class Dispatcher:
     async def _update(self, row: Notification, values: dict) -> None:
         # Only the dispatcher holding the claim may record the outcome.
         async with self.db.session_scope() as session:
-            await session.execute(update(Notification).where(Notification.id == row.id, Notification.claimed_by == self.worker).values(**values))
+            await session.execute(
+                update(Notification)
+                .where(Notification.id == row.id, Notification.claimed_by == self.worker)
+                .values(**values)
+            )
 
 
 def _seconds(retry_after) -> timedelta:

@@ -40,8 +40,11 @@ async def check(db: Database, *, now: datetime, max_lag: timedelta) -> Health:
         log.warning("health check: database unreachable: %s", error)
         return Health(False, f"database unreachable ({type(error).__name__})", {"database": "unreachable"})
     lag = max(timedelta(0), now - oldest) if oldest is not None else timedelta(0)
-    details = {"database": "ok", "outbox_lag_seconds": round(lag.total_seconds(), 1),
-               "outbox_lag_limit_seconds": max_lag.total_seconds()}
+    details = {
+        "database": "ok",
+        "outbox_lag_seconds": round(lag.total_seconds(), 1),
+        "outbox_lag_limit_seconds": max_lag.total_seconds(),
+    }
     if lag > max_lag:
         return Health(False, f"outbox lag {lag.total_seconds():.0f} s is over {max_lag.total_seconds():.0f} s", details)
     return Health(True, "ok", details)

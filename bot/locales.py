@@ -21,13 +21,34 @@ def _pybabel(*args: str) -> None:
 
 
 def refresh() -> None:
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-o", str(TEMPLATE), "--no-location",
-             "--sort-output", "--project", "HomeDemo", str(ROOT))
+    _pybabel(
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-o",
+        str(TEMPLATE),
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "HomeDemo",
+        str(ROOT),
+    )
     for lang in SUPPORTED_LOCALES:
         po = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         if po.exists():
-            _pybabel("update", "-i", str(TEMPLATE), "-d", str(LOCALES_DIR), "-D", DOMAIN, "-l", lang,
-                     "--no-fuzzy-matching", "--ignore-obsolete")
+            _pybabel(
+                "update",
+                "-i",
+                str(TEMPLATE),
+                "-d",
+                str(LOCALES_DIR),
+                "-D",
+                DOMAIN,
+                "-l",
+                lang,
+                "--no-fuzzy-matching",
+                "--ignore-obsolete",
+            )
         else:
             _pybabel("init", "-i", str(TEMPLATE), "-d", str(LOCALES_DIR), "-D", DOMAIN, "-l", lang)
     _fill_source_catalog(LOCALES_DIR / SOURCE_LANGUAGE / "LC_MESSAGES" / f"{DOMAIN}.po")

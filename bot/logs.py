@@ -12,7 +12,8 @@ import functools
 import logging
 import re
 import sys
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 from telegram.ext import Application, ApplicationHandlerStop, BaseHandler, ConversationHandler
@@ -53,8 +54,11 @@ def configure(log_format: str = "text", secrets: Iterable[str] = (), stream=None
     """One handler on the root logger, for the whole process."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if log_format == "json":
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"levelname": "level", "name": "logger"}))
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "name": "logger"}
+            )
+        )
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     handler.addFilter(Redact(secrets))
@@ -90,9 +94,21 @@ class UpdateLine:
 
     def write(self, update_id: int, chat_id: int | None, duration_ms: float, outcome: str) -> None:
         handler = self.failed_in or self.took or "none"
-        update_log.info("update %s chat %s handler %s %s %.0f ms", update_id, chat_id, handler, outcome, duration_ms,
-                        extra={"update_id": update_id, "chat_id": chat_id, "handler": handler,
-                               "outcome": outcome, "duration_ms": round(duration_ms, 1)})
+        update_log.info(
+            "update %s chat %s handler %s %s %.0f ms",
+            update_id,
+            chat_id,
+            handler,
+            outcome,
+            duration_ms,
+            extra={
+                "update_id": update_id,
+                "chat_id": chat_id,
+                "handler": handler,
+                "outcome": outcome,
+                "duration_ms": round(duration_ms, 1),
+            },
+        )
 
 
 _current: contextvars.ContextVar[UpdateLine | None] = contextvars.ContextVar("update_line", default=None)

@@ -28,8 +28,9 @@ class Defer:
     until: datetime
 
 
-async def _facts(session: AsyncSession, row: Notification, *, statuses: tuple[str, ...] | None = None,
-                 same_time: bool = False) -> DemoFacts | None:
+async def _facts(
+    session: AsyncSession, row: Notification, *, statuses: tuple[str, ...] | None = None, same_time: bool = False
+) -> DemoFacts | None:
     """The demo of the row, if it is still in one of `statuses` (any open one by default) and,
     with same_time, still at the time the message was written for."""
     demo = await session.get(Demo, row.data["demo_id"])
@@ -101,7 +102,9 @@ async def order_notice(session: AsyncSession, row: Notification, reader: User, e
 
 async def reseller_digest(session: AsyncSession, row: Notification, reader: User, env: Env) -> ResellerDigestFacts:
     week = date.fromisoformat(row.data["week_start"])
-    figures = await digests.reseller_week(session, user=reader, week=week, currency=env.currency, rewards=env.reward_table)
+    figures = await digests.reseller_week(
+        session, user=reader, week=week, currency=env.currency, rewards=env.reward_table
+    )
     return ResellerDigestFacts(week, figures)
 
 
@@ -122,7 +125,11 @@ async def host_declined(session: AsyncSession, row: Notification, reader: User, 
 
 async def host_proposed(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:
     facts = await _facts(session, row, statuses=(DemoStatus.PROPOSED,))
-    if facts is None or facts.demo.proposed_starts_at is None or facts.demo.proposed_starts_at.isoformat() != row.data["proposed"]:
+    if (
+        facts is None
+        or facts.demo.proposed_starts_at is None
+        or facts.demo.proposed_starts_at.isoformat() != row.data["proposed"]
+    ):
         return None  # answered or replaced by another proposal
     return facts
 

@@ -48,8 +48,15 @@ class _Bucket:
 
 
 class PriorityRateLimiter(BaseRateLimiter[dict]):
-    def __init__(self, *, bulk_max_rate: float = 29, chat_rate: float = 1.0, chat_burst: float = 4,
-                 group_per_minute: float = 20, max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        bulk_max_rate: float = 29,
+        chat_rate: float = 1.0,
+        chat_burst: float = 4,
+        group_per_minute: float = 20,
+        max_retries: int = 3,
+    ) -> None:
         self._bulk_max_rate = bulk_max_rate
         self._chat_rate, self._chat_burst = chat_rate, chat_burst
         self._group_rate = group_per_minute / 60
@@ -65,7 +72,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
     async def shutdown(self) -> None:
         return None
 
-    async def process_request(self, callback, args, kwargs, endpoint: str, data: dict[str, Any], rate_limit_args: dict | None):
+    async def process_request(
+        self, callback, args, kwargs, endpoint: str, data: dict[str, Any], rate_limit_args: dict | None
+    ):
         if transaction_open():
             # A Telegram call can take seconds; locks held meanwhile stall everyone else.
             raise RuntimeError(f"Telegram call {endpoint} made inside a database transaction")
@@ -131,8 +140,12 @@ class PriorityRateLimiter(BaseRateLimiter[dict]):
 
 def rate_limiter(settings) -> PriorityRateLimiter:
     """The limiter of the bot and of the clock process, from the settings (bot.config)."""
-    return PriorityRateLimiter(bulk_max_rate=settings.dispatch_max_per_second, chat_rate=settings.chat_messages_per_second,
-                               chat_burst=settings.chat_burst, max_retries=3)
+    return PriorityRateLimiter(
+        bulk_max_rate=settings.dispatch_max_per_second,
+        chat_rate=settings.chat_messages_per_second,
+        chat_burst=settings.chat_burst,
+        max_retries=3,
+    )
 
 
 def _is_group(chat_id: object) -> bool:

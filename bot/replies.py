@@ -4,7 +4,8 @@ boundary once the change is committed (see bot.boundary)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
@@ -37,7 +38,9 @@ class Replies:
         parts = split_text(text)
         for number, part in enumerate(parts, 1):
             last = number == len(parts)
-            self._calls.append(lambda part=part, last=last: self._chat.send_message(part, reply_markup=markup if last else None))
+            self._calls.append(
+                lambda part=part, last=last: self._chat.send_message(part, reply_markup=markup if last else None)
+            )
 
     def edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Replaces the pressed button's message; sends a new one where that cannot be done.
@@ -53,7 +56,9 @@ class Replies:
 
     def document(self, document: Document) -> None:
         caption = shorten(document.caption, 1024)
-        self._calls.append(lambda: self._chat.send_document(InputFile(document.data, filename=document.filename), caption=caption))
+        self._calls.append(
+            lambda: self._chat.send_document(InputFile(document.data, filename=document.filename), caption=caption)
+        )
 
     def menu(self, commands: list[BotCommand]) -> None:
         chat_id = self._chat.id

@@ -53,7 +53,9 @@ async def serve(settings: Settings, *, webhook: bool, host: str = "0.0.0.0") -> 
     await stop_gracefully(application, receiver)
 
 
-async def start_receiving(application: Application, settings: Settings, *, webhook: bool, host: str) -> WebhookServer | None:
+async def start_receiving(
+    application: Application, settings: Settings, *, webhook: bool, host: str
+) -> WebhookServer | None:
     if not webhook:
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         return None

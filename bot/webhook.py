@@ -40,8 +40,11 @@ class TelegramUpdates(tornado.web.RequestHandler):
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            log.warning("webhook request refused (403): %s secret token, from %s",
-                        "wrong" if given else "no", self.request.remote_ip)
+            log.warning(
+                "webhook request refused (403): %s secret token, from %s",
+                "wrong" if given else "no",
+                self.request.remote_ip,
+            )
             return self._answer(HTTPStatus.FORBIDDEN)
         try:
             update = Update.de_json(json.loads(self.request.body), self.app.bot)
@@ -74,8 +77,10 @@ class HealthCheck(tornado.web.RequestHandler):
 
 def web_app(application: Application, *, path: str, secret: str) -> tornado.web.Application:
     return tornado.web.Application(
-        [(path, TelegramUpdates, {"bot_app": application, "secret": secret}),
-         ("/healthz", HealthCheck, {"bot_app": application})],
+        [
+            (path, TelegramUpdates, {"bot_app": application, "secret": secret}),
+            ("/healthz", HealthCheck, {"bot_app": application}),
+        ],
         log_function=lambda handler: None,  # refusals are logged above; the path is not for the logs
     )
 

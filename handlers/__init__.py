@@ -16,14 +16,22 @@ from __future__ import annotations
 import warnings
 
 from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.context import Context
-from views.i18n import _
 from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, privacy, reports, team
 from handlers.common import cancel, say, user_scope
 from models import DomainError
+from views.i18n import _
 
 
 async def private_only(update: Update, context: Context) -> None:
@@ -33,15 +41,24 @@ async def private_only(update: Update, context: Context) -> None:
     if chat is None or chat.type == "private":
         return
     if update.message is not None:
-        await say(update, _("I work in private chat only, where your demos and figures stay private. Write to me directly: @{bot}").format(
-            bot=context.bot.username))
+        await say(
+            update,
+            _(
+                "I work in private chat only, where your demos and figures stay private. Write to me directly: @{bot}"
+            ).format(bot=context.bot.username),
+        )
     raise ApplicationHandlerStop
 
 
 async def edited_message(update: Update, context: Context) -> None:
     """An edit does not change an answer already given: say so, rather than act on it twice."""
-    await say(update, _("I saw that you edited a message. Edits do not change what was already saved: "
-                        "please send the correction as a new message."))
+    await say(
+        update,
+        _(
+            "I saw that you edited a message. Edits do not change what was already saved: "
+            "please send the correction as a new message."
+        ),
+    )
     raise ApplicationHandlerStop
 
 
@@ -64,8 +81,18 @@ def register(application: Application) -> None:
         # current step wherever it was pressed. PTB warns about that setting; it is deliberate.
         warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
         # attendees first: its conversation takes /start with a guest link before onboarding's /start.
-        flows = [*attendees.handlers(), *onboarding.handlers(), *demo_booking.handlers(), *demos.handlers(),
-                 *host.handlers(), *orders.handlers(), *order_changes.handlers(), *reports.handlers(), *team.handlers(), *privacy.handlers()]
+        flows = [
+            *attendees.handlers(),
+            *onboarding.handlers(),
+            *demo_booking.handlers(),
+            *demos.handlers(),
+            *host.handlers(),
+            *orders.handlers(),
+            *order_changes.handlers(),
+            *reports.handlers(),
+            *team.handlers(),
+            *privacy.handlers(),
+        ]
     for handler in [
         *flows,
         CommandHandler("cancel", cancel),

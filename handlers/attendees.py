@@ -23,24 +23,46 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from views.dates import format_when
-from views.i18n import _, babel_locale, current_locale
-from views import links
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
-from views.callbacks import (
-    AddGuestSkipPhone, CapacityNoLimit, DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuests, DemoGuestsPage, GuestCantCome,
-    GuestCheckIn, HostGuestLink, HostGuests, HostGuestsPage, RsvpAgree, RsvpDecline, RsvpSkipPhone, RsvpTelegramName,
-)
-from views import guests as views_guests
-from views.guests import GUESTS_PAGE, reseller_guest_list
-from views.paging import locate, window
 from models import DomainError, demos, guests, users
 from models.guests import Guest, GuestStatus
 from models.users import User
+from views import guests as views_guests
+from views import links
+from views.callbacks import (
+    AddGuestSkipPhone,
+    CapacityNoLimit,
+    DemoAddGuest,
+    DemoCapacity,
+    DemoGuestLink,
+    DemoGuests,
+    DemoGuestsPage,
+    GuestCantCome,
+    GuestCheckIn,
+    HostGuestLink,
+    HostGuests,
+    HostGuestsPage,
+    RsvpAgree,
+    RsvpDecline,
+    RsvpSkipPhone,
+    RsvpTelegramName,
+)
+from views.dates import format_when
+from views.guests import GUESTS_PAGE, reseller_guest_list
+from views.i18n import _, babel_locale, current_locale
+from views.paging import locate, window
 
-CONSENT, GUEST_NAME, GUEST_PHONE, ADD_NAME, ADD_PHONE, CAPACITY = "consent", "guest_name", "guest_phone", "add_name", "add_phone", "capacity"
+CONSENT, GUEST_NAME, GUEST_PHONE, ADD_NAME, ADD_PHONE, CAPACITY = (
+    "consent",
+    "guest_name",
+    "guest_phone",
+    "add_name",
+    "add_phone",
+    "capacity",
+)
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
+
 
 def guest_link(context: Context, demo: demos.Demo) -> str:
     return links.guest_link(context.bot.username, demo.guest_token)
@@ -56,8 +78,10 @@ def privacy_notice(reseller_name: str) -> str:
 
 
 def guest_preview(demo: demos.Demo, *, host_first_name: str, lang: str) -> str:
-    lines = [_("You are invited to a home demo at {host}'s!").format(host=host_first_name),
-             _("📅 {when}").format(when=format_when(demo.starts_at, tz=demo.timezone, lang=lang))]
+    lines = [
+        _("You are invited to a home demo at {host}'s!").format(host=host_first_name),
+        _("📅 {when}").format(when=format_when(demo.starts_at, tz=demo.timezone, lang=lang)),
+    ]
     if demo.area:
         lines.append(_("📍 {area}").format(area=demo.area))
     return "\n".join(lines)
@@ -68,15 +92,22 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
     async with user_scope(update, context) as (session, me):
         demo = await guests.demo_for_guest_link(session, token=token, now=context.clock.now())
         reseller = await users.get_user(session, demo.reseller_id)
-        preview = guest_preview(demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me))
+        preview = guest_preview(
+            demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me)
+        )
         existing = await guests.guest_of_user(session, demo_id=demo.id, user=me) if me else None
         if existing is not None and existing.status != GuestStatus.NOT_COMING:
-            await say(update, preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing))
+            await say(
+                update, preview + "\n\n" + _registered_text(existing, demo), reply_markup=_guest_keyboard(existing)
+            )
             return END
         context.user_data["rsvp"] = {"demo_id": demo.id, "token": token}
         if await guests.is_full(session, demo):
-            preview += "\n\n" + _("The demo is full: you can join the waiting list, and I will tell you if a place frees up.")
-        await say(update, 
+            preview += "\n\n" + _(
+                "The demo is full: you can join the waiting list, and I will tell you if a place frees up."
+            )
+        await say(
+            update,
             preview + "\n\n" + privacy_notice(reseller.display_name),
             reply_markup=keyboard([[(_("✅ I agree, continue"), RsvpAgree()), (_("No, thanks"), RsvpDecline())]]),
         )
@@ -90,8 +121,21 @@ def _current_lang(update: Update, context: Context, me: User | None) -> str:
 async def agree(update: Update, context: Context) -> str:
     async with user_scope(update, context):
         context.user_data["rsvp"]["consent_at"] = context.clock.now().isoformat()
-        await answer(update, _("Thank you. What name should the host see?"), keyboard(
-            [[(_("Use “{name}”").format(name=users.clean_name(update.effective_user.full_name)), RsvpTelegramName())]]), edit=True)
+        await answer(
+            update,
+            _("Thank you. What name should the host see?"),
+            keyboard(
+                [
+                    [
+                        (
+                            _("Use “{name}”").format(name=users.clean_name(update.effective_user.full_name)),
+                            RsvpTelegramName(),
+                        )
+                    ]
+                ]
+            ),
+            edit=True,
+        )
         return GUEST_NAME
 
 
@@ -114,7 +158,8 @@ async def save_guest_name_button(update: Update, context: Context) -> str:
 async def _save_guest_name(update: Update, context: Context, name: str) -> str:
     async with user_scope(update, context):
         context.user_data["rsvp"]["name"] = users.validate_display_name(name)
-        await say(update, 
+        await say(
+            update,
             _("Your phone number, in case the host needs to reach you? It is optional."),
             reply_markup=keyboard([[(_("Skip"), RsvpSkipPhone())]]),
         )
@@ -137,11 +182,24 @@ async def _register(update: Update, context: Context, phone: str | None) -> int:
         now = context.clock.now()
         demo = await guests.demo_for_guest_link(session, token=draft["token"], now=now)
         if me is None:
-            me = await users.get_or_create_user(session, telegram_id=sender.id, name=draft["name"],
-                                                locale=_current_lang(update, context, None), timezone=demo.timezone, now=now)
-        guest = await guests.rsvp(session, demo=demo, user=me, name=draft["name"], phone=phone,
-                                  region=babel_locale(me.locale, demo.timezone).territory,
-                                  consent_at=datetime.fromisoformat(draft["consent_at"]), now=now)
+            me = await users.get_or_create_user(
+                session,
+                telegram_id=sender.id,
+                name=draft["name"],
+                locale=_current_lang(update, context, None),
+                timezone=demo.timezone,
+                now=now,
+            )
+        guest = await guests.rsvp(
+            session,
+            demo=demo,
+            user=me,
+            name=draft["name"],
+            phone=phone,
+            region=babel_locale(me.locale, demo.timezone).territory,
+            consent_at=datetime.fromisoformat(draft["consent_at"]),
+            now=now,
+        )
         await replan(session, context, demo)
         context.user_data.pop("rsvp", None)
         await say(update, _registered_text(guest, demo), reply_markup=_guest_keyboard(guest))
@@ -152,7 +210,10 @@ def _registered_text(guest: Guest, demo: demos.Demo) -> str:
     if guest.status == GuestStatus.WAITLIST:
         return _("The demo is full, so you are on the waiting list. I will tell you as soon as a place frees up.")
     return _("You are on the guest list, {name}! See you on {when} at {address}.").format(
-        name=guest.first_name, when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale()), address=demo.address)
+        name=guest.first_name,
+        when=format_when(demo.starts_at, tz=demo.timezone, lang=current_locale()),
+        address=demo.address,
+    )
 
 
 def _guest_keyboard(guest: Guest):
@@ -195,7 +256,9 @@ async def _render_guest_list(update: Update, session, demo: demos.Demo, *, page:
     totals = await guests.guest_totals(session, demo.id)
     number, offset = locate(page, total=totals.listed, size=GUESTS_PAGE)
     found = await guests.guests_of_demo(session, demo.id, offset=offset, limit=GUESTS_PAGE)
-    text, markup = reseller_guest_list(demo, window(found, number=number, total=totals.listed, size=GUESTS_PAGE), totals)
+    text, markup = reseller_guest_list(
+        demo, window(found, number=number, total=totals.listed, size=GUESTS_PAGE), totals
+    )
     await answer(update, text, markup, edit=edit)
 
 
@@ -209,7 +272,9 @@ async def toggle_check_in(update: Update, context: Context) -> None:
 
 async def share_guest_link_as_reseller(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=DemoGuestLink.of(update).demo_id, reseller=me) if me else None
+        demo = (
+            await demos.demo_of_reseller(session, demo_id=DemoGuestLink.of(update).demo_id, reseller=me) if me else None
+        )
         await _share_guest_link(update, context, demo)
 
 
@@ -225,8 +290,12 @@ async def _share_guest_link(update: Update, context: Context, demo: demos.Demo |
     if not demo.is_open:
         raise DomainError("demo_cancelled")
     await ack(update)
-    await say(update, _(
-        "Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(link=guest_link(context, demo)))
+    await say(
+        update,
+        _("Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(
+            link=guest_link(context, demo)
+        ),
+    )
 
 
 async def host_guest_list(update: Update, context: Context) -> None:
@@ -258,7 +327,11 @@ async def start_add_guest(update: Update, context: Context) -> str:
 async def save_added_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         context.user_data["ag"]["name"] = users.validate_display_name(update.message.text)
-        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), AddGuestSkipPhone())]]))
+        await say(
+            update,
+            _("Their phone number? It is optional."),
+            reply_markup=keyboard([[(_("Skip"), AddGuestSkipPhone())]]),
+        )
         return ADD_PHONE
 
 
@@ -275,8 +348,14 @@ async def _add_guest(update: Update, context: Context, phone: str | None) -> int
     draft = context.user_data["ag"]
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
-        await guests.add_guest_by_hand(session, demo=demo, name=draft["name"], phone=phone,
-                                       region=babel_locale(me.locale, me.timezone).territory, now=context.clock.now())
+        await guests.add_guest_by_hand(
+            session,
+            demo=demo,
+            name=draft["name"],
+            phone=phone,
+            region=babel_locale(me.locale, me.timezone).territory,
+            now=context.clock.now(),
+        )
         context.user_data.pop("ag", None)
         await say(update, _("Added. Remember to give them the privacy notice at the demo."))
         await _render_guest_list(update, session, demo, edit=False)
@@ -288,8 +367,11 @@ async def start_capacity(update: Update, context: Context) -> str:
         demo = await demos.demo_of_reseller(session, demo_id=DemoCapacity.of(update).demo_id, reseller=me)
         await ack(update)
         context.user_data["cap"] = {"demo_id": demo.id}
-        await say(update, _("How many guests can come at most? Type a number."),
-                                                 reply_markup=keyboard([[(_("No limit"), CapacityNoLimit())]]))
+        await say(
+            update,
+            _("How many guests can come at most? Type a number."),
+            reply_markup=keyboard([[(_("No limit"), CapacityNoLimit())]]),
+        )
         return CAPACITY
 
 
@@ -318,32 +400,57 @@ async def _save_capacity(update: Update, context: Context, capacity: int | None)
 
 def handlers() -> list:
     rsvp = ConversationHandler(
-        name="rsvp", persistent=True, allow_reentry=True,
+        name="rsvp",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CommandHandler("start", open_guest_link, filters=filters.Regex(r"^/start g_[\w-]+$"))],
         states={
-            CONSENT: [CallbackQueryHandler(agree, pattern=RsvpAgree.matches), CallbackQueryHandler(decline_notice, pattern=RsvpDecline.matches)],
-            GUEST_NAME: [CallbackQueryHandler(save_guest_name_button, pattern=RsvpTelegramName.matches), MessageHandler(TEXT, save_guest_name_text)],
-            GUEST_PHONE: [CallbackQueryHandler(skip_guest_phone, pattern=RsvpSkipPhone.matches), MessageHandler(TEXT, save_guest_phone)],
+            CONSENT: [
+                CallbackQueryHandler(agree, pattern=RsvpAgree.matches),
+                CallbackQueryHandler(decline_notice, pattern=RsvpDecline.matches),
+            ],
+            GUEST_NAME: [
+                CallbackQueryHandler(save_guest_name_button, pattern=RsvpTelegramName.matches),
+                MessageHandler(TEXT, save_guest_name_text),
+            ],
+            GUEST_PHONE: [
+                CallbackQueryHandler(skip_guest_phone, pattern=RsvpSkipPhone.matches),
+                MessageHandler(TEXT, save_guest_phone),
+            ],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     add_guest = ConversationHandler(
-        name="add_guest", persistent=True, allow_reentry=True,
+        name="add_guest",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_add_guest, pattern=DemoAddGuest.matches)],
         states={
             ADD_NAME: [MessageHandler(TEXT, save_added_name)],
-            ADD_PHONE: [CallbackQueryHandler(skip_added_phone, pattern=AddGuestSkipPhone.matches), MessageHandler(TEXT, save_added_phone)],
+            ADD_PHONE: [
+                CallbackQueryHandler(skip_added_phone, pattern=AddGuestSkipPhone.matches),
+                MessageHandler(TEXT, save_added_phone),
+            ],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     capacity = ConversationHandler(
-        name="capacity", persistent=True, allow_reentry=True,
+        name="capacity",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_capacity, pattern=DemoCapacity.matches)],
-        states={CAPACITY: [CallbackQueryHandler(save_no_limit, pattern=CapacityNoLimit.matches), MessageHandler(TEXT, save_capacity_text)]},
+        states={
+            CAPACITY: [
+                CallbackQueryHandler(save_no_limit, pattern=CapacityNoLimit.matches),
+                MessageHandler(TEXT, save_capacity_text),
+            ]
+        },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [
-        rsvp, add_guest, capacity,
+        rsvp,
+        add_guest,
+        capacity,
         CallbackQueryHandler(cant_come, pattern=GuestCantCome.matches),
         CallbackQueryHandler(toggle_check_in, pattern=GuestCheckIn.matches),
         CallbackQueryHandler(show_guests, pattern=DemoGuests.matches),

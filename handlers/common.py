@@ -7,8 +7,8 @@ else is an outbox row in the same transaction (`tell`), sent by the dispatcher.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
@@ -53,7 +53,9 @@ async def seller_scope(update: Update, context: Context) -> AsyncIterator[tuple[
 
 async def replan(session: AsyncSession, context: Context, demo: Demo) -> None:
     """Brings the demo's reminders and follow-ups in line with it, in the same transaction."""
-    await notifications.sync_demo_notifications(session, demo=demo, plan=context.settings.reminder_plan, now=context.clock.now())
+    await notifications.sync_demo_notifications(
+        session, demo=demo, plan=context.settings.reminder_plan, now=context.clock.now()
+    )
     current_scope().wrote_outbox = True
 
 
@@ -63,7 +65,9 @@ async def tell(context: Context, recipient: User | None, kind: str, **payload: o
     if recipient is None:
         return
     scope = current_scope()
-    await notifications.tell(scope.session, recipient_id=recipient.id, kind=kind, payload=payload, now=context.clock.now())
+    await notifications.tell(
+        scope.session, recipient_id=recipient.id, kind=kind, payload=payload, now=context.clock.now()
+    )
     scope.wrote_outbox = True
 
 

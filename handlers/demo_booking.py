@@ -25,17 +25,31 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from views.dates import format_duration, format_when, parse_duration_input
-from views.i18n import _, babel_locale
 from handlers import demos as demo_views
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope
-from views.callbacks import DemoBookFromParty, NewDemoCancel, NewDemoDuration, NewDemoSave, NewDemoSkipNotes, NewDemoSkipPhone
-from views.demos import describe, overlap_warning
 from handlers.when import WhenSteps
 from models import demos
 from models.users import User
+from views.callbacks import (
+    DemoBookFromParty,
+    NewDemoCancel,
+    NewDemoDuration,
+    NewDemoSave,
+    NewDemoSkipNotes,
+    NewDemoSkipPhone,
+)
+from views.dates import format_duration, format_when, parse_duration_input
+from views.demos import describe, overlap_warning
+from views.i18n import _, babel_locale
 
-HOST_NAME, HOST_PHONE, ADDRESS, DURATION, NOTES, SUMMARY = "host_name", "host_phone", "address", "duration", "notes", "summary"
+HOST_NAME, HOST_PHONE, ADDRESS, DURATION, NOTES, SUMMARY = (
+    "host_name",
+    "host_phone",
+    "address",
+    "duration",
+    "notes",
+    "summary",
+)
 END = ConversationHandler.END
 DRAFT = "nd"
 DURATIONS = (60, 90, 120, 180)
@@ -53,16 +67,15 @@ async def start_booking(update: Update, context: Context) -> str:
             source = await demos.demo_of_reseller(session, demo_id=DemoBookFromParty.of(update).demo_id, reseller=me)
             await ack(update)
             context.user_data[DRAFT]["source_demo_id"] = source.id
-        await say(update, 
-            _("Let's schedule a home demo. /cancel stops at any time.\n\nWhat is the host's name?")
-        )
+        await say(update, _("Let's schedule a home demo. /cancel stops at any time.\n\nWhat is the host's name?"))
         return HOST_NAME
 
 
 async def save_host_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         _draft(context)["host_name"] = demos.validate_host_name(update.message.text)
-        await say(update, 
+        await say(
+            update,
             _("The host's phone number? It is optional."),
             reply_markup=keyboard([[(_("Skip"), NewDemoSkipPhone())]]),
         )
@@ -97,7 +110,8 @@ async def save_address(update: Update, context: Context) -> str:
 async def time_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> str:
     _draft(context)["starts_at"] = starts_at.isoformat()
     rows = [[(format_duration(m, lang=me.locale), NewDemoDuration(m)) for m in DURATIONS]]
-    await say(update, 
+    await say(
+        update,
         _("{when}. How long will it last? Choose or type it (for example 2 or 1:30).").format(
             when=format_when(starts_at, tz=me.timezone, lang=me.locale)
         ),
@@ -121,7 +135,8 @@ async def save_picked_duration(update: Update, context: Context) -> str:
 async def _save_duration(update: Update, context: Context, minutes: int) -> str:
     async with seller_scope(update, context):
         _draft(context)["duration"] = demos.validate_duration(minutes)
-        await say(update, 
+        await say(
+            update,
             _("Any notes for yourself (products to bring, parking, ...)? They are not shown to the host."),
             reply_markup=keyboard([[(_("Skip"), NewDemoSkipNotes())]]),
         )
@@ -142,11 +157,24 @@ async def _save_notes(update: Update, context: Context, notes: str | None) -> st
         draft = _draft(context)
         draft["notes"] = notes
         starts_at = datetime.fromisoformat(draft["starts_at"])
-        overlaps = await demos.find_overlaps(session, reseller_id=me.id, starts_at=starts_at, duration_minutes=draft["duration"])
-        text = _("Please check the demo:") + "\n\n" + describe(
-            host_name=draft["host_name"], host_phone=draft.get("host_phone"), address=draft["address"],
-            starts_at=starts_at, duration_minutes=draft["duration"], notes=notes, tz=me.timezone, lang=me.locale,
-        ) + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
+        overlaps = await demos.find_overlaps(
+            session, reseller_id=me.id, starts_at=starts_at, duration_minutes=draft["duration"]
+        )
+        text = (
+            _("Please check the demo:")
+            + "\n\n"
+            + describe(
+                host_name=draft["host_name"],
+                host_phone=draft.get("host_phone"),
+                address=draft["address"],
+                starts_at=starts_at,
+                duration_minutes=draft["duration"],
+                notes=notes,
+                tz=me.timezone,
+                lang=me.locale,
+            )
+            + overlap_warning(overlaps, tz=me.timezone, lang=me.locale)
+        )
         rows = [[(_("✅ Save"), NewDemoSave()), (_("✖️ Cancel"), NewDemoCancel())]]
         await say(update, text, reply_markup=keyboard(rows))
         return SUMMARY
@@ -156,10 +184,17 @@ async def save_demo(update: Update, context: Context) -> int:
     async with seller_scope(update, context) as (session, me):
         draft = _draft(context)
         demo = await demos.schedule_demo(
-            session, reseller=me, host_name=draft["host_name"], host_phone=draft.get("host_phone"),
-            address=draft["address"], starts_at=datetime.fromisoformat(draft["starts_at"]),
-            duration_minutes=draft["duration"], notes=draft.get("notes"), timezone=me.timezone,
-            now=context.clock.now(), source_demo_id=draft.get("source_demo_id"),
+            session,
+            reseller=me,
+            host_name=draft["host_name"],
+            host_phone=draft.get("host_phone"),
+            address=draft["address"],
+            starts_at=datetime.fromisoformat(draft["starts_at"]),
+            duration_minutes=draft["duration"],
+            notes=draft.get("notes"),
+            timezone=me.timezone,
+            now=context.clock.now(),
+            source_demo_id=draft.get("source_demo_id"),
         )
         await replan(session, context, demo)
         context.user_data.pop(DRAFT, None)
@@ -179,15 +214,30 @@ def handlers() -> list:
             name="newdemo",
             persistent=True,
             allow_reentry=True,
-            entry_points=[CommandHandler("newdemo", start_booking), CallbackQueryHandler(start_booking, pattern=DemoBookFromParty.matches)],
+            entry_points=[
+                CommandHandler("newdemo", start_booking),
+                CallbackQueryHandler(start_booking, pattern=DemoBookFromParty.matches),
+            ],
             states={
                 HOST_NAME: [MessageHandler(TEXT, save_host_name)],
-                HOST_PHONE: [CallbackQueryHandler(skip_host_phone, pattern=NewDemoSkipPhone.matches), MessageHandler(TEXT, save_host_phone)],
+                HOST_PHONE: [
+                    CallbackQueryHandler(skip_host_phone, pattern=NewDemoSkipPhone.matches),
+                    MessageHandler(TEXT, save_host_phone),
+                ],
                 ADDRESS: [MessageHandler(TEXT, save_address)],
                 **when.states(),
-                DURATION: [CallbackQueryHandler(save_picked_duration, pattern=NewDemoDuration.matches), MessageHandler(TEXT, save_typed_duration)],
-                NOTES: [CallbackQueryHandler(skip_notes, pattern=NewDemoSkipNotes.matches), MessageHandler(TEXT, save_notes)],
-                SUMMARY: [CallbackQueryHandler(save_demo, pattern=NewDemoSave.matches), CallbackQueryHandler(cancel_booking, pattern=NewDemoCancel.matches)],
+                DURATION: [
+                    CallbackQueryHandler(save_picked_duration, pattern=NewDemoDuration.matches),
+                    MessageHandler(TEXT, save_typed_duration),
+                ],
+                NOTES: [
+                    CallbackQueryHandler(skip_notes, pattern=NewDemoSkipNotes.matches),
+                    MessageHandler(TEXT, save_notes),
+                ],
+                SUMMARY: [
+                    CallbackQueryHandler(save_demo, pattern=NewDemoSave.matches),
+                    CallbackQueryHandler(cancel_booking, pattern=NewDemoCancel.matches),
+                ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
         )

@@ -18,17 +18,17 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.context import Context
-from views.dates import format_when
-from views.i18n import _
-from handlers.common import ack, answer, cancel, keyboard, replan, say, sender_locale, tell, user_scope
-from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
 from handlers.attendees import guest_link
+from handlers.common import ack, answer, cancel, keyboard, replan, say, sender_locale, tell, user_scope
 from handlers.demos import send_own_calendar
-from views.demos import host_keyboard, host_view
 from handlers.when import WhenSteps
 from models import DomainError, demos, users
 from models.demos import DemoStatus
 from models.users import User
+from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
+from views.dates import format_when
+from views.demos import host_keyboard, host_view
+from views.i18n import _
 
 END = ConversationHandler.END
 
@@ -38,9 +38,12 @@ async def open_host_link(update: Update, context: Context, token: str) -> int:
         sender = update.effective_user
         if me is None:
             me = await users.get_or_create_user(
-                session, telegram_id=sender.id, name=sender.full_name,
+                session,
+                telegram_id=sender.id,
+                name=sender.full_name,
                 locale=sender_locale(update, context),
-                timezone=context.settings.default_timezone, now=context.clock.now(),
+                timezone=context.settings.default_timezone,
+                now=context.clock.now(),
             )
             is_new = True
         else:
@@ -50,7 +53,11 @@ async def open_host_link(update: Update, context: Context, token: str) -> int:
         if is_new:
             me.timezone = demo.timezone  # the host lives where the demo happens
         reseller = await users.get_user(session, demo.reseller_id)
-        text = _("Hello {name}!").format(name=me.display_name) + "\n\n" + host_view(demo, reseller_name=reseller.display_name, tz=me.timezone, lang=me.locale)
+        text = (
+            _("Hello {name}!").format(name=me.display_name)
+            + "\n\n"
+            + host_view(demo, reseller_name=reseller.display_name, tz=me.timezone, lang=me.locale)
+        )
         markup = host_keyboard(demo) if demo.is_open and demo.starts_at > context.clock.now() else None
         await say(update, text, reply_markup=markup)
     return END
@@ -69,11 +76,23 @@ async def confirm(update: Update, context: Context) -> None:
         await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
         await tell(context, reseller, "host_confirmed", demo_id=demo.id, seq=demo.ics_sequence, calendar=True)
-        await answer(update, _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
-            reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)), edit=True)
-        await say(update, _("Invite your friends with this link: they sign up in two taps, and you can follow the guest list here.\n{link}").format(
-            link=guest_link(context, demo)),
-            reply_markup=keyboard([[(_("👥 Guest list"), HostGuests(demo.id)), (_("🎁 Host reward"), HostRewardView(demo.id))]]))
+        await answer(
+            update,
+            _("Thank you, the demo is confirmed! {reseller} will see you on {when}.").format(
+                reseller=reseller.display_name, when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)
+            ),
+            edit=True,
+        )
+        await say(
+            update,
+            _(
+                "Invite your friends with this link: they sign up in two taps, and you can follow the "
+                "guest list here.\n{link}"
+            ).format(link=guest_link(context, demo)),
+            reply_markup=keyboard(
+                [[(_("👥 Guest list"), HostGuests(demo.id)), (_("🎁 Host reward"), HostRewardView(demo.id))]]
+            ),
+        )
         await send_own_calendar(update, context, demo, me, reseller_name=reseller.display_name)
 
 
@@ -84,7 +103,13 @@ async def decline(update: Update, context: Context) -> None:
         await replan(session, context, demo)
         reseller = await users.get_user(session, demo.reseller_id)
         await tell(context, reseller, "host_declined", demo_id=demo.id, seq=demo.ics_sequence)
-        await answer(update, _("You declined the demo. {reseller} has been told. Thank you for answering!").format(reseller=reseller.display_name), edit=True)
+        await answer(
+            update,
+            _("You declined the demo. {reseller} has been told. Thank you for answering!").format(
+                reseller=reseller.display_name
+            ),
+            edit=True,
+        )
 
 
 async def start_proposal(update: Update, context: Context) -> str:
@@ -107,8 +132,12 @@ async def proposal_chosen(update: Update, context: Context, me: User, starts_at:
         reseller = await users.get_user(session, demo.reseller_id)
         await tell(context, reseller, "host_proposed", demo_id=demo.id, proposed=starts_at.isoformat())
         context.user_data.pop(when.prefix, None)
-        await say(update, _("Thank you! I have asked {reseller} whether {when} works.").format(
-            reseller=reseller.display_name, when=format_when(starts_at, tz=me.timezone, lang=me.locale)))
+        await say(
+            update,
+            _("Thank you! I have asked {reseller} whether {when} works.").format(
+                reseller=reseller.display_name, when=format_when(starts_at, tz=me.timezone, lang=me.locale)
+            ),
+        )
     return END
 
 

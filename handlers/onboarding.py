@@ -21,18 +21,18 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.context import Context
-from views.dates import format_clock, format_when
-from views.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, _, set_locale, use_locale
-from views.timezones import COMMON, find_timezones, is_timezone
-from handlers import host
-from views.menus import commands_for, help_text
-from views import links
 from bot.boundary import current_scope
+from bot.context import Context
+from handlers import host
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, sender_locale, user_scope
-from views.callbacks import ProfileLanguage, ProfileMenu, ProfileTelegramName, ProfileTimezone
 from models import DomainError, users
 from models.users import User
+from views import links
+from views.callbacks import ProfileLanguage, ProfileMenu, ProfileTelegramName, ProfileTimezone
+from views.dates import format_clock, format_when
+from views.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, _, set_locale, use_locale
+from views.menus import commands_for, help_text
+from views.timezones import COMMON, find_timezones, is_timezone
 
 LANGUAGE, TIMEZONE, NAME, MENU = "language", "timezone", "name", "menu"
 END = ConversationHandler.END
@@ -56,8 +56,12 @@ async def start(update: Update, context: Context) -> str | int:
         wants_in = payload.startswith("i_") or sender.id in context.settings.admin_telegram_ids
         if wants_in and me is None:
             me = await users.get_or_create_user(
-                session, telegram_id=sender.id, name=sender.full_name,
-                locale=sender_locale(update, context), timezone=context.settings.default_timezone, now=now,
+                session,
+                telegram_id=sender.id,
+                name=sender.full_name,
+                locale=sender_locale(update, context),
+                timezone=context.settings.default_timezone,
+                now=now,
             )
         if payload.startswith("i_"):
             await users.redeem_invite(session, token=payload[2:], user=me, now=now)
@@ -76,9 +80,16 @@ async def start(update: Update, context: Context) -> str | int:
 
 async def ask_language(update: Update, me: User) -> None:
     set_locale(me.locale)
-    rows = [[(("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], ProfileLanguage(lang)) for lang in SUPPORTED_LOCALES]]
+    rows = [
+        [
+            (("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], ProfileLanguage(lang))
+            for lang in SUPPORTED_LOCALES
+        ]
+    ]
     if update.callback_query is None:
-        intro = _("Welcome to HomeDemo, {name}! Let's set up your profile: three quick questions.").format(name=me.display_name)
+        intro = _("Welcome to HomeDemo, {name}! Let's set up your profile: three quick questions.").format(
+            name=me.display_name
+        )
         await say(update, intro)
     await answer(update, _("Which language do you prefer?"), keyboard(rows), edit=update.callback_query is not None)
 
@@ -104,8 +115,19 @@ async def save_language(update: Update, context: Context) -> str | int:
 async def ask_timezone(update: Update, context: Context, me: User, zones: list[str] | None = None) -> None:
     now = context.clock.now()
     choices = zones or list(dict.fromkeys([me.timezone, *COMMON]))
-    rows = [[(_("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)), ProfileTimezone(zone))] for zone in choices]
-    await say(update, 
+    rows = [
+        [
+            (
+                _("{zone} (now {time})").format(
+                    zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)
+                ),
+                ProfileTimezone(zone),
+            )
+        ]
+        for zone in choices
+    ]
+    await say(
+        update,
         _("Which timezone are you in? Your demos are shown in it.\nChoose below, or type your city or country."),
         reply_markup=keyboard(rows),
     )
@@ -144,7 +166,8 @@ async def _save_timezone(update: Update, context: Context, zone: str) -> str | i
 
 async def ask_name(update: Update, context: Context, me: User) -> None:
     telegram_name = users.clean_name(update.effective_user.full_name)
-    await say(update, 
+    await say(
+        update,
         _("Which name should hosts and your team see? Type it, or use your Telegram name."),
         reply_markup=keyboard([[(_("Use “{name}”").format(name=telegram_name), ProfileTelegramName())]]),
     )
@@ -169,8 +192,8 @@ async def _save_name(update: Update, context: Context, name: str) -> str | int:
         context.user_data.pop(MODE, None)
         if update.callback_query:
             await ack(update)
-        await say(update, 
-            _("All set, {name}! Your profile is ready.").format(name=me.display_name) + "\n\n" + help_text(me)
+        await say(
+            update, _("All set, {name}! Your profile is ready.").format(name=me.display_name) + "\n\n" + help_text(me)
         )
         if me.is_seller:
             await set_seller_commands(context, me)
@@ -228,11 +251,12 @@ async def create_invite(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         invite = await users.create_invite(session, inviter=me, now=context.clock.now())
         link = links.invite_link(context.bot.username, invite.token)
-        await say(update, 
+        await say(
+            update,
             _(
                 "Here is an invite link for a new advisor in your team. It works once, "
                 "until {expires}:\n{link}\n\nYou earn only on the sales of your team, never on sign-ups."
-            ).format(expires=format_when(invite.expires_at, tz=me.timezone, lang=me.locale), link=link)
+            ).format(expires=format_when(invite.expires_at, tz=me.timezone, lang=me.locale), link=link),
         )
 
 

@@ -11,19 +11,33 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from views.dates import format_when
-from views.i18n import _
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
-from views.callbacks import (
-    CorrectLine, OrderBuyBack, OrderCancel, OrderCorrect, OrderHistory, OrderView, OrderWithdrawal, WithdrawAll, WithdrawLine,
-)
-from views.receipts import receipt
 from models import DomainError, commissions, notifications, orders, users
 from models.orders import Order, OrderEventKind, OrderStatus
 from models.users import User
+from views.callbacks import (
+    CorrectLine,
+    OrderBuyBack,
+    OrderCancel,
+    OrderCorrect,
+    OrderHistory,
+    OrderView,
+    OrderWithdrawal,
+    WithdrawAll,
+    WithdrawLine,
+)
+from views.dates import format_when
+from views.i18n import _
+from views.receipts import receipt
 
 WD_CHOOSE, WD_QUANTITY, FIX_CHOOSE, FIX_QUANTITY, FIX_REASON, CANCEL_REASON = (
-    "wd_choose", "wd_quantity", "fix_choose", "fix_quantity", "fix_reason", "cancel_reason")
+    "wd_choose",
+    "wd_quantity",
+    "fix_choose",
+    "fix_quantity",
+    "fix_reason",
+    "cancel_reason",
+)
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 
@@ -50,20 +64,35 @@ async def show_history(update: Update, context: Context) -> None:
         for event in await orders.history_of(session, order.id):
             actor = await users.get_user(session, event.actor_id)
             detail = json.loads(event.detail)
-            changes = ", ".join(f"{l['sku']} {l['quantity']}" + (f" (−{l['withdrawn']})" if l["withdrawn"] else "") for l in detail.get("after", detail.get("lines", [])))
-            text = _("{when} · {who} · {what}").format(when=format_when(event.at, tz=me.timezone, lang=me.locale), who=actor.display_name, what=_event_name(event.kind))
+            changes = ", ".join(
+                f"{ln['sku']} {ln['quantity']}" + (f" (−{ln['withdrawn']})" if ln["withdrawn"] else "")
+                for ln in detail.get("after", detail.get("lines", []))
+            )
+            text = _("{when} · {who} · {what}").format(
+                when=format_when(event.at, tz=me.timezone, lang=me.locale),
+                who=actor.display_name,
+                what=_event_name(event.kind),
+            )
             if changes:
                 text += ": " + changes
             if event.reason:
                 text += " — " + _("reason: {reason}").format(reason=event.reason)
             rows.append(text)
-        await answer(update, _("History of order no. {number}:").format(number=order.id) + "\n" + "\n".join(rows),
-                     keyboard([[(_("« Order"), OrderView(order.id))]]), edit=True)
+        await answer(
+            update,
+            _("History of order no. {number}:").format(number=order.id) + "\n" + "\n".join(rows),
+            keyboard([[(_("« Order"), OrderView(order.id))]]),
+            edit=True,
+        )
 
 
 def _event_name(kind: OrderEventKind) -> str:
-    return {OrderEventKind.CREATED: _("created"), OrderEventKind.WITHDRAWAL: _("withdrawal"), OrderEventKind.CORRECTION: _("correction"),
-            OrderEventKind.CANCELLATION: _("cancellation")}[kind]
+    return {
+        OrderEventKind.CREATED: _("created"),
+        OrderEventKind.WITHDRAWAL: _("withdrawal"),
+        OrderEventKind.CORRECTION: _("correction"),
+        OrderEventKind.CANCELLATION: _("cancellation"),
+    }[kind]
 
 
 async def _open_order_to_change(session, me: User, order_id: int) -> Order:
@@ -80,9 +109,11 @@ async def start_withdrawal(update: Update, context: Context) -> str:
         if context.clock.now() >= order.withdrawal_ends_at:
             raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
         await ack(update)
-        lines = [l for l in await orders.lines_of(session, order.id) if l.kept_quantity]
+        lines = [ln for ln in await orders.lines_of(session, order.id) if ln.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}
-        rows = [[(_("The whole order"), WithdrawAll())]] + [[(_("Some of: {name}").format(name=l.name), WithdrawLine(l.id))] for l in lines]
+        rows = [[(_("The whole order"), WithdrawAll())]] + [
+            [(_("Some of: {name}").format(name=ln.name), WithdrawLine(ln.id))] for ln in lines
+        ]
         await say(update, _("What does the customer return?"), reply_markup=keyboard(rows))
         return WD_CHOOSE
 
@@ -107,14 +138,21 @@ async def withdraw_quantity(update: Update, context: Context) -> int:
 async def _withdraw(update: Update, context: Context, quantities: dict[int, int] | None) -> int:
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=context.user_data["wd"]["order_id"], reseller=me)
-        lines = await orders.withdraw(session, order=order, actor=me, quantities=quantities, reason=None, now=context.clock.now())
+        lines = await orders.withdraw(
+            session, order=order, actor=me, quantities=quantities, reason=None, now=context.clock.now()
+        )
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
         await tell(context, customer, "withdrawal_receipt", order_id=order.id)
     context.user_data.pop("wd", None)
     if update.callback_query:
         await ack(update)
-    await say(update, _("Withdrawal recorded. It no longer counts as a sale.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
+    await say(
+        update,
+        _("Withdrawal recorded. It no longer counts as a sale.")
+        + "\n\n"
+        + receipt(order, lines, me, reseller_name=me.display_name),
+    )
     return END
 
 
@@ -123,7 +161,7 @@ async def start_fix(update: Update, context: Context) -> str:
         order = await _open_order_to_change(session, me, OrderCorrect.of(update).order_id)
         await ack(update)
         context.user_data["fix"] = {"order_id": order.id}
-        rows = [[(f"{l.quantity} × {l.name}", CorrectLine(l.id))] for l in await orders.lines_of(session, order.id)]
+        rows = [[(f"{ln.quantity} × {ln.name}", CorrectLine(ln.id))] for ln in await orders.lines_of(session, order.id)]
         await say(update, _("Which line is wrong?"), reply_markup=keyboard(rows))
         return FIX_CHOOSE
 
@@ -149,8 +187,15 @@ async def fix_reason(update: Update, context: Context) -> int:
     draft = context.user_data["fix"]
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
-        lines = await orders.correct_line(session, order=order, actor=me, line_id=draft["line_id"], quantity=draft["quantity"],
-                                          reason=update.message.text, now=context.clock.now())
+        lines = await orders.correct_line(
+            session,
+            order=order,
+            actor=me,
+            line_id=draft["line_id"],
+            quantity=draft["quantity"],
+            reason=update.message.text,
+            now=context.clock.now(),
+        )
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("fix", None)
     await say(update, _("Corrected.") + "\n\n" + receipt(order, lines, me, reseller_name=me.display_name))
@@ -180,27 +225,43 @@ async def cancel_reason(update: Update, context: Context) -> int:
 def handlers() -> list:
     fallbacks = [CommandHandler("cancel", cancel)]
     withdrawal = ConversationHandler(
-        name="withdrawal", persistent=True, allow_reentry=True,
+        name="withdrawal",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_withdrawal, pattern=OrderWithdrawal.matches)],
-        states={WD_CHOOSE: [CallbackQueryHandler(withdraw_all, pattern=WithdrawAll.matches), CallbackQueryHandler(withdraw_line, pattern=WithdrawLine.matches)],
-                WD_QUANTITY: [MessageHandler(TEXT, withdraw_quantity)]},
+        states={
+            WD_CHOOSE: [
+                CallbackQueryHandler(withdraw_all, pattern=WithdrawAll.matches),
+                CallbackQueryHandler(withdraw_line, pattern=WithdrawLine.matches),
+            ],
+            WD_QUANTITY: [MessageHandler(TEXT, withdraw_quantity)],
+        },
         fallbacks=fallbacks,
     )
     correction = ConversationHandler(
-        name="correction", persistent=True, allow_reentry=True,
+        name="correction",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_fix, pattern=OrderCorrect.matches)],
-        states={FIX_CHOOSE: [CallbackQueryHandler(fix_line, pattern=CorrectLine.matches)], FIX_QUANTITY: [MessageHandler(TEXT, fix_quantity)],
-                FIX_REASON: [MessageHandler(TEXT, fix_reason)]},
+        states={
+            FIX_CHOOSE: [CallbackQueryHandler(fix_line, pattern=CorrectLine.matches)],
+            FIX_QUANTITY: [MessageHandler(TEXT, fix_quantity)],
+            FIX_REASON: [MessageHandler(TEXT, fix_reason)],
+        },
         fallbacks=fallbacks,
     )
     cancellation = ConversationHandler(
-        name="order_cancel", persistent=True, allow_reentry=True,
+        name="order_cancel",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_cancel, pattern=OrderCancel.matches)],
         states={CANCEL_REASON: [MessageHandler(TEXT, cancel_reason)]},
         fallbacks=fallbacks,
     )
     return [
-        withdrawal, correction, cancellation,
+        withdrawal,
+        correction,
+        cancellation,
         CallbackQueryHandler(show_order, pattern=OrderView.matches),
         CallbackQueryHandler(show_history, pattern=OrderHistory.matches),
     ]

@@ -25,23 +25,43 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from views.dates import format_when
-from views.i18n import _, babel_locale
-from views.money import money_for
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
-from views.callbacks import (
-    DemoNewOrder, OrderAtDemo, OrderConfirm, OrderDrop, OrderForGuest, OrderGuestsPage, OrderNewCustomer, OrderOwnUse, OrderProduct,
-    OrderQuantity, OrderReview, OrderSkipPhone, OrderUndo, OrderView, OrderWithoutDemo,
-)
-from views.guests import GUESTS_PAGE
-from views.paging import locate, window, with_nav
-from views.receipts import receipt
 from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
 from models.orders import Customer
 from models.users import User
+from views.callbacks import (
+    DemoNewOrder,
+    OrderAtDemo,
+    OrderConfirm,
+    OrderDrop,
+    OrderForGuest,
+    OrderGuestsPage,
+    OrderNewCustomer,
+    OrderOwnUse,
+    OrderProduct,
+    OrderQuantity,
+    OrderReview,
+    OrderSkipPhone,
+    OrderUndo,
+    OrderView,
+    OrderWithoutDemo,
+)
+from views.dates import format_when
+from views.guests import GUESTS_PAGE
+from views.i18n import _, babel_locale
+from views.money import money_for
+from views.paging import locate, window, with_nav
+from views.receipts import receipt
 
 PICK_DEMO, PICK_CUSTOMER, NEW_NAME, NEW_PHONE, ITEMS, QUANTITY, REVIEW = (
-    "pick_demo", "pick_customer", "new_name", "new_phone", "items", "quantity", "review")
+    "pick_demo",
+    "pick_customer",
+    "new_name",
+    "new_phone",
+    "items",
+    "quantity",
+    "review",
+)
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 DRAFT = "od"
@@ -61,9 +81,21 @@ async def start_order(update: Update, context: Context) -> str:
         now = context.clock.now()
         recent, _total = await demos.upcoming_demos(session, reseller_id=me.id, now=now - timedelta(days=14), limit=30)
         recent = [d for d in recent if d.starts_at <= now + timedelta(days=1)][-6:]
-        rows = [[(_("{when} · {host}").format(when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name), OrderAtDemo(d.id))] for d in reversed(recent)]
+        rows = [
+            [
+                (
+                    _("{when} · {host}").format(
+                        when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name
+                    ),
+                    OrderAtDemo(d.id),
+                )
+            ]
+            for d in reversed(recent)
+        ]
         rows.append([(_("No demo (a sale elsewhere)"), OrderWithoutDemo())])
-        await say(update, _("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows))
+        await say(
+            update, _("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows)
+        )
         return PICK_DEMO
 
 
@@ -84,8 +116,11 @@ async def _ask_customer(update: Update, context: Context, session, me: User, dem
     if demo is not None and demo.status == demos.DemoStatus.CANCELLED:
         raise DomainError("demo_cancelled")
     _draft(context)["demo_id"] = demo.id if demo else None
-    await say(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
-              reply_markup=await _customer_keyboard(session, demo, 0))
+    await say(
+        update,
+        _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
+        reply_markup=await _customer_keyboard(session, demo, 0),
+    )
     return PICK_CUSTOMER
 
 
@@ -96,8 +131,11 @@ async def _customer_keyboard(session, demo: demos.Demo | None, page: int):
         total = await guests.count_guests(session, demo.id, which="present")
         number, offset = locate(page, total=total, size=GUESTS_PAGE)
         present = await guests.guests_of_demo(session, demo.id, which="present", offset=offset, limit=GUESTS_PAGE)
-        rows = with_nav([[(g.name, OrderForGuest(g.id))] for g in present],
-                        window(present, number=number, total=total, size=GUESTS_PAGE), OrderGuestsPage)
+        rows = with_nav(
+            [[(g.name, OrderForGuest(g.id))] for g in present],
+            window(present, number=number, total=total, size=GUESTS_PAGE),
+            OrderGuestsPage,
+        )
     rows.append([(_("➕ New customer"), OrderNewCustomer()), (_("🏠 Own use"), OrderOwnUse())])
     return keyboard(rows)
 
@@ -108,8 +146,12 @@ async def turn_customer_page(update: Update, context: Context) -> str:
         if demo_id is None:
             raise DomainError("stale_button")
         demo = await demos.demo_of_reseller(session, demo_id=demo_id, reseller=me)
-        await answer(update, _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
-                     await _customer_keyboard(session, demo, OrderGuestsPage.of(update).page), edit=True)
+        await answer(
+            update,
+            _("Who is buying? “Own use” is your personal purchase: it is kept apart from your sales."),
+            await _customer_keyboard(session, demo, OrderGuestsPage.of(update).page),
+            edit=True,
+        )
         return PICK_CUSTOMER
 
 
@@ -141,13 +183,17 @@ async def save_new_name(update: Update, context: Context) -> str:
     async with seller_scope(update, context):
         name = users.validate_display_name(update.message.text)
         _draft(context)["customer"] = {"name": name, "label": name}
-        await say(update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), OrderSkipPhone())]]))
+        await say(
+            update, _("Their phone number? It is optional."), reply_markup=keyboard([[(_("Skip"), OrderSkipPhone())]])
+        )
         return NEW_PHONE
 
 
 async def save_new_phone(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (_session, me):
-        _draft(context)["customer"]["phone"] = demos.validate_phone(update.message.text, region=babel_locale(me.locale, me.timezone).territory)
+        _draft(context)["customer"]["phone"] = demos.validate_phone(
+            update.message.text, region=babel_locale(me.locale, me.timezone).territory
+        )
         return await _ask_product(update)
 
 
@@ -169,7 +215,9 @@ async def find_product(update: Update, context: Context) -> str:
         if not found:
             raise DomainError("product_unknown", query=query[:40])
         if len(found) > 1:
-            rows = [[(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))] for p in found]
+            rows = [
+                [(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))] for p in found
+            ]
             await say(update, _("Several products match. Which one?"), reply_markup=keyboard(rows))
             return ITEMS
         return await _product_chosen(update, context, me, found[0])
@@ -191,9 +239,13 @@ async def _product_chosen(update: Update, context: Context, me: User, product: c
     orders.check_line_count(len(_draft(context).get("items", [])) + 1)  # refused here, while Review still works
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), OrderQuantity(n)) for n in range(1, 6)]]
-    await say(update, 
-        _("{name} at {price}. How many?").format(name=product.name, price=money_for(product.unit_price_minor, product.currency, me)),
-        reply_markup=keyboard(rows))
+    await say(
+        update,
+        _("{name} at {price}. How many?").format(
+            name=product.name, price=money_for(product.unit_price_minor, product.currency, me)
+        ),
+        reply_markup=keyboard(rows),
+    )
     return QUANTITY
 
 
@@ -224,8 +276,13 @@ async def _cart_text(session, draft: dict, me: User) -> tuple[str, int]:
         product = await session.get(catalog.Product, product_id)
         currency = product.currency
         total += product.unit_price_minor * quantity
-        lines.append(_("{quantity} × {name}: {amount}").format(quantity=quantity, name=product.name,
-                                                              amount=money_for(product.unit_price_minor * quantity, product.currency, me)))
+        lines.append(
+            _("{quantity} × {name}: {amount}").format(
+                quantity=quantity,
+                name=product.name,
+                amount=money_for(product.unit_price_minor * quantity, product.currency, me),
+            )
+        )
     if currency is None:
         return _("The order is empty."), 0
     return "\n".join(lines) + "\n" + _("Total: {total}").format(total=money_for(total, currency, me)), total
@@ -238,8 +295,11 @@ async def remove_last(update: Update, context: Context) -> str:
         if draft.get("items"):
             draft["items"].pop()
         text, _total = await _cart_text(session, draft, me)
-        await say(update, text + "\n\n" + _("Type another product, or review the order."),
-                                                 reply_markup=keyboard([[(_("✅ Review order"), OrderReview())]]))
+        await say(
+            update,
+            text + "\n\n" + _("Type another product, or review the order."),
+            reply_markup=keyboard([[(_("✅ Review order"), OrderReview())]]),
+        )
         return ITEMS
 
 
@@ -249,14 +309,22 @@ async def review(update: Update, context: Context) -> str:
         if not draft.get("items"):
             raise DomainError("order_empty")
         await ack(update)
-        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me) if draft.get("demo_id") else None
+        demo = (
+            await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
+            if draft.get("demo_id")
+            else None
+        )
         policy = context.settings.withdrawal_policy
         days = policy.days_home_demo if demo else policy.days
         text, _total = await _cart_text(session, draft, me)
         where = _("at the demo at {host}'s").format(host=demo.host_name) if demo else _("outside a demo")
-        summary = _("Customer: {customer}, {where}.").format(customer=draft["customer"]["label"], where=where) + "\n" + text
+        summary = (
+            _("Customer: {customer}, {where}.").format(customer=draft["customer"]["label"], where=where) + "\n" + text
+        )
         if not draft["customer"].get("own_use"):
-            summary += "\n\n" + _("The customer may withdraw within {days} days without giving a reason.").format(days=days)
+            summary += "\n\n" + _("The customer may withdraw within {days} days without giving a reason.").format(
+                days=days
+            )
         rows = [[(_("✅ Confirm order"), OrderConfirm()), (_("✖️ Cancel"), OrderDrop())]]
         await say(update, summary, reply_markup=keyboard(rows))
         return REVIEW
@@ -265,44 +333,89 @@ async def review(update: Update, context: Context) -> str:
 async def confirm(update: Update, context: Context) -> int:
     draft = _draft(context)
     async with seller_scope(update, context) as (session, me):
-        demo = await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me) if draft.get("demo_id") else None
+        demo = (
+            await demos.demo_of_reseller(session, demo_id=draft["demo_id"], reseller=me)
+            if draft.get("demo_id")
+            else None
+        )
         spec = draft["customer"]
         order = await orders.create_order(
-            session, reseller=me, demo=demo,
-            customer=Customer(guest_id=spec.get("guest_id"), name=spec.get("name"), phone=spec.get("phone"), own_use=bool(spec.get("own_use"))),
-            items=[(p, q) for p, q in draft["items"]], idempotency_key=draft["key"], policy=context.settings.withdrawal_policy,
+            session,
+            reseller=me,
+            demo=demo,
+            customer=Customer(
+                guest_id=spec.get("guest_id"),
+                name=spec.get("name"),
+                phone=spec.get("phone"),
+                own_use=bool(spec.get("own_use")),
+            ),
+            items=[(p, q) for p, q in draft["items"]],
+            idempotency_key=draft["key"],
+            policy=context.settings.withdrawal_policy,
             now=context.clock.now(),
         )
         lines = await orders.lines_of(session, order.id)
         customer = await users.get_user(session, order.customer_user_id) if order.customer_user_id else None
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
         if order.kind == orders.OrderKind.RETAIL:  # after-sale care, some weeks on
-            await notifications.plan_aftercare(session, order_id=order.id, reseller_id=me.id, ordered_at=order.created_at,
-                                               plan=context.settings.reminder_plan, now=context.clock.now())
+            await notifications.plan_aftercare(
+                session,
+                order_id=order.id,
+                reseller_id=me.id,
+                ordered_at=order.created_at,
+                plan=context.settings.reminder_plan,
+                now=context.clock.now(),
+            )
         await tell(context, customer, "order_receipt", order_id=order.id)
     context.user_data.pop(DRAFT, None)
     await answer(update, _("Order saved. Here is the receipt:"), edit=True)
-    await say(update, receipt(order, lines, me, reseller_name=me.display_name),
-                                             reply_markup=keyboard([[(_("Open the order"), OrderView(order.id))]]))
+    await say(
+        update,
+        receipt(order, lines, me, reseller_name=me.display_name),
+        reply_markup=keyboard([[(_("Open the order"), OrderView(order.id))]]),
+    )
     return END
 
 
 def handlers() -> list:
     new_order = ConversationHandler(
-        name="order", persistent=True, allow_reentry=True,
-        entry_points=[CommandHandler("order", start_order), CallbackQueryHandler(start_order, pattern=DemoNewOrder.matches)],
+        name="order",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[
+            CommandHandler("order", start_order),
+            CallbackQueryHandler(start_order, pattern=DemoNewOrder.matches),
+        ],
         states={
-            PICK_DEMO: [CallbackQueryHandler(pick_demo, pattern=OrderAtDemo.matches),
-                        CallbackQueryHandler(pick_no_demo, pattern=OrderWithoutDemo.matches)],
-            PICK_CUSTOMER: [CallbackQueryHandler(pick_guest, pattern=OrderForGuest.matches), CallbackQueryHandler(pick_own_use, pattern=OrderOwnUse.matches),
-                            CallbackQueryHandler(turn_customer_page, pattern=OrderGuestsPage.matches),
-                            CallbackQueryHandler(pick_new_customer, pattern=OrderNewCustomer.matches)],
+            PICK_DEMO: [
+                CallbackQueryHandler(pick_demo, pattern=OrderAtDemo.matches),
+                CallbackQueryHandler(pick_no_demo, pattern=OrderWithoutDemo.matches),
+            ],
+            PICK_CUSTOMER: [
+                CallbackQueryHandler(pick_guest, pattern=OrderForGuest.matches),
+                CallbackQueryHandler(pick_own_use, pattern=OrderOwnUse.matches),
+                CallbackQueryHandler(turn_customer_page, pattern=OrderGuestsPage.matches),
+                CallbackQueryHandler(pick_new_customer, pattern=OrderNewCustomer.matches),
+            ],
             NEW_NAME: [MessageHandler(TEXT, save_new_name)],
-            NEW_PHONE: [CallbackQueryHandler(skip_new_phone, pattern=OrderSkipPhone.matches), MessageHandler(TEXT, save_new_phone)],
-            ITEMS: [CallbackQueryHandler(pick_product, pattern=OrderProduct.matches), CallbackQueryHandler(review, pattern=OrderReview.matches),
-                    CallbackQueryHandler(remove_last, pattern=OrderUndo.matches), MessageHandler(TEXT, find_product)],
-            QUANTITY: [CallbackQueryHandler(save_picked_quantity, pattern=OrderQuantity.matches), MessageHandler(TEXT, save_typed_quantity)],
-            REVIEW: [CallbackQueryHandler(confirm, pattern=OrderConfirm.matches), CallbackQueryHandler(cancel, pattern=OrderDrop.matches)],
+            NEW_PHONE: [
+                CallbackQueryHandler(skip_new_phone, pattern=OrderSkipPhone.matches),
+                MessageHandler(TEXT, save_new_phone),
+            ],
+            ITEMS: [
+                CallbackQueryHandler(pick_product, pattern=OrderProduct.matches),
+                CallbackQueryHandler(review, pattern=OrderReview.matches),
+                CallbackQueryHandler(remove_last, pattern=OrderUndo.matches),
+                MessageHandler(TEXT, find_product),
+            ],
+            QUANTITY: [
+                CallbackQueryHandler(save_picked_quantity, pattern=OrderQuantity.matches),
+                MessageHandler(TEXT, save_typed_quantity),
+            ],
+            REVIEW: [
+                CallbackQueryHandler(confirm, pattern=OrderConfirm.matches),
+                CallbackQueryHandler(cancel, pattern=OrderDrop.matches),
+            ],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )

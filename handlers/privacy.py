@@ -24,7 +24,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.boundary import current_scope
 from bot.context import Context
-from handlers.common import answer, replan, say, send_file, seller_scope, tell, user_scope
+from handlers.common import answer, replan, say, seller_scope, send_file, tell, user_scope
 from models import DomainError, demos, guests, privacy, users
 from models.demos import Demo
 from models.personal_data import personal_data
@@ -77,8 +77,13 @@ async def forget(update: Update, context: Context) -> None:
         if me is None or me.id != asked:
             raise DomainError("stale_button")
         settings = context.settings
-        result = await privacy.erase_person(session, user=me, now=context.clock.now(),
-                                            locale=settings.default_locale, timezone=settings.default_timezone)
+        result = await privacy.erase_person(
+            session,
+            user=me,
+            now=context.clock.now(),
+            locale=settings.default_locale,
+            timezone=settings.default_timezone,
+        )
         await _follow(session, context, result)
         context.user_data.clear()
         scope = current_scope()
@@ -106,6 +111,7 @@ async def _follow(session, context: Context, result: privacy.Erasure) -> None:
 
 
 # ---- an advisor erases a guest, at the guest's request ----
+
 
 async def list_guests_to_erase(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):

@@ -10,27 +10,31 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
-from views.dates import format_when, to_local
-from views.i18n import _
-from views.money import money_for
-from views.dates import period_starts
-from views.reports import reward_text, safe_cell
-from views.outgoing import Document
-from handlers.common import send_file, answer, keyboard, say, seller_scope, user_scope
-from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
-from views.catalog import CATALOG_PAGE, catalog_page
-from views.paging import locate, window
+from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
 from models import DomainError, catalog, demos, orders, rewards
 from models.money import to_decimal
+from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
+from views.catalog import CATALOG_PAGE, catalog_page
+from views.dates import format_when, period_starts, to_local
+from views.i18n import _
+from views.money import money_for
+from views.outgoing import Document
+from views.paging import locate, window
+from views.reports import reward_text, safe_cell
+
 
 async def show_catalog(update: Update, context: Context) -> None:
     """/catalog shows the first page as a new message; its buttons turn the page in place."""
     async with seller_scope(update, context) as (session, me):
         total = await catalog.count_active_products(session)
         if not total:
-            await answer(update, _("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv"))
+            await answer(
+                update, _("The catalog is empty. An admin imports it with: python -m bot catalog import FILE.csv")
+            )
             return
-        number, offset = locate(CatalogPage.of(update).page if update.callback_query else 0, total=total, size=CATALOG_PAGE)
+        number, offset = locate(
+            CatalogPage.of(update).page if update.callback_query else 0, total=total, size=CATALOG_PAGE
+        )
         products = await catalog.active_products(session, offset=offset, limit=CATALOG_PAGE)
         text, markup = catalog_page(window(products, number=number, total=total, size=CATALOG_PAGE), me)
         await answer(update, text, markup, edit=update.callback_query is not None)
@@ -60,8 +64,14 @@ async def show_sales(update: Update, context: Context) -> None:
         parts = []
         for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
             figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
-            parts.append(_("{period}: sales {retail} ({orders} orders) · own use {own}").format(
-                period=labels[key], retail=money(figures.retail_minor), orders=figures.retail_orders, own=money(figures.own_use_minor)))
+            parts.append(
+                _("{period}: sales {retail} ({orders} orders) · own use {own}").format(
+                    period=labels[key],
+                    retail=money(figures.retail_minor),
+                    orders=figures.retail_orders,
+                    own=money(figures.own_use_minor),
+                )
+            )
         await say(update, "\n".join(parts) + "\n\n" + _("Withdrawn and cancelled amounts are not counted."))
 
 
@@ -69,16 +79,46 @@ async def export_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([_("order"), _("date"), _("kind"), _("customer"), _("status"), _("sku"), _("product"), _("quantity"),
-                         _("withdrawn"), _("unit price"), _("amount kept"), _("currency"), _("withdrawal until")])
+        writer.writerow(
+            [
+                _("order"),
+                _("date"),
+                _("kind"),
+                _("customer"),
+                _("status"),
+                _("sku"),
+                _("product"),
+                _("quantity"),
+                _("withdrawn"),
+                _("unit price"),
+                _("amount kept"),
+                _("currency"),
+                _("withdrawal until"),
+            ]
+        )
         for order, lines in await orders.all_orders(session, reseller_id=me.id):
             for line in lines:
                 kept = 0 if order.status == orders.OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
-                writer.writerow([safe_cell(v) for v in (
-                    order.id, to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"), order.kind, order.customer_name or "",
-                    order.status, line.sku, line.name, line.quantity, line.withdrawn_quantity,
-                    to_decimal(line.unit_price_minor, order.currency), to_decimal(kept, order.currency), order.currency,
-                    order.last_withdrawal_day.isoformat())])
+                writer.writerow(
+                    [
+                        safe_cell(v)
+                        for v in (
+                            order.id,
+                            to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"),
+                            order.kind,
+                            order.customer_name or "",
+                            order.status,
+                            line.sku,
+                            line.name,
+                            line.quantity,
+                            line.withdrawn_quantity,
+                            to_decimal(line.unit_price_minor, order.currency),
+                            to_decimal(kept, order.currency),
+                            order.currency,
+                            order.last_withdrawal_day.isoformat(),
+                        )
+                    ]
+                )
         data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
         await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 
@@ -88,8 +128,14 @@ async def reseller_reward(update: Update, context: Context) -> None:
         demo = await demos.demo_of_reseller(session, demo_id=DemoRewardView.of(update).demo_id, reseller=me)
         table = context.settings.reward_table
         reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
-        await answer(update, _("Host reward for the demo at {host}'s:").format(host=demo.host_name) + "\n" + reward_text(reward, table.currency, me),
-                     keyboard([[(_("« Demo"), DemoView(demo.id))]]), edit=True)
+        await answer(
+            update,
+            _("Host reward for the demo at {host}'s:").format(host=demo.host_name)
+            + "\n"
+            + reward_text(reward, table.currency, me),
+            keyboard([[(_("« Demo"), DemoView(demo.id))]]),
+            edit=True,
+        )
 
 
 async def host_reward(update: Update, context: Context) -> None:
@@ -99,8 +145,14 @@ async def host_reward(update: Update, context: Context) -> None:
         demo = await demos.demo_of_host(session, demo_id=HostRewardView.of(update).demo_id, host=me)
         table = context.settings.reward_table
         reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
-        await answer(update, _("Your host reward for the demo on {when}:").format(when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale))
-                     + "\n" + reward_text(reward, table.currency, me))
+        await answer(
+            update,
+            _("Your host reward for the demo on {when}:").format(
+                when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)
+            )
+            + "\n"
+            + reward_text(reward, table.currency, me),
+        )
 
 
 def handlers() -> list:

@@ -16,26 +16,35 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
-from views.i18n import _
-from views.money import money_for
-from views.outgoing import Document
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
-from views.callbacks import (
-    BuyBackLine, BuyBackRefund, OrderBuyBack, TeamDeactivate, TeamDeactivateConfirmed, TeamFind, TeamMember, TeamPage, TeamPromote,
-)
-from views.paging import Page, page_of
-from views.payloads import clip_utf8
-from views.team import TEAM_PAGE, MemberRow, found_page, nobody_found, team_page
-from views.dates import period_starts
-from views.reports import flag_text, safe_cell
 from models import DomainError, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
 from models.users import Role
+from views.callbacks import (
+    BuyBackLine,
+    BuyBackRefund,
+    OrderBuyBack,
+    TeamDeactivate,
+    TeamDeactivateConfirmed,
+    TeamFind,
+    TeamMember,
+    TeamPage,
+    TeamPromote,
+)
+from views.dates import period_starts
+from views.i18n import _
+from views.money import money_for
+from views.outgoing import Document
+from views.paging import Page, page_of
+from views.payloads import clip_utf8
+from views.reports import flag_text, safe_cell
+from views.team import TEAM_PAGE, MemberRow, found_page, nobody_found, team_page
 
 SEARCH_BYTES = 30  # what a TeamFind button carries of the words
 BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
+
 
 async def show_team(update: Update, context: Context) -> None:
     if context.args:  # /team anna: the members whose name contains the words
@@ -74,9 +83,13 @@ async def _with_figures(session, context: Context, me, page: Page[team.Branch]) 
     week = period_starts(context.clock.now(), me.timezone)["week"]
     rows = []
     for branch in page.items:
-        sales = await orders.sales_between(session, reseller_id=branch.user_id, start=week[0], end=week[1], currency=context.settings.currency)
+        sales = await orders.sales_between(
+            session, reseller_id=branch.user_id, start=week[0], end=week[1], currency=context.settings.currency
+        )
         last = await demos.last_demo(session, reseller_id=branch.user_id, now=context.clock.now())
-        rows.append(MemberRow(users[branch.user_id], branch.depth, sales.retail_minor, last.starts_at if last else None))
+        rows.append(
+            MemberRow(users[branch.user_id], branch.depth, sales.retail_minor, last.starts_at if last else None)
+        )
     return replace(page, items=rows)
 
 
@@ -86,9 +99,15 @@ async def show_member(update: Update, context: Context) -> None:
         currency = context.settings.currency
         now = context.clock.now()
         month = period_starts(now, me.timezone)["month"]
-        sales = await orders.sales_between(session, reseller_id=member.id, start=month[0], end=month[1], currency=currency)
+        sales = await orders.sales_between(
+            session, reseller_id=member.id, start=month[0], end=month[1], currency=currency
+        )
         text = _("{name}\nThis month: sales {retail} ({orders} orders), own use {own}").format(
-            name=member.display_name, retail=money_for(sales.retail_minor, currency, me), orders=sales.retail_orders, own=money_for(sales.own_use_minor, currency, me))
+            name=member.display_name,
+            retail=money_for(sales.retail_minor, currency, me),
+            orders=sales.retail_orders,
+            own=money_for(sales.own_use_minor, currency, me),
+        )
         rows = []
         if me.is_admin and member.is_seller and member.id != me.id:
             if member.role == Role.RESELLER:
@@ -102,7 +121,11 @@ async def promote(update: Update, context: Context) -> None:
         member = await team.in_team_of(session, viewer=me, member_id=TeamPromote.of(update).user_id)
         await team.promote_to_manager(session, actor=me, member=member)
         await tell(context, member, "menu", user_id=member.id)  # their menu gains the manager's commands
-        await answer(update, _("{name} is now a manager: they get the weekly team digest.").format(name=member.display_name), edit=True)
+        await answer(
+            update,
+            _("{name} is now a manager: they get the weekly team digest.").format(name=member.display_name),
+            edit=True,
+        )
 
 
 async def ask_deactivate(update: Update, context: Context) -> None:
@@ -110,8 +133,15 @@ async def ask_deactivate(update: Update, context: Context) -> None:
         member = await team.in_team_of(session, viewer=me, member_id=TeamDeactivate.of(update).user_id)
         if not me.is_admin:
             raise DomainError("admins_only")
-        await answer(update, _("Deactivate {name}? Their history is kept, their access is removed and their team moves up to their upline.").format(
-            name=member.display_name), keyboard([[(_("Yes, deactivate"), TeamDeactivateConfirmed(member.id))]]), edit=True)
+        await answer(
+            update,
+            _(
+                "Deactivate {name}? Their history is kept, their access is removed and their team moves up "
+                "to their upline."
+            ).format(name=member.display_name),
+            keyboard([[(_("Yes, deactivate"), TeamDeactivateConfirmed(member.id))]]),
+            edit=True,
+        )
 
 
 async def deactivate(update: Update, context: Context) -> None:
@@ -119,7 +149,13 @@ async def deactivate(update: Update, context: Context) -> None:
         member = await team.in_team_of(session, viewer=me, member_id=TeamDeactivateConfirmed.of(update).user_id)
         moved = await team.deactivate(session, actor=me, member=member, now=context.clock.now())
         await tell(context, member, "menu", user_id=member.id)  # back to the basic menu
-        await answer(update, _("{name} is deactivated; {count} people moved up to their upline.").format(name=member.display_name, count=moved), edit=True)
+        await answer(
+            update,
+            _("{name} is deactivated; {count} people moved up to their upline.").format(
+                name=member.display_name, count=moved
+            ),
+            edit=True,
+        )
 
 
 async def show_commissions(update: Update, context: Context) -> None:
@@ -129,12 +165,19 @@ async def show_commissions(update: Update, context: Context) -> None:
         found = await commissions.statements(session, earner_id=me.id, plan=plan, limit=4)
         lines = [_("Commissions are paid on sales only: yours and your team's, never on sign-ups.")]
         if not any(s.period == current for s in found):
-            lines.append(_("{period} (running): gross {gross}").format(period=current, gross=money_for(0, plan.currency, me)))
+            lines.append(
+                _("{period} (running): gross {gross}").format(period=current, gross=money_for(0, plan.currency, me))
+            )
         for s in found:
             label = _("{period} (running)").format(period=s.period) if s.period == current else s.period
-            lines.append(_("{label}: gross {gross} · withholding {withheld} · net {net}").format(
-                label=label, gross=money_for(s.gross_minor, plan.currency, me), withheld=money_for(s.withheld_minor, plan.currency, me),
-                net=money_for(s.net_minor, plan.currency, me)))
+            lines.append(
+                _("{label}: gross {gross} · withholding {withheld} · net {net}").format(
+                    label=label,
+                    gross=money_for(s.gross_minor, plan.currency, me),
+                    withheld=money_for(s.withheld_minor, plan.currency, me),
+                    net=money_for(s.net_minor, plan.currency, me),
+                )
+            )
         await say(update, "\n".join(lines))
 
 
@@ -148,19 +191,53 @@ async def monthly_statement(update: Update, context: Context) -> None:
             raise DomainError("period_unreadable")
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([_("earner"), _("order"), _("level"), _("kind"), _("sales base"), _("rate (bp)"), _("commission"), _("currency")])
+        writer.writerow(
+            [
+                _("earner"),
+                _("order"),
+                _("level"),
+                _("kind"),
+                _("sales base"),
+                _("rate (bp)"),
+                _("commission"),
+                _("currency"),
+            ]
+        )
         totals: dict[str, int] = {}
         for entry, earner in await commissions.period_entries(session, period=period):
-            writer.writerow([safe_cell(earner.display_name), entry.order_id, entry.level, entry.kind, to_decimal(entry.base_minor, entry.currency),
-                             entry.rate_bp, to_decimal(entry.amount_minor, entry.currency), entry.currency])
+            writer.writerow(
+                [
+                    safe_cell(earner.display_name),
+                    entry.order_id,
+                    entry.level,
+                    entry.kind,
+                    to_decimal(entry.base_minor, entry.currency),
+                    entry.rate_bp,
+                    to_decimal(entry.amount_minor, entry.currency),
+                    entry.currency,
+                ]
+            )
             totals[earner.display_name] = totals.get(earner.display_name, 0) + entry.amount_minor
         writer.writerow([])
         writer.writerow([_("earner"), _("gross"), _("withholding"), _("net")])
         for name, gross in totals.items():
             withheld = commissions.withholding_for(gross, plan=plan, period=period)
-            writer.writerow([safe_cell(name), to_decimal(gross, plan.currency), to_decimal(withheld, plan.currency), to_decimal(gross - withheld, plan.currency)])
-        await send_file(update, Document(buffer.getvalue().encode("utf-8-sig"), f"commissions-{period}.csv",
-                                         _("Commission statement for {period}.").format(period=period)))
+            writer.writerow(
+                [
+                    safe_cell(name),
+                    to_decimal(gross, plan.currency),
+                    to_decimal(withheld, plan.currency),
+                    to_decimal(gross - withheld, plan.currency),
+                ]
+            )
+        await send_file(
+            update,
+            Document(
+                buffer.getvalue().encode("utf-8-sig"),
+                f"commissions-{period}.csv",
+                _("Commission statement for {period}.").format(period=period),
+            ),
+        )
 
 
 async def show_compliance(update: Update, context: Context) -> None:
@@ -175,7 +252,12 @@ async def show_compliance(update: Update, context: Context) -> None:
         # whole check on every press, and the report is read top to bottom once. A long one goes
         # as several messages (bot.replies splits at line breaks; a flag line is short, so none
         # is ever cut in two).
-        await say(update, "\n".join([_("Warning signs in your team:")] + [flag_text(f, me, context.settings.plan.currency) for f in flags]))
+        await say(
+            update,
+            "\n".join(
+                [_("Warning signs in your team:")] + [flag_text(f, me, context.settings.plan.currency) for f in flags]
+            ),
+        )
 
 
 async def start_buy_back(update: Update, context: Context) -> str:
@@ -185,7 +267,11 @@ async def start_buy_back(update: Update, context: Context) -> str:
             raise DomainError("buy_back_own_use_only")
         await ack(update)
         context.user_data["bb"] = {"order_id": order.id}
-        rows = [[(f"{l.kept_quantity} × {l.name}", BuyBackLine(l.id))] for l in await orders.lines_of(session, order.id) if l.kept_quantity]
+        rows = [
+            [(f"{ln.kept_quantity} × {ln.name}", BuyBackLine(ln.id))]
+            for ln in await orders.lines_of(session, order.id)
+            if ln.kept_quantity
+        ]
         await say(update, _("Which unsold product do you return?"), reply_markup=keyboard(rows))
         return BUY_BACK_LINE
 
@@ -203,13 +289,20 @@ async def buy_back_quantity(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         draft = context.user_data["bb"]
         order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
-        line = next((l for l in await orders.lines_of(session, order.id) if l.id == draft["line_id"]), None)
+        line = next((ln for ln in await orders.lines_of(session, order.id) if ln.id == draft["line_id"]), None)
         if line is None or quantity > line.kept_quantity:
-            raise DomainError("withdrawal_too_many", name=line.name if line else "?", kept=line.kept_quantity if line else 0)
+            raise DomainError(
+                "withdrawal_too_many", name=line.name if line else "?", kept=line.kept_quantity if line else 0
+            )
         draft["quantity"] = quantity
         minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
-        await say(update, _("Refund to record? At least {minimum} (90% of the price paid).").format(
-            minimum=money_for(minimum, order.currency, me)), reply_markup=keyboard([[(money_for(minimum, order.currency, me), BuyBackRefund(minimum))]]))
+        await say(
+            update,
+            _("Refund to record? At least {minimum} (90% of the price paid).").format(
+                minimum=money_for(minimum, order.currency, me)
+            ),
+            reply_markup=keyboard([[(money_for(minimum, order.currency, me), BuyBackRefund(minimum))]]),
+        )
         return BUY_BACK_REFUND
 
 
@@ -226,23 +319,40 @@ async def _record_buy_back(update: Update, context: Context, refund: int) -> int
     draft = context.user_data["bb"]
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=draft["order_id"], reseller=me)
-        record = await compliance.record_buy_back(session, order=order, actor=me, quantities={draft["line_id"]: draft["quantity"]},
-                                                  refund_minor=refund, plan=context.settings.plan, now=context.clock.now())
+        record = await compliance.record_buy_back(
+            session,
+            order=order,
+            actor=me,
+            quantities={draft["line_id"]: draft["quantity"]},
+            refund_minor=refund,
+            plan=context.settings.plan,
+            now=context.clock.now(),
+        )
         await commissions.post_order(session, order=order, plan=context.settings.plan, now=context.clock.now())
     context.user_data.pop("bb", None)
-    await say(update, _("Buy-back recorded: {paid} paid, {refund} refunded.").format(
-        paid=money_for(record.paid_minor, order.currency, me), refund=money_for(record.refund_minor, order.currency, me)))
+    await say(
+        update,
+        _("Buy-back recorded: {paid} paid, {refund} refunded.").format(
+            paid=money_for(record.paid_minor, order.currency, me),
+            refund=money_for(record.refund_minor, order.currency, me),
+        ),
+    )
     return END
 
 
 def handlers() -> list:
     buy_back = ConversationHandler(
-        name="buy_back", persistent=True, allow_reentry=True,
+        name="buy_back",
+        persistent=True,
+        allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_buy_back, pattern=OrderBuyBack.matches)],
         states={
             BUY_BACK_LINE: [CallbackQueryHandler(buy_back_line, pattern=BuyBackLine.matches)],
             BUY_BACK_QUANTITY: [MessageHandler(TEXT, buy_back_quantity)],
-            BUY_BACK_REFUND: [CallbackQueryHandler(buy_back_refund_button, pattern=BuyBackRefund.matches), MessageHandler(TEXT, buy_back_refund_text)],
+            BUY_BACK_REFUND: [
+                CallbackQueryHandler(buy_back_refund_button, pattern=BuyBackRefund.matches),
+                MessageHandler(TEXT, buy_back_refund_text),
+            ],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
     )

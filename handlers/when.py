@@ -6,14 +6,19 @@ picked. A time that the clocks skip is refused; one they pass twice is asked abo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
-from typing import Awaitable, Callable
 
 from babel.dates import format_date
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import Context
+from handlers.common import ack, keyboard, say, user_scope
+from models import DomainError
+from models.demos import validate_day, validate_future
+from models.users import User
+from views.callbacks import Flow, WhenChangeDay, WhenDay, WhenFold, WhenTime
 from views.dates import (
     format_clock_with_offset,
     format_day,
@@ -22,12 +27,7 @@ from views.dates import (
     parse_date_input,
     parse_time_input,
 )
-from views.callbacks import Flow, WhenChangeDay, WhenDay, WhenFold, WhenTime
 from views.i18n import _, babel_locale
-from handlers.common import ack, keyboard, say, user_scope
-from models import DomainError
-from models.demos import validate_day, validate_future
-from models.users import User
 
 QUICK_DAYS = 8
 QUICK_TIMES = (time(10), time(15), time(18), time(20, 30))
@@ -49,7 +49,11 @@ class WhenSteps:
         days = [today + timedelta(days=n) for n in range(QUICK_DAYS)]
         buttons = [(format_day(day, lang=me.locale, tz=me.timezone), WhenDay(self.prefix, day)) for day in days]
         example = format_date(today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone))
-        text = (question or _("Which day?")) + "\n" + _("Choose below or type the date, for example {example}.").format(example=example)
+        text = (
+            (question or _("Which day?"))
+            + "\n"
+            + _("Choose below or type the date, for example {example}.").format(example=example)
+        )
         await say(update, text, reply_markup=keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
         return self.DATE
 
@@ -60,7 +64,9 @@ class WhenSteps:
                 day = parse_date_input(update.message.text, lang=me.locale, tz=me.timezone, today=today)
             except DomainError as error:
                 if error.code == "date_unreadable":
-                    example = format_date(today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone))
+                    example = format_date(
+                        today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone)
+                    )
                     raise DomainError("date_unreadable", example=example) from None
                 raise
             return await self._date_chosen(update, context, me, day, today)
@@ -74,9 +80,15 @@ class WhenSteps:
     async def _date_chosen(self, update: Update, context: Context, me: User, day: date, today: date) -> str:
         validate_day(day, today)
         self._draft(context)["day"] = day.isoformat()
-        rows = [[(at.strftime("%H:%M"), WhenTime(self.prefix, at)) for at in QUICK_TIMES], [(_("« Change day"), WhenChangeDay(self.prefix))]]
-        await say(update, 
-            _("{day}: at what time? Type it (for example 18:30) or choose.").format(day=format_day(day, lang=me.locale, tz=me.timezone)),
+        rows = [
+            [(at.strftime("%H:%M"), WhenTime(self.prefix, at)) for at in QUICK_TIMES],
+            [(_("« Change day"), WhenChangeDay(self.prefix))],
+        ]
+        await say(
+            update,
+            _("{day}: at what time? Type it (for example 18:30) or choose.").format(
+                day=format_day(day, lang=me.locale, tz=me.timezone)
+            ),
             reply_markup=keyboard(rows),
         )
         return self.TIME
@@ -102,9 +114,15 @@ class WhenSteps:
                 raise DomainError("time_gap", time=at.strftime("%H:%M"))
             if len(candidates) == 2:
                 self._draft(context)["candidates"] = [c.isoformat() for c in candidates]
-                rows = [[(format_clock_with_offset(c, tz=me.timezone, lang=me.locale), WhenFold(self.prefix, i))] for i, c in enumerate(candidates)]
-                await say(update, 
-                    _("That night the clocks go back, so {time} happens twice. Which one do you mean?").format(time=at.strftime("%H:%M")),
+                rows = [
+                    [(format_clock_with_offset(c, tz=me.timezone, lang=me.locale), WhenFold(self.prefix, i))]
+                    for i, c in enumerate(candidates)
+                ]
+                await say(
+                    update,
+                    _("That night the clocks go back, so {time} happens twice. Which one do you mean?").format(
+                        time=at.strftime("%H:%M")
+                    ),
                     reply_markup=keyboard(rows),
                 )
                 return self.CLARIFY

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -34,22 +34,27 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def enum_column(choices: type[enum.StrEnum], *, length: int) -> Enum:
     """Statuses, kinds and roles as Python enums in the code, stored as the VARCHAR of their
     values that they always were: no database enum type and no CHECK, so no data migration."""
-    return Enum(choices, native_enum=False, values_callable=lambda members: [m.value for m in members], length=length,
-                validate_strings=True)
+    return Enum(
+        choices,
+        native_enum=False,
+        values_callable=lambda members: [m.value for m in members],
+        length=length,
+        validate_strings=True,
+    )
 
 
 class DomainError(Exception):

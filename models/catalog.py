@@ -84,7 +84,13 @@ def _row(line: int, row: dict, seen: set[str]) -> tuple[dict | None, list[LineEr
     seen.add(sku.casefold())
     if errors:
         return None, errors
-    return {"sku": sku, "name": name, "unit_price_minor": price, "currency": currency, "active": active_word not in FALSE_WORDS}, []
+    return {
+        "sku": sku,
+        "name": name,
+        "unit_price_minor": price,
+        "currency": currency,
+        "active": active_word not in FALSE_WORDS,
+    }, []
 
 
 def read_catalog(text: str) -> list[dict]:
@@ -128,7 +134,9 @@ async def import_catalog(session: AsyncSession, *, text: str, now: datetime) -> 
 
 
 async def active_products(session: AsyncSession, *, offset: int = 0, limit: int | None = None) -> list[Product]:
-    query = select(Product).where(Product.active.is_(True)).order_by(Product.name, Product.id).offset(offset).limit(limit)
+    query = (
+        select(Product).where(Product.active.is_(True)).order_by(Product.name, Product.id).offset(offset).limit(limit)
+    )
     return list((await session.scalars(query)).all())
 
 
@@ -142,8 +150,13 @@ async def find_products(session: AsyncSession, query: str, *, limit: int = 8) ->
     exact = await session.scalar(select(Product).where(func.lower(Product.sku) == query.lower()))
     if exact is not None:
         return [exact]
-    conditions = [or_(func.lower(Product.name).contains(word.lower()), func.lower(Product.sku).contains(word.lower())) for word in query.split()]
+    conditions = [
+        or_(func.lower(Product.name).contains(word.lower()), func.lower(Product.sku).contains(word.lower()))
+        for word in query.split()
+    ]
     if not conditions:
         return []
-    found = await session.scalars(select(Product).where(Product.active.is_(True), *conditions).order_by(Product.name).limit(limit))
+    found = await session.scalars(
+        select(Product).where(Product.active.is_(True), *conditions).order_by(Product.name).limit(limit)
+    )
     return list(found.all())

@@ -80,29 +80,51 @@ async def post_order(session: AsyncSession, *, order: Order, plan: Plan, now: da
     """Brings the ledger in line with the order as it stands; returns the entries added."""
     version = plan.version_on(order.created_at.astimezone(ZoneInfo(plan.company_timezone)).date())
     base = net(order, await lines_of(session, order.id)) if order.currency == plan.currency else 0
-    existing = (await session.execute(
-        select(CommissionEntry.earner_id, CommissionEntry.level, CommissionEntry.rate_bp,
-               func.sum(CommissionEntry.base_minor), func.sum(CommissionEntry.amount_minor))
-        .where(CommissionEntry.order_id == order.id)
-        .group_by(CommissionEntry.earner_id, CommissionEntry.level, CommissionEntry.rate_bp)
-    )).all()
+    existing = (
+        await session.execute(
+            select(
+                CommissionEntry.earner_id,
+                CommissionEntry.level,
+                CommissionEntry.rate_bp,
+                func.sum(CommissionEntry.base_minor),
+                func.sum(CommissionEntry.amount_minor),
+            )
+            .where(CommissionEntry.order_id == order.id)
+            .group_by(CommissionEntry.earner_id, CommissionEntry.level, CommissionEntry.rate_bp)
+        )
+    ).all()
     if existing:  # the earners and rates were fixed when the sale was first posted
-        targets = [(earner, level, rate, int(posted_base), int(posted)) for earner, level, rate, posted_base, posted in existing]
+        targets = [
+            (earner, level, rate, int(posted_base), int(posted))
+            for earner, level, rate, posted_base, posted in existing
+        ]
     else:
         seller = await session.get(User, order.reseller_id)
         if order.kind == OrderKind.OWN_USE:
             targets = [(seller.id, OWN_USE, version.own_use_rate_bp, 0, 0)]
         else:
             rates = [version.personal_rate_bp, *version.override_rates_bp]
-            targets = [(earner.id, level, rates[level], 0, 0) for earner, level in await _earners(session, seller, len(version.override_rates_bp))]
+            targets = [
+                (earner.id, level, rates[level], 0, 0)
+                for earner, level in await _earners(session, seller, len(version.override_rates_bp))
+            ]
     added = []
     for earner_id, level, rate, posted_base, posted in targets:
         if rate == 0 or base == posted_base:
             continue
         amount = next_amount(base, rate, posted)
-        entry = CommissionEntry(earner_id=earner_id, order_id=order.id, level=level, kind=EntryKind.ACCRUAL if base > posted_base else EntryKind.REVERSAL,
-                                period=period_of(now, plan.company_timezone), base_minor=base - posted_base, rate_bp=rate,
-                                amount_minor=amount, currency=plan.currency, created_at=now)
+        entry = CommissionEntry(
+            earner_id=earner_id,
+            order_id=order.id,
+            level=level,
+            kind=EntryKind.ACCRUAL if base > posted_base else EntryKind.REVERSAL,
+            period=period_of(now, plan.company_timezone),
+            base_minor=base - posted_base,
+            rate_bp=rate,
+            amount_minor=amount,
+            currency=plan.currency,
+            created_at=now,
+        )
         session.add(entry)
         added.append(entry)
     await session.flush()
@@ -112,10 +134,13 @@ async def post_order(session: AsyncSession, *, order: Order, plan: Plan, now: da
 async def close_past_periods(session: AsyncSession, *, plan: Plan, now: datetime) -> list[str]:
     """Months before the current one are final: their statements can be issued."""
     current = period_of(now, plan.company_timezone)
-    open_ones = (await session.scalars(
-        select(func.distinct(CommissionEntry.period)).where(CommissionEntry.period < current,
-                                                            CommissionEntry.period.not_in(select(ClosedPeriod.period)))
-    )).all()
+    open_ones = (
+        await session.scalars(
+            select(func.distinct(CommissionEntry.period)).where(
+                CommissionEntry.period < current, CommissionEntry.period.not_in(select(ClosedPeriod.period))
+            )
+        )
+    ).all()
     for period in open_ones:
         session.add(ClosedPeriod(period=period, closed_at=now))
     await session.flush()
@@ -143,23 +168,43 @@ def withholding_for(gross_minor: int, *, plan: Plan, period: str) -> int:
 
 
 async def statements(session: AsyncSession, *, earner_id: int, plan: Plan, limit: int = 4) -> list[Statement]:
-    rows = (await session.execute(
-        select(CommissionEntry.period, func.sum(CommissionEntry.amount_minor))
-        .where(CommissionEntry.earner_id == earner_id).group_by(CommissionEntry.period)
-        .order_by(CommissionEntry.period.desc()).limit(limit)
-    )).all()
+    rows = (
+        await session.execute(
+            select(CommissionEntry.period, func.sum(CommissionEntry.amount_minor))
+            .where(CommissionEntry.earner_id == earner_id)
+            .group_by(CommissionEntry.period)
+            .order_by(CommissionEntry.period.desc())
+            .limit(limit)
+        )
+    ).all()
     closed = set((await session.scalars(select(ClosedPeriod.period))).all())
-    return [Statement(period, int(gross), withholding_for(int(gross), plan=plan, period=period), period in closed) for period, gross in rows]
+    return [
+        Statement(period, int(gross), withholding_for(int(gross), plan=plan, period=period), period in closed)
+        for period, gross in rows
+    ]
 
 
 async def period_entries(session: AsyncSession, *, period: str) -> list[tuple[CommissionEntry, User]]:
-    return list((await session.execute(
-        select(CommissionEntry, User).join(User, User.id == CommissionEntry.earner_id)
-        .where(CommissionEntry.period == period).order_by(User.display_name, CommissionEntry.id)
-    )).tuples().all())
+    return list(
+        (
+            await session.execute(
+                select(CommissionEntry, User)
+                .join(User, User.id == CommissionEntry.earner_id)
+                .where(CommissionEntry.period == period)
+                .order_by(User.display_name, CommissionEntry.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
 
 
 async def year_gross(session: AsyncSession, *, earner_id: int, year: int) -> int:
-    total = await session.scalar(select(func.coalesce(func.sum(CommissionEntry.amount_minor), 0)).where(
-        CommissionEntry.earner_id == earner_id, CommissionEntry.period >= f"{year}-01", CommissionEntry.period <= f"{year}-12"))
+    total = await session.scalar(
+        select(func.coalesce(func.sum(CommissionEntry.amount_minor), 0)).where(
+            CommissionEntry.earner_id == earner_id,
+            CommissionEntry.period >= f"{year}-01",
+            CommissionEntry.period <= f"{year}-12",
+        )
+    )
     return int(total)

@@ -52,7 +52,14 @@ def minimum_refund(paid_minor: int, plan: Plan) -> int:
 
 
 async def record_buy_back(
-    session: AsyncSession, *, order: Order, actor: User, quantities: dict[int, int], refund_minor: int, plan: Plan, now: datetime
+    session: AsyncSession,
+    *,
+    order: Order,
+    actor: User,
+    quantities: dict[int, int],
+    refund_minor: int,
+    plan: Plan,
+    now: datetime,
 ) -> BuyBack:
     if order.kind != OrderKind.OWN_USE or order.status != OrderStatus.CONFIRMED:
         raise DomainError("buy_back_own_use_only")
@@ -61,14 +68,30 @@ async def record_buy_back(
     for line_id, quantity in quantities.items():
         line = lines.get(line_id)
         if line is None or not 0 < quantity <= line.kept_quantity:
-            raise DomainError("withdrawal_too_many", name=line.name if line else "?", kept=line.kept_quantity if line else 0)
+            raise DomainError(
+                "withdrawal_too_many", name=line.name if line else "?", kept=line.kept_quantity if line else 0
+            )
         paid += line.unit_price_minor * quantity
     if refund_minor < minimum_refund(paid, plan):
         raise DomainError("buy_back_below_minimum", minimum_minor=minimum_refund(paid, plan), currency=order.currency)
     # The returned stock no longer counts as the reseller's purchase (nor earns anything).
-    await withdraw(session, order=order, actor=actor, quantities=quantities, reason="buy-back of unsold stock", now=now, within_period=False)
-    record = BuyBack(order_id=order.id, reseller_id=order.reseller_id, paid_minor=paid, refund_minor=refund_minor,
-                     recorded_by_id=actor.id, recorded_at=now)
+    await withdraw(
+        session,
+        order=order,
+        actor=actor,
+        quantities=quantities,
+        reason="buy-back of unsold stock",
+        now=now,
+        within_period=False,
+    )
+    record = BuyBack(
+        order_id=order.id,
+        reseller_id=order.reseller_id,
+        paid_minor=paid,
+        refund_minor=refund_minor,
+        recorded_by_id=actor.id,
+        recorded_at=now,
+    )
     session.add(record)
     await session.flush()
     return record
@@ -89,19 +112,51 @@ async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: 
     year = now.astimezone(ZoneInfo(plan.company_timezone)).year
     earned = await year_gross(session, earner_id=user.id, year=year)
     if earned >= limits.occasional_income_limit_minor:
-        flags.append(Flag("occasional_income_over", user, {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year}))
+        flags.append(
+            Flag(
+                "occasional_income_over",
+                user,
+                {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year},
+            )
+        )
     elif earned * 10_000 >= limits.occasional_income_limit_minor * limits.occasional_income_warning_bp:
-        flags.append(Flag("occasional_income_near", user, {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year}))
-    recruits = await session.scalar(select(func.count()).select_from(Invite).where(
-        Invite.created_by_id == user.id, Invite.used_at >= now - RECRUIT_WINDOW, Invite.used_at < now)) or 0
+        flags.append(
+            Flag(
+                "occasional_income_near",
+                user,
+                {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year},
+            )
+        )
+    recruits = (
+        await session.scalar(
+            select(func.count())
+            .select_from(Invite)
+            .where(Invite.created_by_id == user.id, Invite.used_at >= now - RECRUIT_WINDOW, Invite.used_at < now)
+        )
+        or 0
+    )
     if recruits >= limits.recruits_min:
         team = [m.user for m in await tree(session, root=user)]
         team_retail = 0
         for member in [user, *team]:
-            team_retail += (await sales_between(session, reseller_id=member.id, start=now - RECRUIT_WINDOW, end=until, currency=plan.currency)).retail_minor
+            team_retail += (
+                await sales_between(
+                    session, reseller_id=member.id, start=now - RECRUIT_WINDOW, end=until, currency=plan.currency
+                )
+            ).retail_minor
         if team_retail < recruits * limits.min_team_retail_per_recruit_minor:
-            flags.append(Flag("recruitment_heavy", user, {"recruits": recruits, "team_retail_minor": team_retail, "days": RECRUIT_WINDOW.days,
-                                                          "per_recruit_minor": limits.min_team_retail_per_recruit_minor}))
+            flags.append(
+                Flag(
+                    "recruitment_heavy",
+                    user,
+                    {
+                        "recruits": recruits,
+                        "team_retail_minor": team_retail,
+                        "days": RECRUIT_WINDOW.days,
+                        "per_recruit_minor": limits.min_team_retail_per_recruit_minor,
+                    },
+                )
+            )
     return flags
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import calendar
 import enum
 import secrets
-
-import phonenumbers
 from datetime import date, datetime, timedelta
 
+import phonenumbers
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -224,8 +223,12 @@ async def upcoming_demos(
 
 
 async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
-    return await session.scalar(select(Demo).where(Demo.reseller_id == reseller_id, Demo.starts_at <= now,
-                                                   Demo.status.in_(OPEN_STATUSES)).order_by(Demo.starts_at.desc()).limit(1))
+    return await session.scalar(
+        select(Demo)
+        .where(Demo.reseller_id == reseller_id, Demo.starts_at <= now, Demo.status.in_(OPEN_STATUSES))
+        .order_by(Demo.starts_at.desc())
+        .limit(1)
+    )
 
 
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:

@@ -54,14 +54,29 @@ async def plan_weekly_digests(session: AsyncSession, *, now: datetime, weekday: 
         iso = local_day.isocalendar()
         week = f"{iso.year}-W{iso.week:02d}"
         payload = {"week_start": week_start(local_day - timedelta(days=7)).isoformat()}
-        for prefix, kind, extra in (("digest", "reseller_digest", ()),
-                                    ("team_digest", "team_digest", (User.role.in_((Role.MANAGER, Role.ADMIN)), User.id.in_(uplines)))):
+        for prefix, kind, extra in (
+            ("digest", "reseller_digest", ()),
+            ("team_digest", "team_digest", (User.role.in_((Role.MANAGER, Role.ADMIN)), User.id.in_(uplines))),
+        ):
             key = literal(f"{prefix}:") + cast(User.id, String) + literal(f":{week}")
-            missing = (await session.scalars(select(User).where(
-                User.role.in_(SALES_ROLES), User.onboarded.is_(True), User.deactivated_at.is_(None), User.timezone == tz,
-                User.created_at <= instant, *extra, ~exists().where(Notification.key == key),
-            ))).all()
-            planned += await plan_missing(session, [Planned(f"{prefix}:{u.id}:{week}", u.id, kind, instant, None, payload) for u in missing], now=now)
+            missing = (
+                await session.scalars(
+                    select(User).where(
+                        User.role.in_(SALES_ROLES),
+                        User.onboarded.is_(True),
+                        User.deactivated_at.is_(None),
+                        User.timezone == tz,
+                        User.created_at <= instant,
+                        *extra,
+                        ~exists().where(Notification.key == key),
+                    )
+                )
+            ).all()
+            planned += await plan_missing(
+                session,
+                [Planned(f"{prefix}:{u.id}:{week}", u.id, kind, instant, None, payload) for u in missing],
+                now=now,
+            )
     return planned
 
 
@@ -80,26 +95,53 @@ class ResellerWeek:
 
 
 async def _demos_between(session: AsyncSession, reseller_ids: list[int], start: datetime, end: datetime) -> list[Demo]:
-    return list((await session.scalars(select(Demo).where(
-        Demo.reseller_id.in_(reseller_ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end
-    ).order_by(Demo.starts_at))).all())
+    return list(
+        (
+            await session.scalars(
+                select(Demo)
+                .where(
+                    Demo.reseller_id.in_(reseller_ids),
+                    Demo.status.in_(HELD),
+                    Demo.starts_at >= start,
+                    Demo.starts_at < end,
+                )
+                .order_by(Demo.starts_at)
+            )
+        ).all()
+    )
 
 
 async def _guests_and_buyers(session: AsyncSession, demo_ids: list[int]) -> tuple[int, int]:
     if not demo_ids:
         return 0, 0
-    guests = await session.scalar(select(func.count()).select_from(Guest).where(
-        Guest.demo_id.in_(demo_ids), (Guest.status == GuestStatus.GOING) | Guest.checked_in_at.is_not(None)))
-    buyers = await session.scalar(select(func.count(distinct(Order.guest_id))).where(
-        Order.demo_id.in_(demo_ids), Order.guest_id.is_not(None), Order.kind == OrderKind.RETAIL,
-        Order.status == OrderStatus.CONFIRMED))
+    guests = await session.scalar(
+        select(func.count())
+        .select_from(Guest)
+        .where(Guest.demo_id.in_(demo_ids), (Guest.status == GuestStatus.GOING) | Guest.checked_in_at.is_not(None))
+    )
+    buyers = await session.scalar(
+        select(func.count(distinct(Order.guest_id))).where(
+            Order.demo_id.in_(demo_ids),
+            Order.guest_id.is_not(None),
+            Order.kind == OrderKind.RETAIL,
+            Order.status == OrderStatus.CONFIRMED,
+        )
+    )
     return int(guests or 0), int(buyers or 0)
 
 
-async def reseller_week(session: AsyncSession, *, user: User, week: date, currency: str, rewards: RewardTable) -> ResellerWeek:
+async def reseller_week(
+    session: AsyncSession, *, user: User, week: date, currency: str, rewards: RewardTable
+) -> ResellerWeek:
     start, end = local_midnight(week, user.timezone), local_midnight(week + timedelta(days=7), user.timezone)
     figures = await sales_between(session, reseller_id=user.id, start=start, end=end, currency=currency)
-    before = await sales_between(session, reseller_id=user.id, start=local_midnight(week - timedelta(days=7), user.timezone), end=start, currency=currency)
+    before = await sales_between(
+        session,
+        reseller_id=user.id,
+        start=local_midnight(week - timedelta(days=7), user.timezone),
+        end=start,
+        currency=currency,
+    )
     held = await _demos_between(session, [user.id], start, end)
     guests, buyers = await _guests_and_buyers(session, [d.id for d in held])
     reward_total = 0
@@ -107,10 +149,16 @@ async def reseller_week(session: AsyncSession, *, user: User, week: date, curren
         reward_total += (await party_reward(session, table=rewards, demo_id=demo.id)).total_minor
     coming = await _demos_between(session, [user.id], end, local_midnight(week + timedelta(days=14), user.timezone))
     return ResellerWeek(
-        retail_minor=figures.retail_minor, own_use_minor=figures.own_use_minor, orders=figures.retail_orders,
+        retail_minor=figures.retail_minor,
+        own_use_minor=figures.own_use_minor,
+        orders=figures.retail_orders,
         average_minor=figures.retail_minor // figures.retail_orders if figures.retail_orders else 0,
-        previous_retail_minor=before.retail_minor, demos_held=len(held), guests=guests, buyers=buyers,
-        host_rewards_minor=reward_total, coming=coming,
+        previous_retail_minor=before.retail_minor,
+        demos_held=len(held),
+        guests=guests,
+        buyers=buyers,
+        host_rewards_minor=reward_total,
+        coming=coming,
     )
 
 
@@ -118,7 +166,9 @@ async def downline(session: AsyncSession, *, user_id: int) -> list[User]:
     """Everyone below, at any depth (breadth first)."""
     team, frontier = [], [user_id]
     while frontier:
-        level = list((await session.scalars(select(User).where(User.upline_id.in_(frontier)).order_by(User.display_name))).all())
+        level = list(
+            (await session.scalars(select(User).where(User.upline_id.in_(frontier)).order_by(User.display_name))).all()
+        )
         team += level
         frontier = [u.id for u in level]
     return team
@@ -162,16 +212,37 @@ async def team_week(session: AsyncSession, *, manager: User, week: date, currenc
     ids = [m.id for m in team]
     held_all = await _demos_between(session, ids, start, end) if ids else []
     guests, buyers = await _guests_and_buyers(session, [d.id for d in held_all])
-    recruits = await session.scalar(select(func.count()).select_from(Invite).where(
-        Invite.created_by_id.in_([manager.id, *ids]), Invite.used_at >= start, Invite.used_at < end)) or 0
+    recruits = (
+        await session.scalar(
+            select(func.count())
+            .select_from(Invite)
+            .where(Invite.created_by_id.in_([manager.id, *ids]), Invite.used_at >= start, Invite.used_at < end)
+        )
+        or 0
+    )
     trend = []
     for weeks_back in range(7, -1, -1):
         first = week - timedelta(weeks=weeks_back)
         total = 0
         for member in team:
-            total += (await sales_between(session, reseller_id=member.id, start=local_midnight(first, tz),
-                                          end=local_midnight(first + timedelta(days=7), tz), currency=currency)).retail_minor
+            total += (
+                await sales_between(
+                    session,
+                    reseller_id=member.id,
+                    start=local_midnight(first, tz),
+                    end=local_midnight(first + timedelta(days=7), tz),
+                    currency=currency,
+                )
+            ).retail_minor
         trend.append((first, total))
-    return TeamWeek(members=members, retail_minor=sum(m.retail_minor for m in members), own_use_minor=own_total,
-                    orders=sum(m.orders for m in members), recruits=int(recruits), demos_held=len(held_all),
-                    guests=guests, buyers=buyers, weekly_retail=trend)
+    return TeamWeek(
+        members=members,
+        retail_minor=sum(m.retail_minor for m in members),
+        own_use_minor=own_total,
+        orders=sum(m.orders for m in members),
+        recruits=int(recruits),
+        demos_held=len(held_all),
+        guests=guests,
+        buyers=buyers,
+        weekly_retail=trend,
+    )

@@ -77,8 +77,15 @@ async def guest_of_user(session: AsyncSession, *, demo_id: int, user: User) -> G
 
 
 async def rsvp(
-    session: AsyncSession, *, demo: Demo, user: User, name: str, phone: str | None, region: str | None,
-    consent_at: datetime, now: datetime,
+    session: AsyncSession,
+    *,
+    demo: Demo,
+    user: User,
+    name: str,
+    phone: str | None,
+    region: str | None,
+    consent_at: datetime,
+    now: datetime,
 ) -> Guest:
     """Registers a guest who has read the privacy notice (that is when this is called), or
     brings back one who had said they could not come. A full demo puts them on the waiting list."""
@@ -86,7 +93,13 @@ async def rsvp(
     if guest is not None and guest.status != GuestStatus.NOT_COMING:
         raise DomainError("already_registered")
     status = GuestStatus.GOING if await _has_room(session, demo) else GuestStatus.WAITLIST
-    fields = dict(name=validate_display_name(name), phone=validate_phone(phone, region=region), status=status, consent_at=consent_at, updated_at=now)
+    fields = dict(
+        name=validate_display_name(name),
+        phone=validate_phone(phone, region=region),
+        status=status,
+        consent_at=consent_at,
+        updated_at=now,
+    )
     if guest is None:
         guest = Guest(demo_id=demo.id, user_id=user.id, created_at=now, **fields)
         session.add(guest)
@@ -98,12 +111,20 @@ async def rsvp(
     return guest
 
 
-async def add_guest_by_hand(session: AsyncSession, *, demo: Demo, name: str, phone: str | None, region: str | None, now: datetime) -> Guest:
+async def add_guest_by_hand(
+    session: AsyncSession, *, demo: Demo, name: str, phone: str | None, region: str | None, now: datetime
+) -> Guest:
     """Someone the reseller knows is coming: always on the list, even past capacity (the
     reseller's call), and flagged as not yet informed of the privacy notice."""
     guest = Guest(
-        demo_id=demo.id, user_id=None, name=validate_display_name(name), phone=validate_phone(phone, region=region),
-        status=GuestStatus.GOING, consent_at=None, created_at=now, updated_at=now,
+        demo_id=demo.id,
+        user_id=None,
+        name=validate_display_name(name),
+        phone=validate_phone(phone, region=region),
+        status=GuestStatus.GOING,
+        consent_at=None,
+        created_at=now,
+        updated_at=now,
     )
     session.add(guest)
     await session.flush()
@@ -113,7 +134,9 @@ async def add_guest_by_hand(session: AsyncSession, *, demo: Demo, name: str, pho
 async def _promote_waiting(session: AsyncSession, demo: Demo, now: datetime) -> list[Guest]:
     promoted = []
     waiting = await session.scalars(
-        select(Guest).where(Guest.demo_id == demo.id, Guest.status == GuestStatus.WAITLIST).order_by(Guest.created_at, Guest.id)
+        select(Guest)
+        .where(Guest.demo_id == demo.id, Guest.status == GuestStatus.WAITLIST)
+        .order_by(Guest.created_at, Guest.id)
     )
     for guest in waiting:
         if not await _has_room(session, demo):
@@ -161,11 +184,16 @@ Which = Literal["all", "expected", "present"]
 
 
 def _which(which: Which) -> ColumnElement[bool]:
-    return {"all": true(), "expected": Guest.status != GuestStatus.NOT_COMING,
-            "present": or_(Guest.status == GuestStatus.GOING, Guest.checked_in_at.is_not(None))}[which]
+    return {
+        "all": true(),
+        "expected": Guest.status != GuestStatus.NOT_COMING,
+        "present": or_(Guest.status == GuestStatus.GOING, Guest.checked_in_at.is_not(None)),
+    }[which]
 
 
-async def guests_of_demo(session: AsyncSession, demo_id: int, *, which: Which = "all", offset: int = 0, limit: int | None = None) -> list[Guest]:
+async def guests_of_demo(
+    session: AsyncSession, demo_id: int, *, which: Which = "all", offset: int = 0, limit: int | None = None
+) -> list[Guest]:
     """Coming first, then the waiting list, then those who can't come; each in the order they signed up."""
     order = (Guest.status != GuestStatus.GOING, Guest.status != GuestStatus.WAITLIST, Guest.created_at, Guest.id)
     query = select(Guest).where(Guest.demo_id == demo_id, _which(which)).order_by(*order).offset(offset).limit(limit)
@@ -173,7 +201,10 @@ async def guests_of_demo(session: AsyncSession, demo_id: int, *, which: Which = 
 
 
 async def count_guests(session: AsyncSession, demo_id: int, *, which: Which = "all") -> int:
-    return await session.scalar(select(func.count()).select_from(Guest).where(Guest.demo_id == demo_id, _which(which))) or 0
+    return (
+        await session.scalar(select(func.count()).select_from(Guest).where(Guest.demo_id == demo_id, _which(which)))
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -185,16 +216,24 @@ class GuestTotals:
 
 async def guest_totals(session: AsyncSession, demo_id: int) -> GuestTotals:
     """The figures at the top of the guest list, in one query whatever the number of guests."""
-    row = (await session.execute(select(
-        func.count(), func.count(case((Guest.status == GuestStatus.GOING, 1))), func.count(Guest.checked_in_at),
-    ).where(Guest.demo_id == demo_id))).one()
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count(case((Guest.status == GuestStatus.GOING, 1))),
+                func.count(Guest.checked_in_at),
+            ).where(Guest.demo_id == demo_id)
+        )
+    ).one()
     return GuestTotals(*(int(value or 0) for value in row))
 
 
 async def guest_of_reseller(session: AsyncSession, *, guest_id: int, reseller: User) -> tuple[Guest, Demo]:
-    row = (await session.execute(
-        select(Guest, Demo).join(Demo, Demo.id == Guest.demo_id).where(Guest.id == guest_id).with_for_update()
-    )).first()
+    row = (
+        await session.execute(
+            select(Guest, Demo).join(Demo, Demo.id == Guest.demo_id).where(Guest.id == guest_id).with_for_update()
+        )
+    ).first()
     if row is None or row.Demo.reseller_id != reseller.id:
         raise DomainError("guest_not_found")
     return row.Guest, row.Demo

@@ -23,7 +23,11 @@ def parse_amount(text: str, currency: str) -> int:
     cleaned = text.strip().replace(" ", "")
     if "," in cleaned and "." in cleaned:
         # The separator that comes last is the decimal one.
-        cleaned = cleaned.replace(".", "").replace(",", ".") if cleaned.rfind(",") > cleaned.rfind(".") else cleaned.replace(",", "")
+        cleaned = (
+            cleaned.replace(".", "").replace(",", ".")
+            if cleaned.rfind(",") > cleaned.rfind(".")
+            else cleaned.replace(",", "")
+        )
     else:
         cleaned = cleaned.replace(",", ".")
     try:

@@ -44,7 +44,9 @@ class Notification(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # After this instant the message is pointless (a reminder once the demo has started).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[NoticeStatus] = mapped_column(enum_column(NoticeStatus, length=16), index=True, default=NoticeStatus.PENDING)
+    status: Mapped[NoticeStatus] = mapped_column(
+        enum_column(NoticeStatus, length=16), index=True, default=NoticeStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -90,31 +92,72 @@ async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan
     prefix = f"demo:{demo.id}:{demo.ics_sequence}"
     payload = {"demo_id": demo.id}
     wanted = [
-        Planned(f"{prefix}:{demo.reseller_id}:reseller:{_hours(before)}", demo.reseller_id, "reseller_reminder",
-                demo.starts_at - before, demo.starts_at, payload)
+        Planned(
+            f"{prefix}:{demo.reseller_id}:reseller:{_hours(before)}",
+            demo.reseller_id,
+            "reseller_reminder",
+            demo.starts_at - before,
+            demo.starts_at,
+            payload,
+        )
         for before in plan.reseller_before
     ]
-    wanted.append(Planned(f"{prefix}:{demo.reseller_id}:followup", demo.reseller_id, "reseller_followup",
-                          demo.ends_at + plan.reseller_followup_after, None, payload))
+    wanted.append(
+        Planned(
+            f"{prefix}:{demo.reseller_id}:followup",
+            demo.reseller_id,
+            "reseller_followup",
+            demo.ends_at + plan.reseller_followup_after,
+            None,
+            payload,
+        )
+    )
     if demo.host_user_id is not None and demo.status == DemoStatus.CONFIRMED:
-        wanted.append(Planned(f"{prefix}:{demo.host_user_id}:host:{_hours(plan.host_before)}", demo.host_user_id, "host_reminder",
-                              demo.starts_at - plan.host_before, demo.starts_at, payload))
+        wanted.append(
+            Planned(
+                f"{prefix}:{demo.host_user_id}:host:{_hours(plan.host_before)}",
+                demo.host_user_id,
+                "host_reminder",
+                demo.starts_at - plan.host_before,
+                demo.starts_at,
+                payload,
+            )
+        )
     if demo.host_user_id is not None:
-        wanted.append(Planned(f"{prefix}:{demo.host_user_id}:thanks", demo.host_user_id, "host_thanks",
-                              demo.ends_at + plan.host_thanks_after, None, payload))
-    going = await session.scalars(select(Guest).where(
-        Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING, Guest.user_id.is_not(None)))
+        wanted.append(
+            Planned(
+                f"{prefix}:{demo.host_user_id}:thanks",
+                demo.host_user_id,
+                "host_thanks",
+                demo.ends_at + plan.host_thanks_after,
+                None,
+                payload,
+            )
+        )
+    going = await session.scalars(
+        select(Guest).where(Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING, Guest.user_id.is_not(None))
+    )
     for guest in going:
-        wanted.append(Planned(f"{prefix}:{guest.user_id}:guest:{_hours(plan.guest_before)}", guest.user_id, "guest_reminder",
-                              demo.starts_at - plan.guest_before, demo.starts_at, {"demo_id": demo.id, "guest_id": guest.id}))
+        wanted.append(
+            Planned(
+                f"{prefix}:{guest.user_id}:guest:{_hours(plan.guest_before)}",
+                guest.user_id,
+                "guest_reminder",
+                demo.starts_at - plan.guest_before,
+                demo.starts_at,
+                {"demo_id": demo.id, "guest_id": guest.id},
+            )
+        )
     return wanted
 
 
 async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: ReminderPlan, now: datetime) -> None:
     """Makes the demo's pending rows match what its current state calls for."""
     wanted = {p.key: p for p in await _wanted_for_demo(session, demo, plan)}
-    existing = {n.key: n for n in (await session.scalars(
-        select(Notification).where(Notification.key.like(f"demo:{demo.id}:%")))).all()}
+    existing = {
+        n.key: n
+        for n in (await session.scalars(select(Notification).where(Notification.key.like(f"demo:{demo.id}:%")))).all()
+    }
     for key, row in existing.items():
         if row.status == NoticeStatus.PENDING and key not in wanted:
             row.status = NoticeStatus.CANCELLED
@@ -129,9 +172,17 @@ async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: Re
 
 
 def _row(planned: Planned, now: datetime) -> Notification:
-    return Notification(key=planned.key, recipient_id=planned.recipient_id, kind=planned.kind, payload=json.dumps(planned.payload),
-                        due_at=planned.due_at, expires_at=planned.expires_at, status=NoticeStatus.PENDING, attempts=0,
-                        created_at=now)
+    return Notification(
+        key=planned.key,
+        recipient_id=planned.recipient_id,
+        kind=planned.kind,
+        payload=json.dumps(planned.payload),
+        due_at=planned.due_at,
+        expires_at=planned.expires_at,
+        status=NoticeStatus.PENDING,
+        attempts=0,
+        created_at=now,
+    )
 
 
 async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: datetime) -> int:
@@ -140,7 +191,9 @@ async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: da
     added = 0
     for start in range(0, len(planned), 1000):
         chunk = planned[start : start + 1000]
-        existing = set((await session.scalars(select(Notification.key).where(Notification.key.in_([p.key for p in chunk])))).all())
+        existing = set(
+            (await session.scalars(select(Notification.key).where(Notification.key.in_([p.key for p in chunk])))).all()
+        )
         fresh = [_row(p, now) for p in chunk if p.key not in existing]
         session.add_all(fresh)
         added += len(fresh)
@@ -157,74 +210,114 @@ async def tell(session: AsyncSession, *, recipient_id: int, kind: str, payload: 
     await session.flush()
 
 
-async def plan_aftercare(session: AsyncSession, *, order_id: int, reseller_id: int, ordered_at: datetime, plan: ReminderPlan, now: datetime) -> None:
-    await plan_missing(session, [Planned(f"aftercare:{order_id}", reseller_id, "aftercare", ordered_at + plan.aftercare_after, None,
-                                         {"order_id": order_id})], now=now)
+async def plan_aftercare(
+    session: AsyncSession, *, order_id: int, reseller_id: int, ordered_at: datetime, plan: ReminderPlan, now: datetime
+) -> None:
+    await plan_missing(
+        session,
+        [
+            Planned(
+                f"aftercare:{order_id}",
+                reseller_id,
+                "aftercare",
+                ordered_at + plan.aftercare_after,
+                None,
+                {"order_id": order_id},
+            )
+        ],
+        now=now,
+    )
 
 
 async def cancel_aftercare(session: AsyncSession, *, order_id: int) -> None:
-    await session.execute(update(Notification).where(Notification.key == f"aftercare:{order_id}",
-                                                     Notification.status == NoticeStatus.PENDING)
-                          .values(status=NoticeStatus.CANCELLED))
+    await session.execute(
+        update(Notification)
+        .where(Notification.key == f"aftercare:{order_id}", Notification.status == NoticeStatus.PENDING)
+        .values(status=NoticeStatus.CANCELLED)
+    )
 
 
 async def due_rows(session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int) -> list[int]:
     """Ids of rows to claim: pending and due, or claimed long ago by a dispatcher that died."""
-    query = (select(Notification.id)
-             .where(or_(Notification.status == NoticeStatus.PENDING,
-                        (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_at < stale_before)),
-                    Notification.due_at <= now)
-             .order_by(Notification.due_at, Notification.id).limit(limit))
+    query = (
+        select(Notification.id)
+        .where(
+            or_(
+                Notification.status == NoticeStatus.PENDING,
+                (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_at < stale_before),
+            ),
+            Notification.due_at <= now,
+        )
+        .order_by(Notification.due_at, Notification.id)
+        .limit(limit)
+    )
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list((await session.scalars(query)).all())
 
 
-async def claim(session: AsyncSession, *, ids: list[int], worker: str, now: datetime, stale_before: datetime) -> list[Notification]:
+async def claim(
+    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, stale_before: datetime
+) -> list[Notification]:
     """The conditional UPDATE is what makes a row go to one dispatcher only."""
     claimed = []
     for row_id in ids:
         result = await session.execute(
             update(Notification)
-            .where(Notification.id == row_id,
-                   or_(Notification.status == NoticeStatus.PENDING,
-                       (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_at < stale_before)))
+            .where(
+                Notification.id == row_id,
+                or_(
+                    Notification.status == NoticeStatus.PENDING,
+                    (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_at < stale_before),
+                ),
+            )
             .values(status=NoticeStatus.SENDING, claimed_by=worker, claimed_at=now)
         )
         if result.rowcount == 1:
             claimed.append(row_id)
     if not claimed:
         return []
-    rows = await session.scalars(select(Notification).where(Notification.id.in_(claimed)).execution_options(populate_existing=True))
+    rows = await session.scalars(
+        select(Notification).where(Notification.id.in_(claimed)).execution_options(populate_existing=True)
+    )
     return list(rows.all())
 
 
 async def renew_claims(session: AsyncSession, *, ids: list[int], worker: str, now: datetime) -> None:
     """Keeps the lease on rows still being sent, so that only a dead dispatcher's claims go stale."""
-    await session.execute(update(Notification)
-                          .where(Notification.id.in_(ids), Notification.claimed_by == worker,
-                                 Notification.status == NoticeStatus.SENDING)
-                          .values(claimed_at=now))
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING)
+        .values(claimed_at=now)
+    )
 
 
 async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:
     """When the longest-waiting pending row fell due (None when nothing is waiting): how far
     behind the dispatchers are."""
-    return await session.scalar(select(func.min(Notification.due_at)).where(
-        Notification.status == NoticeStatus.PENDING, Notification.due_at <= now))
+    return await session.scalar(
+        select(func.min(Notification.due_at)).where(
+            Notification.status == NoticeStatus.PENDING, Notification.due_at <= now
+        )
+    )
 
 
 async def planned_since(session: AsyncSession, *, key_prefix: str, since: datetime) -> bool:
     """Whether a row whose key starts so was written after `since` (whatever became of it)."""
-    found = await session.scalar(select(Notification.id).where(
-        Notification.key.startswith(key_prefix, autoescape=True), Notification.created_at >= since).limit(1))
+    found = await session.scalar(
+        select(Notification.id)
+        .where(Notification.key.startswith(key_prefix, autoescape=True), Notification.created_at >= since)
+        .limit(1)
+    )
     return found is not None
 
 
 async def release_claims(session: AsyncSession, *, worker: str) -> int:
     """A stopping dispatcher hands back the rows it claimed and did not send, at once, rather
     than leaving them to wait for its lease to run out."""
-    result = await session.execute(update(Notification)
-                                   .where(Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING)
-                                   .values(status=NoticeStatus.PENDING, claimed_by=None, claimed_at=None))
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING)
+        .values(status=NoticeStatus.PENDING, claimed_by=None, claimed_at=None)
+    )
     return result.rowcount

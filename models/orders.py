@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime, enum_column
-from models.text import clean_text
 from models.catalog import Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
+from models.text import clean_text
 from models.users import NAME_MAX, User, validate_display_name
 
 QUANTITY_MAX = 999
@@ -149,15 +149,31 @@ def withdrawal_end(order_day: date, days: int, tz: str) -> datetime:
 
 async def _customer_fields(session: AsyncSession, *, customer: Customer, demo: Demo | None) -> dict:
     if customer.own_use:
-        return {"kind": OrderKind.OWN_USE, "customer_name": None, "customer_phone": None, "guest_id": None, "customer_user_id": None}
+        return {
+            "kind": OrderKind.OWN_USE,
+            "customer_name": None,
+            "customer_phone": None,
+            "guest_id": None,
+            "customer_user_id": None,
+        }
     if customer.guest_id is not None:
         guest = await session.get(Guest, customer.guest_id)
         if guest is None or demo is None or guest.demo_id != demo.id:
             raise DomainError("guest_not_found")
-        return {"kind": OrderKind.RETAIL, "customer_name": guest.name, "customer_phone": guest.phone,
-                "guest_id": guest.id, "customer_user_id": guest.user_id}
-    return {"kind": OrderKind.RETAIL, "customer_name": validate_display_name(customer.name or ""),
-            "customer_phone": customer.phone, "guest_id": None, "customer_user_id": None}
+        return {
+            "kind": OrderKind.RETAIL,
+            "customer_name": guest.name,
+            "customer_phone": guest.phone,
+            "guest_id": guest.id,
+            "customer_user_id": guest.user_id,
+        }
+    return {
+        "kind": OrderKind.RETAIL,
+        "customer_name": validate_display_name(customer.name or ""),
+        "customer_phone": customer.phone,
+        "guest_id": None,
+        "customer_user_id": None,
+    }
 
 
 def check_line_count(count: int) -> None:
@@ -176,8 +192,15 @@ async def _lines(session: AsyncSession, items: list[tuple[int, int]]) -> list[Or
             raise DomainError("product_unknown", query=str(product_id))
         if not product.active:
             raise DomainError("product_inactive", name=product.name)
-        lines.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name,
-                               unit_price_minor=product.unit_price_minor, quantity=validate_quantity(quantity)))
+        lines.append(
+            OrderLine(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price_minor=product.unit_price_minor,
+                quantity=validate_quantity(quantity),
+            )
+        )
     return lines
 
 
@@ -210,10 +233,17 @@ async def create_order(
     days = policy.days_home_demo if at_home_demo else policy.days
     tz = demo.timezone if demo else reseller.timezone
     order = Order(
-        reseller_id=reseller.id, demo_id=demo.id if demo else None, currency=currencies.pop(), status=OrderStatus.CONFIRMED,
-        at_home_demo=at_home_demo, withdrawal_days=days, timezone=tz,
+        reseller_id=reseller.id,
+        demo_id=demo.id if demo else None,
+        currency=currencies.pop(),
+        status=OrderStatus.CONFIRMED,
+        at_home_demo=at_home_demo,
+        withdrawal_days=days,
+        timezone=tz,
         withdrawal_ends_at=withdrawal_end(now.astimezone(ZoneInfo(tz)).date(), days, tz),
-        idempotency_key=idempotency_key, created_at=now, updated_at=now,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
         **await _customer_fields(session, customer=customer, demo=demo),
     )
     session.add(order)
@@ -222,37 +252,62 @@ async def create_order(
         line.order_id = order.id
         session.add(line)
     await session.flush()
-    await _record(session, order, actor=reseller, kind=OrderEventKind.CREATED, now=now, detail={"lines": _snapshot(lines)})
+    await _record(
+        session, order, actor=reseller, kind=OrderEventKind.CREATED, now=now, detail={"lines": _snapshot(lines)}
+    )
     return order
 
 
 def _snapshot(lines: list[OrderLine]) -> list[dict]:
-    return [{"sku": l.sku, "quantity": l.quantity, "withdrawn": l.withdrawn_quantity, "unit_price_minor": l.unit_price_minor} for l in lines]
+    return [
+        {
+            "sku": ln.sku,
+            "quantity": ln.quantity,
+            "withdrawn": ln.withdrawn_quantity,
+            "unit_price_minor": ln.unit_price_minor,
+        }
+        for ln in lines
+    ]
 
 
-async def _record(session: AsyncSession, order: Order, *, actor: User, kind: OrderEventKind, now: datetime, detail: dict, reason: str | None = None) -> None:
-    session.add(OrderEvent(order_id=order.id, actor_id=actor.id, at=now, kind=kind, detail=json.dumps(detail), reason=reason))
+async def _record(
+    session: AsyncSession,
+    order: Order,
+    *,
+    actor: User,
+    kind: OrderEventKind,
+    now: datetime,
+    detail: dict,
+    reason: str | None = None,
+) -> None:
+    session.add(
+        OrderEvent(order_id=order.id, actor_id=actor.id, at=now, kind=kind, detail=json.dumps(detail), reason=reason)
+    )
     order.updated_at = now
     await session.flush()
 
 
 async def lines_of(session: AsyncSession, order_id: int) -> list[OrderLine]:
-    return list((await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all())
+    return list(
+        (await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all()
+    )
 
 
 async def history_of(session: AsyncSession, order_id: int) -> list[OrderEvent]:
-    return list((await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all())
+    return list(
+        (await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
+    )
 
 
 def gross(lines: list[OrderLine]) -> int:
-    return sum(l.unit_price_minor * l.quantity for l in lines)
+    return sum(ln.unit_price_minor * ln.quantity for ln in lines)
 
 
 def net(order: Order, lines: list[OrderLine]) -> int:
     """What still counts as sold: nothing for a cancelled order, less what was withdrawn."""
     if order.status == OrderStatus.CANCELLED:
         return 0
-    return sum(l.unit_price_minor * l.kept_quantity for l in lines)
+    return sum(ln.unit_price_minor * ln.kept_quantity for ln in lines)
 
 
 async def order_of_reseller(session: AsyncSession, *, order_id: int, reseller: User) -> Order:
@@ -268,7 +323,13 @@ def _require_active(order: Order) -> None:
 
 
 async def withdraw(
-    session: AsyncSession, *, order: Order, actor: User, quantities: dict[int, int] | None, reason: str | None, now: datetime,
+    session: AsyncSession,
+    *,
+    order: Order,
+    actor: User,
+    quantities: dict[int, int] | None,
+    reason: str | None,
+    now: datetime,
     within_period: bool = True,
 ) -> list[OrderLine]:
     """Records the customer's withdrawal: of the whole order (quantities None) or of some units.
@@ -278,8 +339,8 @@ async def withdraw(
         raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
     lines = await lines_of(session, order.id)
     before = _snapshot(lines)
-    by_id = {l.id: l for l in lines}
-    wanted = {l.id: l.kept_quantity for l in lines} if quantities is None else quantities
+    by_id = {ln.id: ln for ln in lines}
+    wanted = {ln.id: ln.kept_quantity for ln in lines} if quantities is None else quantities
     if not any(wanted.values()):
         raise DomainError("withdrawal_nothing")
     for line_id, quantity in wanted.items():
@@ -289,17 +350,26 @@ async def withdraw(
         if quantity < 0 or quantity > line.kept_quantity:
             raise DomainError("withdrawal_too_many", name=line.name, kept=line.kept_quantity)
         line.withdrawn_quantity += quantity
-    await _record(session, order, actor=actor, kind=OrderEventKind.WITHDRAWAL, now=now, detail={"before": before, "after": _snapshot(lines)},
-                  reason=clean_text(reason) or None)
+    await _record(
+        session,
+        order,
+        actor=actor,
+        kind=OrderEventKind.WITHDRAWAL,
+        now=now,
+        detail={"before": before, "after": _snapshot(lines)},
+        reason=clean_text(reason) or None,
+    )
     return lines
 
 
-async def correct_line(session: AsyncSession, *, order: Order, actor: User, line_id: int, quantity: int, reason: str, now: datetime) -> list[OrderLine]:
+async def correct_line(
+    session: AsyncSession, *, order: Order, actor: User, line_id: int, quantity: int, reason: str, now: datetime
+) -> list[OrderLine]:
     """A mistake in the quantity of a line (0 removes it). The old figure stays in the history."""
     _require_active(order)
     why = _reason(reason)
     lines = await lines_of(session, order.id)
-    line = next((l for l in lines if l.id == line_id), None)
+    line = next((ln for ln in lines if ln.id == line_id), None)
     if line is None:
         raise DomainError("order_not_found")
     new_quantity = int(quantity)
@@ -311,7 +381,15 @@ async def correct_line(session: AsyncSession, *, order: Order, actor: User, line
         raise DomainError("correction_same")
     before = _snapshot(lines)
     line.quantity = new_quantity
-    await _record(session, order, actor=actor, kind=OrderEventKind.CORRECTION, now=now, detail={"before": before, "after": _snapshot(lines)}, reason=why)
+    await _record(
+        session,
+        order,
+        actor=actor,
+        kind=OrderEventKind.CORRECTION,
+        now=now,
+        detail={"before": before, "after": _snapshot(lines)},
+        reason=why,
+    )
     return lines
 
 
@@ -336,13 +414,26 @@ class SalesFigures:
     own_use_orders: int
 
 
-async def sales_between(session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str) -> SalesFigures:
-    rows = (await session.execute(
-        select(Order.kind, _net_amount(), func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED, Order.id)))))
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.reseller_id == reseller_id, Order.currency == currency, Order.created_at >= start, Order.created_at < end)
-        .group_by(Order.kind)
-    )).all()
+async def sales_between(
+    session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str
+) -> SalesFigures:
+    rows = (
+        await session.execute(
+            select(
+                Order.kind,
+                _net_amount(),
+                func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED, Order.id)))),
+            )
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(
+                Order.reseller_id == reseller_id,
+                Order.currency == currency,
+                Order.created_at >= start,
+                Order.created_at < end,
+            )
+            .group_by(Order.kind)
+        )
+    ).all()
     figures = {kind: (int(amount), int(count)) for kind, amount, count in rows}
     retail = figures.get(OrderKind.RETAIL, (0, 0))
     own = figures.get(OrderKind.OWN_USE, (0, 0))
@@ -352,7 +443,9 @@ async def sales_between(session: AsyncSession, *, reseller_id: int, start: datet
 async def demo_retail_sales(session: AsyncSession, *, demo_id: int) -> int:
     """The party's sales for the host reward: retail only, net of withdrawals and cancellations."""
     amount = await session.scalar(
-        select(_net_amount()).select_from(Order).join(OrderLine, OrderLine.order_id == Order.id)
+        select(_net_amount())
+        .select_from(Order)
+        .join(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.demo_id == demo_id, Order.kind == OrderKind.RETAIL)
     )
     return int(amount or 0)
@@ -364,8 +457,16 @@ async def recent_orders(session: AsyncSession, *, reseller_id: int, limit: int, 
 
 
 async def all_orders(session: AsyncSession, *, reseller_id: int) -> list[tuple[Order, list[OrderLine]]]:
-    orders = (await session.scalars(select(Order).where(Order.reseller_id == reseller_id).order_by(Order.created_at, Order.id))).all()
-    lines = (await session.scalars(select(OrderLine).join(Order).where(Order.reseller_id == reseller_id).order_by(OrderLine.id))).all()
+    orders = (
+        await session.scalars(
+            select(Order).where(Order.reseller_id == reseller_id).order_by(Order.created_at, Order.id)
+        )
+    ).all()
+    lines = (
+        await session.scalars(
+            select(OrderLine).join(Order).where(Order.reseller_id == reseller_id).order_by(OrderLine.id)
+        )
+    ).all()
     by_order: dict[int, list[OrderLine]] = {}
     for line in lines:
         by_order.setdefault(line.order_id, []).append(line)

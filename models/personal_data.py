@@ -27,7 +27,17 @@ from models.privacy import telegram_ids_in_key
 from models.users import Invite, User
 
 SECRETS = {"host_token", "guest_token", "idempotency_key", "token"}
-HOSTED_DEMO = ("id", "host_name", "host_phone", "address", "starts_at", "duration_minutes", "timezone", "status", "created_at")
+HOSTED_DEMO = (
+    "id",
+    "host_name",
+    "host_phone",
+    "address",
+    "starts_at",
+    "duration_minutes",
+    "timezone",
+    "status",
+    "created_at",
+)
 GUEST_DEMO = ("starts_at", "duration_minutes", "timezone", "status")
 
 
@@ -65,19 +75,37 @@ async def _orders(session: AsyncSession, found: list[Order], *, history: bool) -
 
 async def _as_advisor(session: AsyncSession, user: User, plan: Plan) -> dict:
     demos = await _all(session, select(Demo).where(Demo.reseller_id == user.id).order_by(Demo.starts_at, Demo.id))
-    typed_in = await _all(session, select(Guest).where(Guest.demo_id.in_([d.id for d in demos]), Guest.user_id.is_(None),
-                                                       Guest.consent_at.is_(None)).order_by(Guest.id))
+    typed_in = await _all(
+        session,
+        select(Guest)
+        .where(Guest.demo_id.in_([d.id for d in demos]), Guest.user_id.is_(None), Guest.consent_at.is_(None))
+        .order_by(Guest.id),
+    )
     logged = await _all(session, select(Order).where(Order.reseller_id == user.id).order_by(Order.id))
     return {
         "demos_you_run": [_fields(d) for d in demos],
         "guests_you_added": [_fields(g) for g in typed_in],
         "orders_you_logged": await _orders(session, logged, history=True),
-        "commission_entries": [_fields(e) for e in await _all(session, select(CommissionEntry).where(
-            CommissionEntry.earner_id == user.id).order_by(CommissionEntry.id))],
-        "commission_statements": [{**asdict(s), "net_minor": s.net_minor, "currency": plan.currency}
-                                  for s in await statements(session, earner_id=user.id, plan=plan, limit=10**6)],
-        "buy_backs": [_fields(b) for b in await _all(session, select(BuyBack).where(
-            or_(BuyBack.reseller_id == user.id, BuyBack.recorded_by_id == user.id)).order_by(BuyBack.id))],
+        "commission_entries": [
+            _fields(e)
+            for e in await _all(
+                session,
+                select(CommissionEntry).where(CommissionEntry.earner_id == user.id).order_by(CommissionEntry.id),
+            )
+        ],
+        "commission_statements": [
+            {**asdict(s), "net_minor": s.net_minor, "currency": plan.currency}
+            for s in await statements(session, earner_id=user.id, plan=plan, limit=10**6)
+        ],
+        "buy_backs": [
+            _fields(b)
+            for b in await _all(
+                session,
+                select(BuyBack)
+                .where(or_(BuyBack.reseller_id == user.id, BuyBack.recorded_by_id == user.id))
+                .order_by(BuyBack.id),
+            )
+        ],
     }
 
 
@@ -88,7 +116,12 @@ async def _as_guest_host_customer(session: AsyncSession, user: User) -> dict:
     for guest in guests:
         demo = await session.get(Demo, guest.demo_id)
         registrations.append({**_fields(guest), "demo": {**_fields(demo, GUEST_DEMO), "town": demo.area}})
-    bought = await _all(session, select(Order).where(or_(Order.customer_user_id == user.id, Order.guest_id.in_([g.id for g in guests]))).order_by(Order.id))
+    bought = await _all(
+        session,
+        select(Order)
+        .where(or_(Order.customer_user_id == user.id, Order.guest_id.in_([g.id for g in guests])))
+        .order_by(Order.id),
+    )
     return {
         "demos_you_host": [_fields(d, HOSTED_DEMO) for d in hosted],
         "your_guest_registrations": registrations,
@@ -99,18 +132,28 @@ async def _as_guest_host_customer(session: AsyncSession, user: User) -> dict:
 async def _chat(session: AsyncSession, user: User) -> dict:
     states = await _all(session, select(ConversationState).where(ConversationState.key.contains(str(user.telegram_id))))
     draft = await session.get(UserDraft, user.telegram_id)
-    messages = await _all(session, select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.id))
+    messages = await _all(
+        session, select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.id)
+    )
     return {
-        "conversations": [{"flow": s.name, "step": json.loads(s.state), "updated_at": s.updated_at}
-                          for s in states if user.telegram_id in telegram_ids_in_key(s.key)],
+        "conversations": [
+            {"flow": s.name, "step": json.loads(s.state), "updated_at": s.updated_at}
+            for s in states
+            if user.telegram_id in telegram_ids_in_key(s.key)
+        ],
         "drafts": json.loads(draft.data) if draft else {},
-        "messages_to_you": [{**_fields(m, ("kind", "status", "due_at", "sent_at", "created_at")), "about": m.data} for m in messages],
+        "messages_to_you": [
+            {**_fields(m, ("kind", "status", "due_at", "sent_at", "created_at")), "about": m.data} for m in messages
+        ],
     }
 
 
 async def personal_data(session: AsyncSession, *, user: User, plan: Plan) -> dict[str, object]:
     """Every section, present even when empty, so that the file's shape does not depend on the role."""
-    invites = await _all(session, select(Invite).where(or_(Invite.created_by_id == user.id, Invite.used_by_id == user.id)).order_by(Invite.id))
+    invites = await _all(
+        session,
+        select(Invite).where(or_(Invite.created_by_id == user.id, Invite.used_by_id == user.id)).order_by(Invite.id),
+    )
     return {
         "user": _fields(user),
         "invites_you_created": [_fields(i) for i in invites if i.created_by_id == user.id],

@@ -17,11 +17,16 @@ from datetime import date
 from models.base import DomainError
 from models.money import is_currency, parse_amount
 
-RECRUITING_PAY = re.compile(r"(sign.?up|enrol|enroll|recruit|joining|registration|starter|welcome|entry).*(bonus|fee|reward|pay)|"
-                            r"(bonus|reward|pay).*(sign.?up|enrol|enroll|recruit|joining|registration)", re.IGNORECASE)
-RECRUITING_WHY = ("a payment for recruiting itself (a sign-up or enrolment bonus) is not allowed: commissions may only "
-                  "come from sales to customers. Paying for recruitment is what makes a pyramid scheme (EU Directive "
-                  "2005/29/EC, Annex I point 14; Italian Law 173/2005, art. 5)")
+RECRUITING_PAY = re.compile(
+    r"(sign.?up|enrol|enroll|recruit|joining|registration|starter|welcome|entry).*(bonus|fee|reward|pay)|"
+    r"(bonus|reward|pay).*(sign.?up|enrol|enroll|recruit|joining|registration)",
+    re.IGNORECASE,
+)
+RECRUITING_WHY = (
+    "a payment for recruiting itself (a sign-up or enrolment bonus) is not allowed: commissions may only "
+    "come from sales to customers. Paying for recruitment is what makes a pyramid scheme (EU Directive "
+    "2005/29/EC, Annex I point 14; Italian Law 173/2005, art. 5)"
+)
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,9 @@ def parse_plan(text: str) -> Plan:
     for raw in data.get("versions", []):
         overrides = raw.get("override_rates_bp", [])
         if not isinstance(overrides, list):
-            raise PlanError("override_rates_bp must be a list, one rate per level", _find_line(text, "override_rates_bp"))
+            raise PlanError(
+                "override_rates_bp must be a list, one rate per level", _find_line(text, "override_rates_bp")
+            )
         version = PlanVersion(
             effective_from=_date(raw.get("effective_from"), "effective_from", text),
             personal_rate_bp=_bp(raw.get("personal_rate_bp"), "personal_rate_bp", text),
@@ -132,17 +139,30 @@ def parse_plan(text: str) -> Plan:
             override_rates_bp=tuple(_bp(rate, "override_rates_bp", text) for rate in overrides),
         )
         if version.total_rate_bp > 10_000:
-            raise PlanError("the personal and override rates together exceed 100 % of a sale", _find_line(text, "override_rates_bp"))
+            raise PlanError(
+                "the personal and override rates together exceed 100 % of a sale", _find_line(text, "override_rates_bp")
+            )
         versions.append(version)
     if not versions:
         raise PlanError("the plan needs at least one [[versions]] entry with an effective_from date")
-    withholdings = tuple(sorted(
-        (Withholding(_date(w.get("effective_from"), "effective_from", text), _bp(w.get("rate_bp"), "rate_bp", text),
-                     _bp(w.get("taxable_share_bp"), "taxable_share_bp", text)) for w in data.get("withholding", {}).get("versions", [])),
-        key=lambda w: w.effective_from))
+    withholdings = tuple(
+        sorted(
+            (
+                Withholding(
+                    _date(w.get("effective_from"), "effective_from", text),
+                    _bp(w.get("rate_bp"), "rate_bp", text),
+                    _bp(w.get("taxable_share_bp"), "taxable_share_bp", text),
+                )
+                for w in data.get("withholding", {}).get("versions", [])
+            ),
+            key=lambda w: w.effective_from,
+        )
+    )
     return Plan(
-        company_timezone=str(data.get("company_timezone", "Europe/Rome")), currency=currency,
-        versions=tuple(sorted(versions, key=lambda v: v.effective_from)), withholdings=withholdings,
+        company_timezone=str(data.get("company_timezone", "Europe/Rome")),
+        currency=currency,
+        versions=tuple(sorted(versions, key=lambda v: v.effective_from)),
+        withholdings=withholdings,
         thresholds=_thresholds(data.get("compliance", {}), currency, text),
     )
 
@@ -152,13 +172,25 @@ def _thresholds(raw: dict, currency: str, text: str) -> Thresholds:
     amount = lambda key, default: parse_amount(str(raw[key]), currency) if key in raw else default  # noqa: E731
     try:
         return Thresholds(
-            min_retail_share_bp=_bp(raw.get("min_retail_share_bp", defaults.min_retail_share_bp), "min_retail_share_bp", text),
-            max_own_use_share_bp=_bp(raw.get("max_own_use_share_bp", defaults.max_own_use_share_bp), "max_own_use_share_bp", text),
+            min_retail_share_bp=_bp(
+                raw.get("min_retail_share_bp", defaults.min_retail_share_bp), "min_retail_share_bp", text
+            ),
+            max_own_use_share_bp=_bp(
+                raw.get("max_own_use_share_bp", defaults.max_own_use_share_bp), "max_own_use_share_bp", text
+            ),
             recruits_min=int(raw.get("recruits_min", defaults.recruits_min)),
-            min_team_retail_per_recruit_minor=amount("min_team_retail_per_recruit", defaults.min_team_retail_per_recruit_minor),
+            min_team_retail_per_recruit_minor=amount(
+                "min_team_retail_per_recruit", defaults.min_team_retail_per_recruit_minor
+            ),
             occasional_income_limit_minor=amount("occasional_income_limit", defaults.occasional_income_limit_minor),
-            occasional_income_warning_bp=_bp(raw.get("occasional_income_warning_bp", defaults.occasional_income_warning_bp), "occasional_income_warning_bp", text),
-            buy_back_min_refund_bp=_bp(raw.get("buy_back_min_refund_bp", defaults.buy_back_min_refund_bp), "buy_back_min_refund_bp", text),
+            occasional_income_warning_bp=_bp(
+                raw.get("occasional_income_warning_bp", defaults.occasional_income_warning_bp),
+                "occasional_income_warning_bp",
+                text,
+            ),
+            buy_back_min_refund_bp=_bp(
+                raw.get("buy_back_min_refund_bp", defaults.buy_back_min_refund_bp), "buy_back_min_refund_bp", text
+            ),
         )
     except (TypeError, ValueError) as error:
         raise PlanError(f"compliance: {error}", _find_line(text, "[compliance]")) from None

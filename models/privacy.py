@@ -27,7 +27,7 @@ from models.commissions import CommissionEntry
 from models.compliance import BuyBack
 from models.demos import OPEN_STATUSES, Demo
 from models.guests import Guest, GuestStatus, cancel_rsvp
-from models.notifications import Notification, NoticeStatus, cancel_aftercare
+from models.notifications import NoticeStatus, Notification, cancel_aftercare
 from models.orders import Order, OrderEvent
 from models.users import Invite, Role, User
 
@@ -41,9 +41,20 @@ CHUNK = 500
 
 # Every column that points at a user, but the messages to them (which go with them): a person's
 # row is deleted when none of these needs it any more, and kept as a nameless shell otherwise.
-USER_REFERENCES = (Demo.reseller_id, Demo.host_user_id, Guest.user_id, Order.reseller_id, Order.customer_user_id,
-                   OrderEvent.actor_id, CommissionEntry.earner_id, BuyBack.reseller_id, BuyBack.recorded_by_id,
-                   Invite.created_by_id, Invite.used_by_id, User.upline_id)
+USER_REFERENCES = (
+    Demo.reseller_id,
+    Demo.host_user_id,
+    Guest.user_id,
+    Order.reseller_id,
+    Order.customer_user_id,
+    OrderEvent.actor_id,
+    CommissionEntry.earner_id,
+    BuyBack.reseller_id,
+    BuyBack.recorded_by_id,
+    Invite.created_by_id,
+    Invite.used_by_id,
+    User.upline_id,
+)
 
 
 @dataclass
@@ -93,8 +104,12 @@ async def successor(session: AsyncSession, *, user: User) -> User | None:
             break
         if current.is_seller and not is_erased(current):
             return current
-    return await session.scalar(select(User).where(
-        User.role == Role.ADMIN, User.deactivated_at.is_(None), User.telegram_id > 0, User.id != user.id).order_by(User.id).limit(1))
+    return await session.scalar(
+        select(User)
+        .where(User.role == Role.ADMIN, User.deactivated_at.is_(None), User.telegram_id > 0, User.id != user.id)
+        .order_by(User.id)
+        .limit(1)
+    )
 
 
 def _open_demos_of(user: User, now: datetime):
@@ -104,21 +119,29 @@ def _open_demos_of(user: User, now: datetime):
 async def preview(session: AsyncSession, *, user: User, now: datetime) -> Preview:
     open_demos = len((await session.scalars(_open_demos_of(user, now))).all())
     members = len((await session.scalars(select(User.id).where(User.upline_id == user.id))).all())
-    hosted = (await session.scalars(select(Demo.id).where(
-        Demo.host_user_id == user.id, Demo.status.in_(OPEN_STATUSES), Demo.starts_at > now))).all()
+    hosted = (
+        await session.scalars(
+            select(Demo.id).where(Demo.host_user_id == user.id, Demo.status.in_(OPEN_STATUSES), Demo.starts_at > now)
+        )
+    ).all()
     return Preview(open_demos, members, len(hosted), await successor(session, user=user))
 
 
 # ---- finding a person's traces ----
 
+
 async def _phones_of(session: AsyncSession, user: User) -> set[str]:
     """The numbers this person gave, or was booked as a host with: they identify them elsewhere."""
     guest_phones = await session.scalars(select(Guest.phone).where(Guest.user_id == user.id, Guest.phone.is_not(None)))
-    host_phones = await session.scalars(select(Demo.host_phone).where(Demo.host_user_id == user.id, Demo.host_phone.is_not(None)))
+    host_phones = await session.scalars(
+        select(Demo.host_phone).where(Demo.host_user_id == user.id, Demo.host_phone.is_not(None))
+    )
     return {*guest_phones, *host_phones}
 
 
-async def _guests_of(session: AsyncSession, *, user_ids: list[int], phones: set[str], reseller_id: int | None = None) -> list[Guest]:
+async def _guests_of(
+    session: AsyncSession, *, user_ids: list[int], phones: set[str], reseller_id: int | None = None
+) -> list[Guest]:
     matches = [Guest.user_id.in_(user_ids)] + ([Guest.phone.in_(phones)] if phones else [])
     query = select(Guest).join(Demo, Demo.id == Guest.demo_id).where(or_(*matches))
     if reseller_id is not None:
@@ -126,9 +149,17 @@ async def _guests_of(session: AsyncSession, *, user_ids: list[int], phones: set[
     return list((await session.scalars(query.order_by(Guest.id))).all())
 
 
-async def _orders_of_customer(session: AsyncSession, *, user_ids: list[int], guest_ids: list[int], phones: set[str],
-                              reseller_id: int | None = None) -> list[Order]:
-    matches = [Order.customer_user_id.in_(user_ids), Order.guest_id.in_(guest_ids)] + ([Order.customer_phone.in_(phones)] if phones else [])
+async def _orders_of_customer(
+    session: AsyncSession,
+    *,
+    user_ids: list[int],
+    guest_ids: list[int],
+    phones: set[str],
+    reseller_id: int | None = None,
+) -> list[Order]:
+    matches = [Order.customer_user_id.in_(user_ids), Order.guest_id.in_(guest_ids)] + (
+        [Order.customer_phone.in_(phones)] if phones else []
+    )
     query = select(Order).where(or_(*matches))
     if reseller_id is not None:
         query = query.where(Order.reseller_id == reseller_id)
@@ -161,7 +192,10 @@ def _chunks(ids: list[int]):
 
 # ---- what erasing does to each kind of record ----
 
-async def _erase_guest_rows(session: AsyncSession, guests: list[Guest], pattern: re.Pattern | None, now: datetime, result: Erasure) -> None:
+
+async def _erase_guest_rows(
+    session: AsyncSession, guests: list[Guest], pattern: re.Pattern | None, now: datetime, result: Erasure
+) -> None:
     """A guest row keeps the headcount of its party and nothing about the person. An upcoming
     place is given up, so the first on the waiting list moves up."""
     for guest in guests:
@@ -184,12 +218,16 @@ async def _pseudonymise_orders(session: AsyncSession, found: list[Order], patter
         order.customer_name, order.customer_phone, order.customer_user_id = ERASED_CUSTOMER.format(tag=tag), None, None
         await cancel_aftercare(session, order_id=order.id)  # nobody left to check in with
     for chunk in _chunks([o.id for o in found]):
-        for event in await session.scalars(select(OrderEvent).where(OrderEvent.order_id.in_(chunk), OrderEvent.reason.is_not(None))):
+        for event in await session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id.in_(chunk), OrderEvent.reason.is_not(None))
+        ):
             event.reason = _redact(event.reason, pattern)
     await session.flush()
 
 
-async def _leave_hosted_demos(session: AsyncSession, hosted: list[Demo], pattern: re.Pattern | None, now: datetime, result: Erasure) -> None:
+async def _leave_hosted_demos(
+    session: AsyncSession, hosted: list[Demo], pattern: re.Pattern | None, now: datetime, result: Erasure
+) -> None:
     """The demo stays (the advisor's and the guests'), with a neutral host and only the town."""
     for demo in hosted:
         if demo.is_open and demo.starts_at > now:
@@ -212,15 +250,21 @@ async def _hand_over(session: AsyncSession, user: User, now: datetime, result: E
         demo.reseller_id, demo.updated_at = result.sponsor.id, now
         result.replan[demo.id] = demo
     result.handed_demos = handed
-    moved = await session.execute(update(User).where(User.upline_id == user.id).values(
-        upline_id=result.sponsor.id if result.sponsor else None))
+    moved = await session.execute(
+        update(User).where(User.upline_id == user.id).values(upline_id=result.sponsor.id if result.sponsor else None)
+    )
     result.moved_members = moved.rowcount
     await session.execute(delete(Invite).where(Invite.created_by_id == user.id, Invite.used_at.is_(None)))
     kept = list((await session.scalars(select(Demo.id).where(Demo.reseller_id == user.id))).all())
     for chunk in _chunks(kept):
-        await session.execute(update(Notification).where(
-            Notification.status == NoticeStatus.PENDING, or_(*[Notification.key.startswith(f"demo:{i}:") for i in chunk]),
-        ).values(status=NoticeStatus.CANCELLED))
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.status == NoticeStatus.PENDING,
+                or_(*[Notification.key.startswith(f"demo:{i}:") for i in chunk]),
+            )
+            .values(status=NoticeStatus.CANCELLED)
+        )
     await session.flush()
 
 
@@ -253,7 +297,12 @@ async def _close_account(session: AsyncSession, user: User, *, locale: str, time
         await session.delete(user)
         await session.flush()
         return False
-    user.telegram_id, user.display_name, user.locale, user.timezone = -user.id, ERASED_USER.format(id=user.id), locale, timezone
+    user.telegram_id, user.display_name, user.locale, user.timezone = (
+        -user.id,
+        ERASED_USER.format(id=user.id),
+        locale,
+        timezone,
+    )
     user.role, user.upline_id, user.onboarded = None, None, False
     user.deactivated_at, user.unreachable_at = user.deactivated_at or now, now
     await session.flush()
@@ -262,23 +311,40 @@ async def _close_account(session: AsyncSession, user: User, *, locale: str, time
 
 # ---- the three ways in ----
 
+
 async def erase_person(session: AsyncSession, *, user: User, now: datetime, locale: str, timezone: str) -> Erasure:
     """Right to erasure, whatever the person was: advisor or manager, host, guest, customer."""
     result = Erasure(sponsor=await successor(session, user=user))
     phones = await _phones_of(session, user)
     guests = await _guests_of(session, user_ids=[user.id], phones=phones)
-    hosted = list((await session.scalars(select(Demo).where(
-        or_(Demo.host_user_id == user.id, *([Demo.host_phone.in_(phones)] if phones else []))))).all())
+    hosted = list(
+        (
+            await session.scalars(
+                select(Demo).where(
+                    or_(Demo.host_user_id == user.id, *([Demo.host_phone.in_(phones)] if phones else []))
+                )
+            )
+        ).all()
+    )
     bought = await _orders_of_customer(session, user_ids=[user.id], guest_ids=[g.id for g in guests], phones=phones)
-    pattern = _pattern([user.display_name, *(g.name for g in guests), *(d.host_name for d in hosted),
-                        *(o.customer_name for o in bought)], phones)
+    pattern = _pattern(
+        [
+            user.display_name,
+            *(g.name for g in guests),
+            *(d.host_name for d in hosted),
+            *(o.customer_name for o in bought),
+        ],
+        phones,
+    )
     await _hand_over(session, user, now, result)
     await _leave_hosted_demos(session, hosted, pattern, now, result)
     await _erase_guest_rows(session, guests, pattern, now, result)
     await _pseudonymise_orders(session, bought, pattern)
     result.orders = len(bought)
     await forget_chat(session, telegram_id=user.telegram_id)
-    await session.execute(delete(Notification).where(Notification.recipient_id == user.id))  # sent or not, they were theirs
+    await session.execute(
+        delete(Notification).where(Notification.recipient_id == user.id)
+    )  # sent or not, they were theirs
     result.shell_kept = await _close_account(session, user, locale=locale, timezone=timezone, now=now)
     return result
 
@@ -287,7 +353,9 @@ async def erase_guest_registrations(session: AsyncSession, *, user: User, now: d
     """A guest's own request from /privacy: their guest rows, and the orders that copied them."""
     guests = await _guests_of(session, user_ids=[user.id], phones=set())
     bought = await _orders_of_customer(session, user_ids=[], guest_ids=[g.id for g in guests], phones=set())
-    pattern = _pattern([g.name for g in guests] + [o.customer_name for o in bought], {g.phone for g in guests if g.phone})
+    pattern = _pattern(
+        [g.name for g in guests] + [o.customer_name for o in bought], {g.phone for g in guests if g.phone}
+    )
     result = Erasure()
     await _erase_guest_rows(session, guests, pattern, now, result)
     await _pseudonymise_orders(session, bought, pattern)
@@ -305,7 +373,9 @@ async def erase_guest(session: AsyncSession, *, guest: Guest, reseller: User, no
     found = {g.id: g for g in await _guests_of(session, user_ids=user_ids, phones=phones, reseller_id=reseller.id)}
     found.setdefault(guest.id, guest)
     guests = sorted(found.values(), key=lambda g: g.id)
-    bought = await _orders_of_customer(session, user_ids=user_ids, guest_ids=list(found), phones=phones, reseller_id=reseller.id)
+    bought = await _orders_of_customer(
+        session, user_ids=user_ids, guest_ids=list(found), phones=phones, reseller_id=reseller.id
+    )
     pattern = _pattern([g.name for g in guests] + [o.customer_name for o in bought], phones)
     result = Erasure()
     await _erase_guest_rows(session, guests, pattern, now, result)
@@ -325,8 +395,13 @@ async def purge_stale_guests(session: AsyncSession, *, now: datetime, months: in
     deleted, and so is the row of a person who was nothing but such a guest. Returns how many
     guests went."""
     ordered = select(Order.id).where(Order.guest_id == Guest.id).exists()
-    stale = (await session.execute(select(Guest.id, Guest.user_id).join(Demo, Demo.id == Guest.demo_id).where(
-        Demo.starts_at < months_before(now, months), ~ordered))).all()
+    stale = (
+        await session.execute(
+            select(Guest.id, Guest.user_id)
+            .join(Demo, Demo.id == Guest.demo_id)
+            .where(Demo.starts_at < months_before(now, months), ~ordered)
+        )
+    ).all()
     for chunk in _chunks([row.id for row in stale]):
         await session.execute(delete(Guest).where(Guest.id.in_(chunk)))
     people = {row.user_id for row in stale if row.user_id is not None}

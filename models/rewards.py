@@ -51,10 +51,15 @@ def parse_reward_table(text: str) -> RewardTable:
     if not is_currency(currency):
         raise DomainError("rewards_invalid", reason=f"currency {currency!r} is not an ISO 4217 code")
     try:
-        tiers = tuple(sorted(
-            (RewardTier(parse_amount(str(t["min_sales"]), currency), int(t["rate_bp"])) for t in data.get("tiers", [])),
-            key=lambda t: t.min_sales_minor,
-        ))
+        tiers = tuple(
+            sorted(
+                (
+                    RewardTier(parse_amount(str(t["min_sales"]), currency), int(t["rate_bp"]))
+                    for t in data.get("tiers", [])
+                ),
+                key=lambda t: t.min_sales_minor,
+            )
+        )
         bonus = parse_amount(str(data.get("booking_bonus", "0")), currency)
     except (KeyError, TypeError, ValueError, DomainError) as error:
         raise DomainError("rewards_invalid", reason=f"each tier needs min_sales and rate_bp ({error})") from None
@@ -68,16 +73,26 @@ def host_reward(table: RewardTable, *, sales_minor: int, bookings: int) -> HostR
     rate = reached[-1].rate_bp if reached else 0
     upcoming = [t for t in table.tiers if sales_minor < t.min_sales_minor]
     return HostReward(
-        sales_minor=sales_minor, rate_bp=rate, credit_minor=percent_of(sales_minor, rate), bookings=bookings,
-        bookings_bonus_minor=bookings * table.booking_bonus_minor, next_tier=upcoming[0] if upcoming else None,
+        sales_minor=sales_minor,
+        rate_bp=rate,
+        credit_minor=percent_of(sales_minor, rate),
+        bookings=bookings,
+        bookings_bonus_minor=bookings * table.booking_bonus_minor,
+        next_tier=upcoming[0] if upcoming else None,
     )
 
 
 async def bookings_from(session: AsyncSession, *, demo_id: int) -> int:
     return await session.scalar(
-        select(func.count()).select_from(Demo).where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED)
+        select(func.count())
+        .select_from(Demo)
+        .where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED)
     )
 
 
 async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int) -> HostReward:
-    return host_reward(table, sales_minor=await demo_retail_sales(session, demo_id=demo_id), bookings=await bookings_from(session, demo_id=demo_id))
+    return host_reward(
+        table,
+        sales_minor=await demo_retail_sales(session, demo_id=demo_id),
+        bookings=await bookings_from(session, demo_id=demo_id),
+    )

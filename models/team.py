@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,22 +54,32 @@ async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
     """The whole downline in tree order, ids and names only: enough to count, page and search a
     team of thousands in one query, then load only the page shown."""
     below = _downline(root.id)
-    rows = (await session.execute(
-        select(User.id, User.display_name, below.c.depth, User.upline_id).join(below, below.c.id == User.id)
-        .order_by(User.display_name, User.id))).all()
+    rows = (
+        await session.execute(
+            select(User.id, User.display_name, below.c.depth, User.upline_id)
+            .join(below, below.c.id == User.id)
+            .order_by(User.display_name, User.id)
+        )
+    ).all()
     return [Branch(*row) for row in _depth_first(rows, root.id, upline=lambda r: r.upline_id, user_id=lambda r: r.id)]
 
 
 async def tree(session: AsyncSession, *, root: User) -> list[Member]:
     """Depth first, each member followed by their own downline, alphabetically."""
     below = _downline(root.id)
-    rows = (await session.execute(select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id))).all()
+    rows = (
+        await session.execute(
+            select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)
+        )
+    ).all()
     ordered = _depth_first(rows, root.id, upline=lambda r: r[0].upline_id, user_id=lambda r: r[0].id)
     return [Member(user, depth) for user, depth in ordered]
 
 
 async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
-    return {user.id: user for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()} if ids else {}
+    return (
+        {user.id: user for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()} if ids else {}
+    )
 
 
 def _folded(text: str) -> str:
@@ -92,7 +102,9 @@ async def in_team_of(session: AsyncSession, *, viewer: User, member_id: int) -> 
         return member
     # The member's upline chain, however long, in one recursive query.
     above = select(User.upline_id.label("id")).where(User.id == member.id).cte("above", recursive=True)
-    above = above.union_all(select(User.upline_id).join(above, User.id == above.c.id).where(User.upline_id.is_not(None)))
+    above = above.union_all(
+        select(User.upline_id).join(above, User.id == above.c.id).where(User.upline_id.is_not(None))
+    )
     if await session.scalar(select(above.c.id).where(above.c.id == viewer.id).limit(1)) is not None:
         return member
     raise DomainError("member_not_found")

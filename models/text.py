@@ -40,6 +40,10 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
 
 
 def has_visible(text: str) -> bool:
-    return any(not char.isspace() and char not in JOINERS and char not in BLANK_LOOKING
-               and unicodedata.category(char) not in ("Mn", "Me", "Cf")
-               for char in text)
+    return any(
+        not char.isspace()
+        and char not in JOINERS
+        and char not in BLANK_LOOKING
+        and unicodedata.category(char) not in ("Mn", "Me", "Cf")
+        for char in text
+    )

@@ -139,9 +139,7 @@ async def redeem_invite(session: AsyncSession, *, token: str, user: User, now: d
         raise DomainError("invite_expired")
     # The conditional update is what makes "usable once" hold when two people race for it.
     claimed = await session.execute(
-        update(Invite)
-        .where(Invite.id == invite.id, Invite.used_at.is_(None))
-        .values(used_by_id=user.id, used_at=now)
+        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_by_id=user.id, used_at=now)
     )
     if claimed.rowcount != 1:
         raise DomainError("invite_used")

@@ -29,7 +29,11 @@ def _pg_url() -> tuple[str | None, str]:
     try:
         psycopg.connect(plain, connect_timeout=3).close()
     except psycopg.Error as error:
-        return None, f"PostgreSQL not reachable at {url} ({str(error).strip().splitlines()[0]}); set TEST_DATABASE_URL to run these tests on it"
+        return (
+            None,
+            f"PostgreSQL not reachable at {url} ({str(error).strip().splitlines()[0]}); set "
+            "TEST_DATABASE_URL to run these tests on it",
+        )
     return async_database_url(url), ""
 
 

@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_import_contracts_are_kept():
     """No arrow runs back up: domain < presentation < runtime < flows < composition root."""
-    done = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
 
@@ -21,8 +26,14 @@ def test_importing_the_composition_root_has_no_side_effects(tmp_path):
     """No token, no database and no network needed to import it; nothing is created."""
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'should-not-exist.sqlite3'}"
-    done = subprocess.run([sys.executable, "-c", "import bot.app, handlers, views, models"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", "import bot.app, handlers, views, models"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -38,7 +49,11 @@ def test_flows_never_call_telegram_themselves():
     offenders = []
     for path in sorted((ROOT / "handlers").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.startswith(TELEGRAM_CALLS):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr.startswith(TELEGRAM_CALLS)
+            ):
                 owner = ast.unparse(node.func.value)
                 if owner != "replies" and not owner.endswith(".replies") and owner != "current_scope().replies":
                     offenders.append(f"{path.name}:{node.lineno} {ast.unparse(node.func)}")

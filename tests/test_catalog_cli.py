@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _run(*args: str, db: Path) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{db}", "DEFAULT_LOCALE": "en"}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_import_reports_bad_lines_by_number_then_imports_a_good_file(tmp_path):

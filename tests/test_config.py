@@ -25,12 +25,14 @@ def test_defaults_and_heroku_urls(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
-    [("default_timezone", "Mars/Base", "DEFAULT_TIMEZONE: is not an IANA timezone name"),
-     ("currency", "EURO", "CURRENCY: is not an ISO 4217 currency code"),
-     ("default_locale", "fr", "DEFAULT_LOCALE: must be one of it, en"),
-     ("database_url", "mysql://x", "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
-     ("admin_telegram_ids", "me", "ADMIN_TELEGRAM_IDS: must be Telegram user ids"),
-     ("telegram_api_url", "api.telegram.org", "TELEGRAM_API_URL: must start with http")],
+    [
+        ("default_timezone", "Mars/Base", "DEFAULT_TIMEZONE: is not an IANA timezone name"),
+        ("currency", "EURO", "CURRENCY: is not an ISO 4217 currency code"),
+        ("default_locale", "fr", "DEFAULT_LOCALE: must be one of it, en"),
+        ("database_url", "mysql://x", "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
+        ("admin_telegram_ids", "me", "ADMIN_TELEGRAM_IDS: must be Telegram user ids"),
+        ("telegram_api_url", "api.telegram.org", "TELEGRAM_API_URL: must start with http"),
+    ],
 )
 def test_invalid_settings_name_the_setting(name, value, message):
     with pytest.raises(SettingsError) as error:
@@ -40,15 +42,23 @@ def test_invalid_settings_name_the_setting(name, value, message):
 
 def test_running_without_a_token_says_how_to_get_one(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
-    done = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "BOT_TOKEN is not set" in done.stderr and "@BotFather" in done.stderr and ".env" in done.stderr
 
 
 def test_a_malformed_commission_plan_stops_start_up_with_the_line_and_the_reason(tmp_path):
     plan = tmp_path / "plan.toml"
-    plan.write_text('currency = "EUR"\n[[versions]]\neffective_from = 2026-01-01\npersonal_rate_bp = 2000\nsignup_bonus = "10.00"\n')
+    plan.write_text(
+        'currency = "EUR"\n[[versions]]\neffective_from = 2026-01-01\npersonal_rate_bp = 2000\nsignup_bonus = "10.00"\n'
+    )
     with pytest.raises(SettingsError) as error:
         load_settings(_env_file=None, commission_plan_file=str(plan))
     message = str(error.value)

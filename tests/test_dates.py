@@ -1,13 +1,13 @@
 """Reading what people type as dates, times, durations and places; DST edges included."""
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 
+from models import DomainError
 from views.dates import format_when, local_candidates, parse_date_input, parse_duration_input, parse_time_input
 from views.i18n import use_locale
 from views.timezones import find_timezones
-from models import DomainError
 
 TODAY = date(2031, 3, 20)
 
@@ -39,16 +39,33 @@ def test_dates_are_read_in_the_users_locale(text, lang, tz, expected):
     assert parse_date_input(text, lang=lang, tz=tz, today=TODAY) == expected
 
 
-@pytest.mark.parametrize(("text", "code"), [("31/02", "date_impossible"), ("29/02/2031", "date_impossible"),
-                                            ("12/13/2031", "date_impossible"), ("tomorrowish", "date_unreadable"), ("1", "date_unreadable")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("31/02", "date_impossible"),
+        ("29/02/2031", "date_impossible"),
+        ("12/13/2031", "date_impossible"),
+        ("tomorrowish", "date_unreadable"),
+        ("1", "date_unreadable"),
+    ],
+)
 def test_impossible_and_unreadable_dates(text, code):
     with pytest.raises(DomainError) as refused:
         parse_date_input(text, lang="it", tz="Europe/Rome", today=TODAY)
     assert refused.value.code == code
 
 
-@pytest.mark.parametrize(("text", "expected"), [("18:30", time(18, 30)), ("18.30", time(18, 30)), ("9", time(9)),
-                                                ("6:30 pm", time(18, 30)), ("12 am", time(0)), ("20h15", time(20, 15))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("18:30", time(18, 30)),
+        ("18.30", time(18, 30)),
+        ("9", time(9)),
+        ("6:30 pm", time(18, 30)),
+        ("12 am", time(0)),
+        ("20h15", time(20, 15)),
+    ],
+)
 def test_times(text, expected):
     assert parse_time_input(text) == expected
 
@@ -59,24 +76,36 @@ def test_bad_times(text):
         parse_time_input(text)
 
 
-@pytest.mark.parametrize(("text", "minutes"), [("2", 120), ("2h", 120), ("1,5", 90), ("1.5", 90), ("1:30", 90),
-                                               ("1h30", 90), ("90", 90), ("45 min", 45), ("3 ore", 180)])
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("2", 120),
+        ("2h", 120),
+        ("1,5", 90),
+        ("1.5", 90),
+        ("1:30", 90),
+        ("1h30", 90),
+        ("90", 90),
+        ("45 min", 45),
+        ("3 ore", 180),
+    ],
+)
 def test_durations(text, minutes):
     assert parse_duration_input(text) == minutes
 
 
 def test_the_spring_gap_has_no_instant_and_the_autumn_fold_has_two():
     assert local_candidates(date(2031, 3, 30), time(2, 30), "Europe/Rome") == []
-    assert local_candidates(date(2031, 3, 30), time(3, 0), "Europe/Rome") == [datetime(2031, 3, 30, 1, 0, tzinfo=timezone.utc)]
+    assert local_candidates(date(2031, 3, 30), time(3, 0), "Europe/Rome") == [datetime(2031, 3, 30, 1, 0, tzinfo=UTC)]
     assert local_candidates(date(2031, 10, 26), time(2, 30), "Europe/Rome") == [
-        datetime(2031, 10, 26, 0, 30, tzinfo=timezone.utc),
-        datetime(2031, 10, 26, 1, 30, tzinfo=timezone.utc),
+        datetime(2031, 10, 26, 0, 30, tzinfo=UTC),
+        datetime(2031, 10, 26, 1, 30, tzinfo=UTC),
     ]
     assert local_candidates(date(2026, 3, 29), time(2, 30), "Europe/Rome") == []  # the 2026 change too
 
 
 def test_the_same_instant_reads_in_each_language_and_timezone():
-    instant = datetime(2031, 3, 25, 17, 30, tzinfo=timezone.utc)
+    instant = datetime(2031, 3, 25, 17, 30, tzinfo=UTC)
     with use_locale("en"):
         assert format_when(instant, tz="Europe/Rome", lang="en") == "Tuesday, 25 March 2031 at 18:30"
         assert format_when(instant, tz="America/New_York", lang="en") == "Tuesday, March 25, 2031 at 1:30\u202fPM"
@@ -84,8 +113,16 @@ def test_the_same_instant_reads_in_each_language_and_timezone():
         assert format_when(instant, tz="Europe/Rome", lang="it") == "martedì 25 marzo 2031 alle 18:30"
 
 
-@pytest.mark.parametrize(("text", "zone"), [("Roma", "Europe/Rome"), ("italy", "Europe/Rome"), ("Londra", "Europe/London"),
-                                            ("europe/berlin", "Europe/Berlin"), ("Zürich", "Europe/Zurich")])
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("Roma", "Europe/Rome"),
+        ("italy", "Europe/Rome"),
+        ("Londra", "Europe/London"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("Zürich", "Europe/Zurich"),
+    ],
+)
 def test_places_are_found_in_italian_and_english(text, zone):
     assert find_timezones(text) == [zone]
 

@@ -4,7 +4,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,9 @@ def test_a_webhook_secret_telegram_would_refuse_stops_start_up(secret):
 
 
 def test_the_webhook_path_comes_from_the_secret_and_reveals_neither_it_nor_the_token():
-    settings = load_settings(_env_file=None, bot_token=TOKEN, webhook_url="https://bot.example.test/", webhook_secret="s3cret_-X")
+    settings = load_settings(
+        _env_file=None, bot_token=TOKEN, webhook_url="https://bot.example.test/", webhook_secret="s3cret_-X"
+    )
     url, path, secret = settings.webhook()
     assert url == "https://bot.example.test" + path and secret == "s3cret_-X"
     assert path == webhook_path("s3cret_-X") != webhook_path("s3cret_-Y")
@@ -36,13 +38,24 @@ def test_the_webhook_path_comes_from_the_secret_and_reveals_neither_it_nor_the_t
 
 
 def _run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_webhook_mode_without_a_secret_refuses_to_start_and_says_how_to_make_one(tmp_path):
-    done = _run("webhook", cwd=tmp_path, BOT_TOKEN=TOKEN, WEBHOOK_URL="https://bot.example.test",
-                DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    done = _run(
+        "webhook",
+        cwd=tmp_path,
+        BOT_TOKEN=TOKEN,
+        WEBHOOK_URL="https://bot.example.test",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    )
     assert done.returncode == 2
     assert "WEBHOOK_SECRET is not set" in done.stderr
     assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in done.stderr
@@ -51,27 +64,39 @@ def test_webhook_mode_without_a_secret_refuses_to_start_and_says_how_to_make_one
 async def _late_message(db: Database, now: datetime, minutes: int) -> None:
     async with db.session_scope() as s:
         marta = await make_user(s)
-        s.add(Notification(key=f"late:{minutes}", recipient_id=marta.id, kind="reseller_reminder", payload=json.dumps({}),
-                           status="pending", due_at=now - timedelta(minutes=minutes), attempts=0, created_at=now))
+        s.add(
+            Notification(
+                key=f"late:{minutes}",
+                recipient_id=marta.id,
+                kind="reseller_reminder",
+                payload=json.dumps({}),
+                status="pending",
+                due_at=now - timedelta(minutes=minutes),
+                attempts=0,
+                created_at=now,
+            )
+        )
 
 
 async def test_health_is_ok_while_the_outbox_keeps_up(db):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await _late_message(db, now, minutes=4)
     health = await check(db, now=now, max_lag=timedelta(minutes=5))
     assert health.ok and health.details["outbox_lag_seconds"] == 240
 
 
 async def test_health_fails_when_a_due_message_waits_past_the_threshold(db):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await _late_message(db, now, minutes=6)
     health = await check(db, now=now, max_lag=timedelta(minutes=5))
     assert not health.ok and health.reason == "outbox lag 360 s is over 300 s"
 
 
-@pytest.mark.parametrize("url", ["sqlite:////nonexistent-folder/homedemo.sqlite3", "postgresql://postgres@127.0.0.1:9/homedemo"])
+@pytest.mark.parametrize(
+    "url", ["sqlite:////nonexistent-folder/homedemo.sqlite3", "postgresql://postgres@127.0.0.1:9/homedemo"]
+)
 async def test_health_fails_when_the_database_does_not_answer(url):
-    health = await check_settings(load_settings(_env_file=None, database_url=url), now=datetime.now(timezone.utc))
+    health = await check_settings(load_settings(_env_file=None, database_url=url), now=datetime.now(UTC))
     assert not health.ok and health.reason.startswith("database unreachable (")
 
 
@@ -90,5 +115,5 @@ def test_the_health_command_exits_0_when_healthy_and_1_with_the_reason_when_not(
 
 
 async def _late_message_then_dispose(db: Database) -> None:
-    await _late_message(db, datetime.now(timezone.utc), minutes=10)
+    await _late_message(db, datetime.now(UTC), minutes=10)
     await db.dispose()

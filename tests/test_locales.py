@@ -23,7 +23,9 @@ def _catalog(lang: str):
 def _ids_in_code() -> set[str]:
     found = set()
     for folder in SOURCES:
-        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder, method_map=[("**.py", "python")]):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, method_map=[("**.py", "python")]
+        ):
             found.add(message if isinstance(message, str) else message[0])
     return found
 

@@ -17,13 +17,23 @@ async def test_upgrading_from_0001_with_demos_fills_guest_tokens(db):
     async with db.engine.begin() as conn:
         await conn.run_sync(run, "base")
         await conn.run_sync(run, "0001")
-        await conn.execute(text("insert into users (id, telegram_id, role, display_name, locale, timezone, onboarded, created_at) "
-                                "values (1, 1, 'reseller', 'M', 'it', 'Europe/Rome', true, '2031-01-01 00:00:00+00')"))
+        await conn.execute(
+            text(
+                "insert into users (id, telegram_id, role, display_name, locale, timezone, onboarded, created_at) "
+                "values (1, 1, 'reseller', 'M', 'it', 'Europe/Rome', true, '2031-01-01 00:00:00+00')"
+            )
+        )
         for demo_id in (1, 2):
-            await conn.execute(text(
-                "insert into demos (id, reseller_id, host_name, address, starts_at, duration_minutes, timezone, status, host_token, "
-                "ics_sequence, created_at, updated_at) values (:id, 1, 'A', 'x', '2031-01-02 00:00:00+00', 60, 'Europe/Rome', "
-                "'awaiting_host', :token, 0, '2031-01-01 00:00:00+00', '2031-01-01 00:00:00+00')"), {"id": demo_id, "token": f"t{demo_id}"})
+            await conn.execute(
+                text(
+                    "insert into demos (id, reseller_id, host_name, address, starts_at, duration_minutes, "
+                    "timezone, status, host_token, "
+                    "ics_sequence, created_at, updated_at) values (:id, 1, 'A', 'x', '2031-01-02 "
+                    "00:00:00+00', 60, 'Europe/Rome', "
+                    "'awaiting_host', :token, 0, '2031-01-01 00:00:00+00', '2031-01-01 00:00:00+00')"
+                ),
+                {"id": demo_id, "token": f"t{demo_id}"},
+            )
         await conn.run_sync(run, "head")
         tokens = (await conn.execute(text("select guest_token from demos order by id"))).scalars().all()
         await conn.execute(text("delete from demos"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ from views.outgoing import MESSAGE_LIMIT, telegram_length
 from views.paging import Page, locate, nav_row, page_of, window
 from views.team import TEAM_PAGE, MemberRow, found_page, team_page
 
-NOW = datetime(2031, 3, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2031, 3, 20, 9, 0, tzinfo=UTC)
 
 
 def presses_to_every_page(count: int) -> dict[int, int]:
@@ -47,7 +47,15 @@ def test_the_navigation_row_fits_a_row_and_leaves_out_what_leads_nowhere_new():
     assert [label for label, _p in nav_row(Page([], 0, 3, 60, 0), TeamPage)] == ["1/3", "›", "»"]
     assert [label for label, _p in nav_row(Page([], 1, 3, 60, 20), TeamPage)] == ["‹", "2/3", "›"]
     middle = nav_row(Page([], 50, 134, 2000, 750), TeamPage)
-    assert [(label, p.page) for label, p in middle] == [("«", 0), ("−10", 40), ("‹", 49), ("51/134", 50), ("›", 51), ("+10", 60), ("»", 133)]
+    assert [(label, p.page) for label, p in middle] == [
+        ("«", 0),
+        ("−10", 40),
+        ("‹", 49),
+        ("51/134", 50),
+        ("›", 51),
+        ("+10", 60),
+        ("»", 133),
+    ]
     assert len(middle) <= BUTTONS_PER_ROW
 
 
@@ -60,7 +68,16 @@ def test_a_page_asked_for_beyond_the_list_is_its_last_one():
 
 
 def reader(lang: str) -> User:
-    return User(id=1, telegram_id=1, role=Role.RESELLER, display_name="M", locale=lang, timezone="Europe/Rome", onboarded=True, created_at=NOW)
+    return User(
+        id=1,
+        telegram_id=1,
+        role=Role.RESELLER,
+        display_name="M",
+        locale=lang,
+        timezone="Europe/Rome",
+        onboarded=True,
+        created_at=NOW,
+    )
 
 
 def check_fits(text: str, markup) -> None:
@@ -72,8 +89,19 @@ def check_fits(text: str, markup) -> None:
 @pytest.mark.parametrize("lang", SUPPORTED_LOCALES)
 def test_the_longest_guest_page_fits_one_message(lang):
     demo = Demo(id=1, host_name="H" * HOST_NAME_MAX, capacity=500)
-    guests = [Guest(id=n, demo_id=1, name="W" * NAME_MAX, phone="3" * 32, status=GuestStatus.WAITLIST, consent_at=None,
-                    checked_in_at=NOW, created_at=NOW) for n in range(481, 501)]
+    guests = [
+        Guest(
+            id=n,
+            demo_id=1,
+            name="W" * NAME_MAX,
+            phone="3" * 32,
+            status=GuestStatus.WAITLIST,
+            consent_at=None,
+            checked_in_at=NOW,
+            created_at=NOW,
+        )
+        for n in range(481, 501)
+    ]
     page = window(guests, number=24, total=500, size=GUESTS_PAGE)
     with use_locale(lang):
         check_fits(*reseller_guest_list(demo, page, GuestTotals(500, 500, 500)))
@@ -82,16 +110,27 @@ def test_the_longest_guest_page_fits_one_message(lang):
 
 @pytest.mark.parametrize("lang", SUPPORTED_LOCALES)
 def test_the_longest_catalog_page_fits_one_message(lang):
-    products = [Product(id=n, sku="S" * SKU_MAX, name="N" * PRODUCT_NAME_MAX, unit_price_minor=99_999_999, currency="EUR")
-                for n in range(CATALOG_PAGE)]
+    products = [
+        Product(id=n, sku="S" * SKU_MAX, name="N" * PRODUCT_NAME_MAX, unit_price_minor=99_999_999, currency="EUR")
+        for n in range(CATALOG_PAGE)
+    ]
     with use_locale(lang):
         check_fits(*catalog_page(window(products, number=4, total=10_000, size=CATALOG_PAGE), reader(lang)))
 
 
 @pytest.mark.parametrize("lang", SUPPORTED_LOCALES)
 def test_the_longest_team_page_fits_one_message_however_deep_the_team(lang):
-    member = User(id=2, telegram_id=2, role=Role.MANAGER, display_name="W" * NAME_MAX, locale=lang, timezone="Europe/Rome",
-                  onboarded=True, created_at=NOW, deactivated_at=NOW)
+    member = User(
+        id=2,
+        telegram_id=2,
+        role=Role.MANAGER,
+        display_name="W" * NAME_MAX,
+        locale=lang,
+        timezone="Europe/Rome",
+        onboarded=True,
+        created_at=NOW,
+        deactivated_at=NOW,
+    )
     rows = [MemberRow(member, 2000 + n, 99_999_999, NOW) for n in range(TEAM_PAGE)]
     page = window(rows, number=60, total=100_000, size=TEAM_PAGE)
     with use_locale(lang):

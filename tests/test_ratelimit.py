@@ -34,13 +34,22 @@ async def test_replies_are_limited_per_chat_never_overall():
         return chat
 
     # 200 replies to 100 people go at once: no overall cap on replies.
-    await asyncio.gather(*(limiter.process_request(send, (c,), {}, "sendMessage", {"chat_id": c}, None) for c in range(1, 101) for _ in (1, 2)))
+    await asyncio.gather(
+        *(
+            limiter.process_request(send, (c,), {}, "sendMessage", {"chat_id": c}, None)
+            for c in range(1, 101)
+            for _ in (1, 2)
+        )
+    )
     assert time.monotonic() - started < 0.5
     # A third message to one chat waits for that chat's next second; another chat does not.
     third = asyncio.create_task(limiter.process_request(send, (1,), {}, "sendMessage", {"chat_id": 1}, None))
     await asyncio.sleep(0.2)
     assert not third.done()
-    assert await asyncio.wait_for(limiter.process_request(send, (500,), {}, "sendMessage", {"chat_id": 500}, None), 0.1) == 500
+    assert (
+        await asyncio.wait_for(limiter.process_request(send, (500,), {}, "sendMessage", {"chat_id": 500}, None), 0.1)
+        == 500
+    )
     assert await asyncio.wait_for(third, 2) == 1
 
 

@@ -14,6 +14,12 @@ def test_ci_runs_the_readme_test_command():
 
 def test_readme_run_command_migrates_then_runs_and_procfile_does_the_same():
     readme = (ROOT / "README.md").read_text()
-    assert "\npython3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && .venv/bin/python -m bot migrate && .venv/bin/python -m bot run\n" in readme
+    assert (
+        "\npython3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && .venv/bin/python -m "
+        "bot migrate && .venv/bin/python -m bot run\n" in readme
+    )
     assert (ROOT / "Procfile").read_text().splitlines() == [
-        "release: python -m bot migrate", "web: python -m bot webhook", "clock: python -m bot clock"]
+        "release: python -m bot migrate",
+        "web: python -m bot webhook",
+        "clock: python -m bot clock",
+    ]

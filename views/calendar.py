@@ -29,7 +29,9 @@ def demo_calendar(demo: Demo, *, title: str, description: str, now: datetime) ->
     event.add("location", demo.address)
     event.add("description", description)
     # Until the host says yes (again, after a move) the event is tentative.
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED" if demo.status == DemoStatus.CONFIRMED else "TENTATIVE")
+    event.add(
+        "status", "CANCELLED" if cancelled else "CONFIRMED" if demo.status == DemoStatus.CONFIRMED else "TENTATIVE"
+    )
     calendar.add_component(event)
     # Only the DST rules around the demo, not every change since 1970.
     year = demo.starts_at.year

@@ -23,6 +23,7 @@ Flow = Literal["nd", "mv", "hp"]
 
 # ---- /demos: the reseller's demos ----
 
+
 class DemosPage(Payload, prefix="demos:page"):
     page: PageNumber
 
@@ -102,6 +103,7 @@ class DemoBookFromParty(Payload, prefix="demo:book"):
 
 # ---- the host ----
 
+
 class HostConfirm(Payload, prefix="host:ok"):
     demo_id: int
 
@@ -132,6 +134,7 @@ class HostRewardView(Payload, prefix="host:reward"):
 
 
 # ---- guests ----
+
 
 class GuestCantCome(Payload, prefix="guest:no"):
     guest_id: int
@@ -175,6 +178,7 @@ class PrivacyErase(Payload, prefix="privacy:erase"):
 
 # ---- /newdemo and the day and time steps it shares ----
 
+
 class NewDemoSkipPhone(Payload, prefix="nd:skip:phone"):
     pass
 
@@ -217,6 +221,7 @@ class WhenFold(Payload, prefix="when:fold"):
 
 
 # ---- /order ----
+
 
 class OrderAtDemo(Payload, prefix="od:demo"):
     demo_id: int
@@ -274,6 +279,7 @@ class OrderDrop(Payload, prefix="od:drop"):
 
 # ---- an order, afterwards ----
 
+
 class OrderView(Payload, prefix="order:view"):
     order_id: int
 
@@ -320,6 +326,7 @@ class BuyBackRefund(Payload, prefix="bb:refund"):
 
 # ---- /team ----
 
+
 class TeamPage(Payload, prefix="team:page"):
     page: PageNumber
 
@@ -349,11 +356,13 @@ class TeamDeactivateConfirmed(Payload, prefix="team:deactivateyes"):
 
 # ---- /catalog ----
 
+
 class CatalogPage(Payload, prefix="catalog:page"):
     page: PageNumber
 
 
 # ---- the profile: /start and /settings ----
+
 
 class ProfileLanguage(Payload, prefix="pf:lang"):
     locale: str  # checked against the supported languages where it is saved
@@ -372,6 +381,7 @@ class ProfileMenu(Payload, prefix="pf:menu"):
 
 
 # ---- privacy: /forget, and an advisor erasing a guest at the guest's request ----
+
 
 class ForgetConfirmed(Payload, prefix="forget:yes"):
     user_id: int  # the person who was asked: anyone else pressing it is refused

@@ -8,7 +8,9 @@ from datetime import date
 from models.money import to_decimal
 
 
-def weekly_sales_png(weeks: list[tuple[date, int]], *, labels: list[str], currency: str, title: str, y_label: str) -> bytes:
+def weekly_sales_png(
+    weeks: list[tuple[date, int]], *, labels: list[str], currency: str, title: str, y_label: str
+) -> bytes:
     # Imported here: matplotlib is heavy, and only the weekly team digest draws.
     import matplotlib
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta, get_date_format
 
-from views.i18n import N_, _, babel_locale, use_locale
 from models.base import DomainError
+from views.i18n import N_, _, babel_locale, use_locale
 
-UTC = timezone.utc
+UTC = UTC
 RELATIVE_DAYS = ((N_("today"), 0), (N_("tomorrow"), 1), (N_("day after tomorrow"), 2))
 
 
@@ -91,7 +91,7 @@ def parse_date_input(text: str, *, lang: str, tz: str, today: date) -> date:
             order = "ymd"
         else:
             order = _order(locale).replace("y", "") + ("y" if len(numbers) == 3 else "")
-        parts = dict(zip(order, numbers))
+        parts = dict(zip(order, numbers, strict=False))
         day, month, year = int(parts["d"]), int(parts["m"]), parts.get("y")
     else:
         raise DomainError("date_unreadable")
@@ -184,9 +184,7 @@ def format_clock_with_offset(instant: datetime, *, tz: str, lang: str) -> str:
     """'02:30 (GMT+02:00)' — tells apart the two 02:30 of the night clocks go back."""
     locale = babel_locale(lang, tz)
     local = to_local(instant, tz)
-    return "{} ({})".format(
-        format_time(local, "short", locale=locale), format_time(local, "ZZZZ", locale=locale)
-    )
+    return "{} ({})".format(format_time(local, "short", locale=locale), format_time(local, "ZZZZ", locale=locale))
 
 
 def format_duration(minutes: int, *, lang: str) -> str:

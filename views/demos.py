@@ -6,13 +6,13 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
+from models.demos import Demo, DemoStatus
 from views.calendar import demo_calendar
+from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
 from views.dates import format_duration, format_when
 from views.i18n import N_, _
-from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
 from views.keyboards import keyboard
 from views.outgoing import Document
-from models.demos import Demo, DemoStatus
 
 STATUS = {
     DemoStatus.AWAITING_HOST: N_("⏳ waiting for the host"),
@@ -55,8 +55,14 @@ def describe(
 
 def describe_demo(demo: Demo, *, tz: str, lang: str, with_status: bool = True) -> str:
     text = describe(
-        host_name=demo.host_name, host_phone=demo.host_phone, address=demo.address,
-        starts_at=demo.starts_at, duration_minutes=demo.duration_minutes, notes=demo.notes, tz=tz, lang=lang,
+        host_name=demo.host_name,
+        host_phone=demo.host_phone,
+        address=demo.address,
+        starts_at=demo.starts_at,
+        duration_minutes=demo.duration_minutes,
+        notes=demo.notes,
+        tz=tz,
+        lang=lang,
     )
     if with_status:
         text += "\n" + status_label(demo.status)
@@ -69,14 +75,17 @@ def overlap_warning(overlaps: list[Demo], *, tz: str, lang: str) -> str:
     if not overlaps:
         return ""
     items = "\n".join(
-        _("• {when} at {host}'s").format(when=format_when(d.starts_at, tz=tz, lang=lang), host=d.host_name) for d in overlaps
+        _("• {when} at {host}'s").format(when=format_when(d.starts_at, tz=tz, lang=lang), host=d.host_name)
+        for d in overlaps
     )
     return "\n\n" + _("⚠️ This overlaps with:\n{items}").format(items=items)
 
 
 def host_view(demo: Demo, *, reseller_name: str, tz: str, lang: str) -> str:
     """What the host sees: the public parts of the demo, none of the reseller's notes."""
-    return _("{reseller} would like to hold a demo at your home:\n📅 {when}\n⏱ {duration}\n🏠 {address}\n{status}").format(
+    return _(
+        "{reseller} would like to hold a demo at your home:\n📅 {when}\n⏱ {duration}\n🏠 {address}\n{status}"
+    ).format(
         reseller=reseller_name,
         when=format_when(demo.starts_at, tz=tz, lang=lang),
         duration=format_duration(demo.duration_minutes, lang=lang),
@@ -98,7 +107,9 @@ def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
 def calendar_document(demo: Demo, *, reseller_name: str, tz: str, lang: str, now: datetime) -> Document:
     """The .ics file, titled and described in the recipient's language (caller sets it)."""
     cancelled = demo.status == DemoStatus.CANCELLED
-    title = (_("Cancelled: HomeDemo at {host}'s") if cancelled else _("HomeDemo at {host}'s")).format(host=demo.host_name)
+    title = (_("Cancelled: HomeDemo at {host}'s") if cancelled else _("HomeDemo at {host}'s")).format(
+        host=demo.host_name
+    )
     description = _("Home demo with {reseller}.").format(reseller=reseller_name)
     data = demo_calendar(demo, title=title, description=description, now=now)
     caption = _("Add it to your calendar: {when}").format(when=format_when(demo.starts_at, tz=tz, lang=lang))

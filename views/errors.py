@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from models import DomainError
 from views.i18n import N_, _, current_locale, current_timezone
 from views.money import format_money
-from models import DomainError
 
 MESSAGES = {
     "not_a_seller": N_(
@@ -22,12 +22,13 @@ MESSAGES = {
     "host_name_too_long": N_("The host's name can be at most {limit} characters. Please type it again."),
     "address_empty": N_("Please type the address of the demo."),
     "address_too_long": N_(
-        "The address is too long ({length} characters; at most {limit}). "
-        "Please type just the street, number and town."
+        "The address is too long ({length} characters; at most {limit}). Please type just the street, number and town."
     ),
     "notes_too_long": N_("Notes can be at most {limit} characters ({length} given). Please shorten them."),
     "phone_too_long": N_("That phone number is too long. Please type it again."),
-    "phone_invalid": N_("That does not look like a phone number. Type it again, for example +39 333 123 4567, or press Skip."),
+    "phone_invalid": N_(
+        "That does not look like a phone number. Type it again, for example +39 333 123 4567, or press Skip."
+    ),
     "duration_range": N_("A demo lasts between {low} minutes and {high} hours. Please type the duration again."),
     "duration_unreadable": N_("I could not read that duration. Type it like 2, 1:30 or 90 min."),
     "date_unreadable": N_("I could not read that date. Type it like {example}, or choose a day below."),
@@ -37,8 +38,7 @@ MESSAGES = {
     "time_unreadable": N_("I could not read that time. Type it like 18:30."),
     "time_past": N_("That time has already passed. Please type a later time, or change the day."),
     "time_gap": N_(
-        "On that night the clocks go forward, so {time} does not exist in your timezone. "
-        "Please type another time."
+        "On that night the clocks go forward, so {time} does not exist in your timezone. Please type another time."
     ),
     "timezone_unknown": N_(
         "I don't know that place. Try your country (Italia), a big city near you (Roma, London) "
@@ -68,7 +68,9 @@ MESSAGES = {
     "amount_unreadable": N_("That is not an amount of money."),
     "amount_too_precise": N_("That amount has more decimals than the currency allows."),
     "catalog_invalid": N_("The catalog file has {count} problems; nothing was imported."),
-    "catalog_columns": N_("the header must name the columns sku, name, price, currency (and optionally active); missing: {columns}"),
+    "catalog_columns": N_(
+        "the header must name the columns sku, name, price, currency (and optionally active); missing: {columns}"
+    ),
     "catalog_sku": N_("the SKU is missing or longer than {limit} characters"),
     "catalog_sku_twice": N_("the SKU {sku} appears twice in the file"),
     "catalog_name": N_("the name is missing or longer than {limit} characters"),
@@ -81,7 +83,9 @@ MESSAGES = {
     "reason_needed": N_("Please type a short reason: it is kept in the order's history."),
     "reason_too_long": N_("The reason can be at most {limit} characters."),
     "order_empty": N_("Add at least one product first."),
-    "order_too_many_lines": N_("An order can have at most {limit} lines. Review this one, then log the rest as another order."),
+    "order_too_many_lines": N_(
+        "An order can have at most {limit} lines. Review this one, then log the rest as another order."
+    ),
     "product_unknown": N_("No product matches “{query}”. Try another name or the SKU; /catalog lists them all."),
     "product_inactive": N_("{name} is no longer sold, so it cannot be ordered."),
     "order_not_found": N_("This order is not available to you."),
@@ -100,9 +104,13 @@ MESSAGES = {
     "cannot_promote": N_("Only an active reseller can be promoted to manager."),
     "cannot_deactivate": N_("This person cannot be deactivated."),
     "buy_back_own_use_only": N_("A buy-back is for stock you bought for yourself (own use)."),
-    "buy_back_below_minimum": N_("The refund must be at least {minimum_minor}: 90% of the price paid (Law 173/2005, art. 6)."),
+    "buy_back_below_minimum": N_(
+        "The refund must be at least {minimum_minor}: 90% of the price paid (Law 173/2005, art. 6)."
+    ),
     "period_unreadable": N_("Name the month like 2026-11."),
-    "erasure_no_successor": N_("Your upcoming demos need someone to take them over, and there is nobody: ask an admin first."),
+    "erasure_no_successor": N_(
+        "Your upcoming demos need someone to take them over, and there is nobody: ask an admin first."
+    ),
 }
 
 

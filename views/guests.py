@@ -7,7 +7,16 @@ from telegram import InlineKeyboardMarkup
 
 from models.demos import Demo
 from models.guests import Guest, GuestStatus, GuestTotals
-from views.callbacks import DemoAddGuest, DemoCapacity, DemoGuestLink, DemoGuestsPage, DemoView, GuestCheckIn, HostGuestLink, HostGuestsPage
+from views.callbacks import (
+    DemoAddGuest,
+    DemoCapacity,
+    DemoGuestLink,
+    DemoGuestsPage,
+    DemoView,
+    GuestCheckIn,
+    HostGuestLink,
+    HostGuestsPage,
+)
 from views.i18n import N_, _
 from views.keyboards import keyboard
 from views.paging import Page, with_nav
@@ -38,10 +47,14 @@ def reseller_guest_list(demo: Demo, page: Page[Guest], totals: GuestTotals) -> t
     """The header keeps the whole demo's figures; the lines and buttons are this page's."""
     capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
     header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
-        host=demo.host_name, going=totals.going, came=totals.checked_in, capacity=capacity)
+        host=demo.host_name, going=totals.going, came=totals.checked_in, capacity=capacity
+    )
     body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in page.numbered()) or _("No guests yet.")
-    rows = [[(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id, page.number))]
-            for g in page.items if g.status != GuestStatus.NOT_COMING]
+    rows = [
+        [(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id, page.number))]
+        for g in page.items
+        if g.status != GuestStatus.NOT_COMING
+    ]
     rows = with_nav(rows, page, lambda number: DemoGuestsPage(demo.id, number))
     rows.append([(_("➕ Add guest"), DemoAddGuest(demo.id)), (_("👥 Capacity"), DemoCapacity(demo.id))])
     rows.append([(_("🔗 Guest link"), DemoGuestLink(demo.id)), (_("« Demo"), DemoView(demo.id))])

@@ -7,10 +7,10 @@ user is known; `_()` reads it. Strings are English in the code; catalogs transla
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global

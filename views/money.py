@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, format_percent
 
-from views.i18n import babel_locale
 from models.money import to_decimal
+from views.i18n import babel_locale
 
 
 def format_money(minor: int, currency: str, *, lang: str, tz: str) -> str:

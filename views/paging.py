@@ -11,8 +11,9 @@ fits in one message, so moving between pages edits the message in place.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 from views.payloads import Payload
 
@@ -67,13 +68,20 @@ def nav_row(page: Page, to: Callable[[int], Payload]) -> list[tuple[str, Payload
         return []
     n, last = page.number, page.count - 1
     targets = [
-        ("«", 0, n > 1), (f"−{JUMP}", n - JUMP, n - JUMP > 0), ("‹", n - 1, n > 0), (page.label, n, True),
-        ("›", n + 1, n < last), (f"+{JUMP}", n + JUMP, n + JUMP < last), ("»", last, n < last - 1),
+        ("«", 0, n > 1),
+        (f"−{JUMP}", n - JUMP, n - JUMP > 0),
+        ("‹", n - 1, n > 0),
+        (page.label, n, True),
+        ("›", n + 1, n < last),
+        (f"+{JUMP}", n + JUMP, n + JUMP < last),
+        ("»", last, n < last - 1),
     ]
     return [(label, to(target)) for label, target, shown in targets if shown]
 
 
-def with_nav(rows: list[list[tuple[str, Payload]]], page: Page, to: Callable[[int], Payload]) -> list[list[tuple[str, Payload]]]:
+def with_nav(
+    rows: list[list[tuple[str, Payload]]], page: Page, to: Callable[[int], Payload]
+) -> list[list[tuple[str, Payload]]]:
     """The rows, then the navigation row if there is more than one page."""
     nav = nav_row(page, to)
     return [*rows, nav] if nav else rows

@@ -18,10 +18,11 @@ import binascii
 import enum
 import re
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 from functools import cache
-from typing import Annotated, Any, Callable, ClassVar, Literal, Self, dataclass_transform
+from typing import Annotated, Any, ClassVar, Literal, Self, dataclass_transform
 
 from telegram import Update
 
@@ -119,7 +120,9 @@ def _choice_codec(choices: dict[str, Any]) -> Codec:
 CODECS: dict[object, Codec] = {
     str: Codec(str, _checked(r"[A-Za-z0-9_./+-]+", str)),
     bool: Codec(lambda flag: "1" if flag else "0", _checked(r"[01]", lambda text: text == "1")),
-    date: Codec(date.isoformat, _checked(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date.fromisoformat)),  # a day that does not exist raises
+    date: Codec(
+        date.isoformat, _checked(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date.fromisoformat)
+    ),  # a day that does not exist raises
     time: Codec(lambda at: at.strftime("%H%M"), _checked(r"[0-9]{4}", lambda text: time(int(text[:2]), int(text[2:])))),
 }
 
@@ -149,8 +152,8 @@ def codec_for(hint: Any) -> Codec:
 class Payload:
     """One button's data. Subclasses name their prefix and list their fields:
 
-        class DemoView(Payload, prefix="demo:view"):
-            demo_id: int
+    class DemoView(Payload, prefix="demo:view"):
+        demo_id: int
     """
 
     prefix: ClassVar[str]
@@ -197,7 +200,7 @@ class Payload:
             return None
         texts = parts[len(prefix) :]
         try:
-            return cls(**{name: codec.decode(text) for (name, codec), text in zip(codecs, texts)})
+            return cls(**{name: codec.decode(text) for (name, codec), text in zip(codecs, texts, strict=True)})
         except ValueError:
             return None
 

@@ -4,33 +4,53 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
-from views.dates import format_when
-from views.i18n import _, babel_locale
-from views.money import money_for
 from models import orders
 from models.orders import Order, OrderLine, OrderStatus
 from models.users import User
+from views.dates import format_when
+from views.i18n import _, babel_locale
+from views.money import money_for
 
 
 def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name: str) -> str:
     """The order as the reader should keep it: what, how much, and until when they may withdraw."""
-    rows = [_("Order no. {number} of {when}").format(number=order.id, when=format_when(order.created_at, tz=reader.timezone, lang=reader.locale))]
+    rows = [
+        _("Order no. {number} of {when}").format(
+            number=order.id, when=format_when(order.created_at, tz=reader.timezone, lang=reader.locale)
+        )
+    ]
     if order.customer_name:
         rows.append(_("Customer: {name}").format(name=order.customer_name))
     else:
         rows.append(_("Own use (personal purchase)"))
     for line in lines:
-        rows.append(_("{quantity} × {name}: {amount}").format(quantity=line.quantity, name=line.name,
-                                                             amount=money_for(line.unit_price_minor * line.quantity, order.currency, reader)))
+        rows.append(
+            _("{quantity} × {name}: {amount}").format(
+                quantity=line.quantity,
+                name=line.name,
+                amount=money_for(line.unit_price_minor * line.quantity, order.currency, reader),
+            )
+        )
         if line.withdrawn_quantity:
             rows.append("   " + _("withdrawn: {quantity}").format(quantity=line.withdrawn_quantity))
     rows.append(_("Total: {total}").format(total=money_for(orders.gross(lines), order.currency, reader)))
     if order.status == OrderStatus.CANCELLED:
         rows.append(_("🚫 This order has been cancelled."))
-    elif any(l.withdrawn_quantity for l in lines):
-        rows.append(_("Still due after withdrawals: {total}").format(total=money_for(orders.net(order, lines), order.currency, reader)))
+    elif any(ln.withdrawn_quantity for ln in lines):
+        rows.append(
+            _("Still due after withdrawals: {total}").format(
+                total=money_for(orders.net(order, lines), order.currency, reader)
+            )
+        )
     if order.customer_name:
-        rows.append(_("Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), without giving a reason, by telling {reseller}.").format(
-            day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
-            days=order.withdrawal_days, reseller=reseller_name))
+        rows.append(
+            _(
+                "Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), "
+                "without giving a reason, by telling {reseller}."
+            ).format(
+                day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
+                days=order.withdrawal_days,
+                reseller=reseller_name,
+            )
+        )
     return "\n".join(rows)

@@ -20,22 +20,39 @@ def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:
     money = lambda minor: money_for(minor, currency, reader)  # noqa: E731
     lines = [
         _("Party sales: {sales} (retail, net of withdrawals)").format(sales=money(reward.sales_minor)),
-        _("Product credit: {rate} = {credit}").format(rate=format_rate(reward.rate_bp, lang=reader.locale, tz=reader.timezone), credit=money(reward.credit_minor)),
-        _("Bookings made at the party: {count} = {bonus}").format(count=reward.bookings, bonus=money(reward.bookings_bonus_minor)),
+        _("Product credit: {rate} = {credit}").format(
+            rate=format_rate(reward.rate_bp, lang=reader.locale, tz=reader.timezone), credit=money(reward.credit_minor)
+        ),
+        _("Bookings made at the party: {count} = {bonus}").format(
+            count=reward.bookings, bonus=money(reward.bookings_bonus_minor)
+        ),
         _("Host reward: {total}").format(total=money(reward.total_minor)),
     ]
     if reward.next_tier is not None:
-        lines.append(_("With sales from {threshold} the credit rises to {rate}.").format(
-            threshold=money(reward.next_tier.min_sales_minor), rate=format_rate(reward.next_tier.rate_bp, lang=reader.locale, tz=reader.timezone)))
+        lines.append(
+            _("With sales from {threshold} the credit rises to {rate}.").format(
+                threshold=money(reward.next_tier.min_sales_minor),
+                rate=format_rate(reward.next_tier.rate_bp, lang=reader.locale, tz=reader.timezone),
+            )
+        )
     return "\n".join(lines)
 
 
 FLAGS = {
-    "retail_share": N_("{name}: retail is {share} of sales plus own purchases in {days} days (at least {minimum} expected)"),
-    "inventory_loading": N_("{name}: own purchases {own} against retail sales {retail} in {days} days (possible inventory loading)"),
+    "retail_share": N_(
+        "{name}: retail is {share} of sales plus own purchases in {days} days (at least {minimum} expected)"
+    ),
+    "inventory_loading": N_(
+        "{name}: own purchases {own} against retail sales {retail} in {days} days (possible inventory loading)"
+    ),
     "recruitment_heavy": N_("{name}: {recruits} recruits in {days} days, but the team sold only {retail}"),
-    "occasional_income_near": N_("{name}: commissions {earned} in {year}, near the {limit} limit for occasional activity"),
-    "occasional_income_over": N_("{name}: commissions {earned} in {year}, past the {limit} limit for occasional activity: a VAT position is needed"),
+    "occasional_income_near": N_(
+        "{name}: commissions {earned} in {year}, near the {limit} limit for occasional activity"
+    ),
+    "occasional_income_over": N_(
+        "{name}: commissions {earned} in {year}, past the {limit} limit for occasional activity: a VAT "
+        "position is needed"
+    ),
 }
 
 
@@ -44,7 +61,10 @@ def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
     m = lambda key: money_for(f[key], currency, me)  # noqa: E731
     values = {"name": flag.user.display_name, "days": f.get("days", ""), "year": f.get("year", "")}
     if flag.code == "retail_share":
-        values.update(share=format_rate(f["share_bp"], lang=me.locale, tz=me.timezone), minimum=format_rate(f["min_bp"], lang=me.locale, tz=me.timezone))
+        values.update(
+            share=format_rate(f["share_bp"], lang=me.locale, tz=me.timezone),
+            minimum=format_rate(f["min_bp"], lang=me.locale, tz=me.timezone),
+        )
     if flag.code == "inventory_loading":
         values.update(own=m("own_use_minor"), retail=m("retail_minor"))
     if flag.code == "recruitment_heavy":

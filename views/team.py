@@ -35,9 +35,20 @@ class MemberRow:
 def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = True) -> str:
     user = row.user
     status = _("deactivated") if user.deactivated_at else (_("manager") if user.role == Role.MANAGER else _("active"))
-    last = format_date(to_local(row.last_demo_at, reader.timezone), "d MMM", locale=babel_locale(reader.locale, reader.timezone)) if row.last_demo_at else "—"
+    last = (
+        format_date(
+            to_local(row.last_demo_at, reader.timezone), "d MMM", locale=babel_locale(reader.locale, reader.timezone)
+        )
+        if row.last_demo_at
+        else "—"
+    )
     line = _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
-        level=row.depth, name=user.display_name, sales=money_for(row.week_sales_minor, currency, reader), last=last, status=status)
+        level=row.depth,
+        name=user.display_name,
+        sales=money_for(row.week_sales_minor, currency, reader),
+        last=last,
+        status=status,
+    )
     return ("  " * min(row.depth - 1, INDENT_LEVELS) if indent else "") + line
 
 
@@ -46,7 +57,9 @@ def _member_buttons(page: Page[MemberRow]) -> list[list[tuple[str, TeamMember]]]
 
 
 def team_page(page: Page[MemberRow], reader: User, currency: str) -> tuple[str, InlineKeyboardMarkup]:
-    header = _("Your team: {count} people. Page {page} of {pages}.").format(count=page.total, page=page.number + 1, pages=page.count)
+    header = _("Your team: {count} people. Page {page} of {pages}.").format(
+        count=page.total, page=page.number + 1, pages=page.count
+    )
     lines = [member_line(row, reader, currency) for row in page.items]
     if page.count > 1:
         lines.append(_("To find someone, type /team and part of their name, for example /team anna."))
@@ -54,11 +67,15 @@ def team_page(page: Page[MemberRow], reader: User, currency: str) -> tuple[str, 
 
 
 def found_page(page: Page[MemberRow], words: str, reader: User, currency: str) -> tuple[str, InlineKeyboardMarkup]:
-    header = ngettext("{count} person in your team matches “{words}”. Page {page} of {pages}.",
-                      "{count} people in your team match “{words}”. Page {page} of {pages}.", page.total).format(
-        count=page.total, words=words, page=page.number + 1, pages=page.count)
+    header = ngettext(
+        "{count} person in your team matches “{words}”. Page {page} of {pages}.",
+        "{count} people in your team match “{words}”. Page {page} of {pages}.",
+        page.total,
+    ).format(count=page.total, words=words, page=page.number + 1, pages=page.count)
     lines = [member_line(row, reader, currency, indent=False) for row in page.items]
-    return header + "\n" + "\n".join(lines), keyboard(with_nav(_member_buttons(page), page, lambda number: TeamFind(words, number)))
+    return header + "\n" + "\n".join(lines), keyboard(
+        with_nav(_member_buttons(page), page, lambda number: TeamFind(words, number))
+    )
 
 
 def nobody_found(words: str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tests.fakebot.harness import BotHarness, Person
 
 # A Thursday morning. Europe/Rome springs forward on 2031-03-30 and falls back on 2031-10-26.
-NOW = datetime(2031, 3, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2031, 3, 20, 9, 0, tzinfo=UTC)
 
 
 def link_payload(text: str, prefix: str) -> str:
@@ -17,7 +17,9 @@ def link_payload(text: str, prefix: str) -> str:
     return match.group(1)
 
 
-async def onboard(person: Person, *, language: str = "English", timezone_label: str = "Europe/Rome", name: str | None = None) -> None:
+async def onboard(
+    person: Person, *, language: str = "English", timezone_label: str = "Europe/Rome", name: str | None = None
+) -> None:
     await person.press(language)
     await person.press(timezone_label)
     if name:
@@ -36,7 +38,9 @@ async def invite_link(inviter: Person) -> str:
     return link_payload(events[-1].text, "i")
 
 
-async def new_reseller(bot: BotHarness, inviter: Person, first_name: str, *, language: str = "English", language_code: str = "en") -> Person:
+async def new_reseller(
+    bot: BotHarness, inviter: Person, first_name: str, *, language: str = "English", language_code: str = "en"
+) -> Person:
     payload = await invite_link(inviter)
     reseller = bot.person(first_name, language_code=language_code)
     await reseller.send(f"/start {payload}")

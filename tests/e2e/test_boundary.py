@@ -35,7 +35,9 @@ async def test_errors_reach_each_sender_in_their_own_language_as_they_alternate(
         assert gone[-1].text == "Questo pulsante non è più attivo."
 
 
-async def test_a_failed_update_says_nothing_was_saved_in_the_senders_language_and_saves_nothing(bot, reseller, monkeypatch):
+async def test_a_failed_update_says_nothing_was_saved_in_the_senders_language_and_saves_nothing(
+    bot, reseller, monkeypatch
+):
     await reseller.send("/settings")
     await reseller.press("Change language")
     await reseller.press("Italiano")
@@ -85,7 +87,16 @@ async def test_a_stalled_reply_to_one_person_delays_nobody_else_and_holds_no_loc
 
 
 async def test_one_persons_quick_messages_are_applied_in_the_order_sent(bot, reseller):
-    answers = ["/newdemo", "Anna Rossi", "333 123 4567", "Via Roma 1, Torino", "25/03/2031", "18:30", "1:30", "Bring the mixer"]
+    answers = [
+        "/newdemo",
+        "Anna Rossi",
+        "333 123 4567",
+        "Via Roma 1, Torino",
+        "25/03/2031",
+        "18:30",
+        "1:30",
+        "Bring the mixer",
+    ]
     ids = [await bot.api.push(bot.api.user_message(reseller.user, text)) for text in answers]  # all at once, no waiting
     for update_id in ids:
         await bot.processor.wait(update_id)
@@ -125,7 +136,16 @@ async def test_a_crash_between_the_change_and_the_conversation_step_applies_neit
 
 
 async def book_demo_until_summary(reseller):
-    for text in ("/newdemo", "Anna Bianchi", "333 123 4567", "Via Garibaldi 12, Torino", "25/03/2031", "18:30", "2", "Bring the blender"):
+    for text in (
+        "/newdemo",
+        "Anna Bianchi",
+        "333 123 4567",
+        "Via Garibaldi 12, Torino",
+        "25/03/2031",
+        "18:30",
+        "2",
+        "Bring the blender",
+    ):
         await reseller.send(text)
 
 
@@ -182,6 +202,7 @@ async def test_a_group_is_told_the_bot_works_in_private_and_nothing_is_stored(bo
     assert said.startswith("Lavoro solo in chat privata") and "@HomeDemoTestBot" in said
     async with bot.db.session_scope() as s:
         from models.users import User
+
         assert await s.scalar(select(User).where(User.telegram_id == stranger.id)) is None
 
 
@@ -189,8 +210,15 @@ async def test_updates_of_kinds_the_bot_does_not_use_are_ignored_without_error(b
     sticker = bot.api.user_message(reseller.user, "x")
     message = sticker["message"]
     message.pop("text")
-    message["sticker"] = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
-                          "is_animated": False, "is_video": False}
+    message["sticker"] = {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
     channel = {"id": -100999, "type": "channel", "title": "News"}
     post = {"channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "hello"}}
     bot.api.meet(channel)

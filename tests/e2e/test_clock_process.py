@@ -6,7 +6,7 @@ import json
 import os
 import signal
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,20 +26,38 @@ async def test_the_clock_process_sends_what_is_due_and_stops_on_sigterm(tmp_path
     db = Database(url)
     async with db.engine.begin() as conn:
         await conn.run_sync(upgrade_on)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with db.session_scope() as s:
         marta = await make_user(s, created_at=now - timedelta(days=1))
         demo = await make_demo(s, reseller=marta, starts_at=now + timedelta(hours=1), now=now - timedelta(hours=1))
-        s.add(Notification(key="clock-test", recipient_id=marta.id, kind="reseller_reminder", payload=json.dumps({"demo_id": demo.id}),
-                           due_at=now - timedelta(minutes=1), expires_at=demo.starts_at, status="pending", attempts=0, created_at=now))
+        s.add(
+            Notification(
+                key="clock-test",
+                recipient_id=marta.id,
+                kind="reseller_reminder",
+                payload=json.dumps({"demo_id": demo.id}),
+                due_at=now - timedelta(minutes=1),
+                expires_at=demo.starts_at,
+                status="pending",
+                attempts=0,
+                created_at=now,
+            )
+        )
     api = FakeBotAPI()
     api.meet(marta.telegram_id)  # she started the bot once
     await api.start()
-    log_file = open(tmp_path / "clock.log", "wb")
-    env = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=f"sqlite:///{tmp_path / 'clock.sqlite3'}",
-               DISPATCH_INTERVAL_SECONDS="0.2", PYTHONPATH=str(ROOT))
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "clock", cwd=tmp_path, env=env,
-                                                   stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
+    log_file = open(tmp_path / "clock.log", "wb")  # noqa: SIM115 - the child writes to it until the finally below
+    env = dict(
+        os.environ,
+        BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'clock.sqlite3'}",
+        DISPATCH_INTERVAL_SECONDS="0.2",
+        PYTHONPATH=str(ROOT),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "clock", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log_file
+    )
     try:
         for _ in range(600):  # a first start in a fresh environment can be slow
             if any(e.text.startswith("⏰") for e in api.chats.get(marta.telegram_id, [])):

@@ -24,7 +24,12 @@ async def test_admin_invites_reseller_who_books_a_demo_that_the_host_confirms(bo
     payload = link_payload(saved[-2].text, "h")
     assert "Hi Anna Bianchi! I'm Marta." in saved[-1].text and "Tuesday, 25 March 2031 at 18:30" in saved[-1].text
     [demo] = await demos_in_db(bot)
-    assert (demo.status, demo.host_phone, demo.duration_minutes, demo.notes) == ("awaiting_host", "+39 333 123 4567", 120, "Bring the blender")
+    assert (demo.status, demo.host_phone, demo.duration_minutes, demo.notes) == (
+        "awaiting_host",
+        "+39 333 123 4567",
+        120,
+        "Bring the blender",
+    )
     assert demo.starts_at.isoformat() == "2031-03-25T17:30:00+00:00"  # 18:30 in Rome, winter time
 
     anna = bot.person("Anna", language_code="en")
@@ -148,7 +153,13 @@ async def test_the_host_sees_the_demo_in_their_own_language(bot, reseller):
     opened = await lucia.send(f"/start {payload}")
     assert "Marta vorrebbe" in opened[-1].text or "Marta" in opened[-1].text
     assert "martedì 25 marzo 2031 alle 18:30" in opened[-1].text
-    assert lucia.buttons() == ["✅ Conferma", "❌ Rifiuta", "🕑 Proponi un altro orario", "👥 Lista ospiti", "🎁 Premio per chi ospita"]
+    assert lucia.buttons() == [
+        "✅ Conferma",
+        "❌ Rifiuta",
+        "🕑 Proponi un altro orario",
+        "👥 Lista ospiti",
+        "🎁 Premio per chi ospita",
+    ]
     await lucia.press("Conferma")
     told = reseller.received()
     assert any("Anna Bianchi confirmed the demo on Tuesday, 25 March 2031 at 18:30" in e.text for e in told)

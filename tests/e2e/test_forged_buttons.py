@@ -12,7 +12,10 @@ STALE = [("alert", "This button is no longer active.")]
 
 async def everything(bot) -> dict[str, list[tuple]]:
     async with bot.db.session_scope() as s:
-        return {table.name: sorted(map(tuple, (await s.execute(select(table))).all()), key=repr) for table in Base.metadata.sorted_tables}
+        return {
+            table.name: sorted(map(tuple, (await s.execute(select(table))).all()), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
 
 
 async def test_forged_ids_on_real_buttons_are_no_longer_active_and_change_nothing(bot, admin, reseller):
@@ -27,7 +30,14 @@ async def test_forged_ids_on_real_buttons_are_no_longer_active_and_change_nothin
     message = reseller.last_message_id()
     # 2**31 and up: too big for an INTEGER id, which PostgreSQL would refuse with an error.
     for bad_id in ("99999999999999999999", "-5", "x", "0", "1.0", "", str(2**31), str(2**63 - 1)):
-        for button in ("demo:view:{}", "guest:in:{}:0", "order:view:{}", "team:member:{}", "demo:cancelyes:{}", "order:cancel:{}"):
+        for button in (
+            "demo:view:{}",
+            "guest:in:{}:0",
+            "order:view:{}",
+            "team:member:{}",
+            "demo:cancelyes:{}",
+            "order:cancel:{}",
+        ):
             pressed = await reseller.press_data(message, button.format(bad_id))
             assert [(e.kind, e.text) for e in pressed] == STALE, (button, bad_id)
     assert await everything(bot) == before

@@ -9,7 +9,8 @@ import signal
 import socket
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+import typing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -30,7 +31,7 @@ REPLY_DELAY = 1.5  # seconds the fake server takes to accept the reply in flight
 class SlowFakeBotAPI(FakeBotAPI):
     """Takes its time over messages to some chats, so that a reply is in flight at SIGTERM."""
 
-    slow: set[int] = set()
+    slow: typing.ClassVar[set[int]] = set()
 
     async def api_sendmessage(self, params: dict, files: dict) -> dict:
         if int(params["chat_id"]) in self.slow:
@@ -45,13 +46,24 @@ def _free_port() -> int:
 
 
 async def _reminders_due(db) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with db.session_scope() as s:
         marta = await make_user(s, created_at=now - timedelta(days=1))
         demo = await make_demo(s, reseller=marta, starts_at=now + timedelta(hours=3), now=now - timedelta(hours=1))
         for n in range(REMINDERS):
-            s.add(Notification(key=f"stop-test:{n}", recipient_id=marta.id, kind="reseller_reminder", payload=json.dumps({"demo_id": demo.id}),
-                               due_at=now - timedelta(minutes=1), expires_at=demo.starts_at, status="pending", attempts=0, created_at=now))
+            s.add(
+                Notification(
+                    key=f"stop-test:{n}",
+                    recipient_id=marta.id,
+                    kind="reseller_reminder",
+                    payload=json.dumps({"demo_id": demo.id}),
+                    due_at=now - timedelta(minutes=1),
+                    expires_at=demo.starts_at,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+            )
     return marta.telegram_id
 
 
@@ -69,10 +81,15 @@ async def _send_update(command: str, api: FakeBotAPI, update: dict, port: int) -
         return
     await _until(lambda: api.webhook is not None)
     await api.push(update)  # numbers it; then posted, as Telegram would
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"http://127.0.0.1:{port}{webhook_path(SECRET)}", json=update,
-                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
-            assert response.status == 200
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{port}{webhook_path(SECRET)}",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        ) as response,
+    ):
+        assert response.status == 200
 
 
 @pytest.mark.parametrize("command", ["run", "webhook", "clock"])
@@ -84,12 +101,22 @@ async def test_sigterm_finishes_the_work_in_flight_and_hands_back_unsent_claims(
     api.slow = {eve["id"]}
     await api.start()
     port = _free_port()
-    env = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
-               DISPATCH_INTERVAL_SECONDS="0.2", DISPATCH_IN_BOT="true", PYTHONPATH=str(ROOT),
-               WEBHOOK_URL="https://homedemo.example.test", WEBHOOK_SECRET=SECRET, PORT=str(port))
-    stderr = open(tmp_path / "bot.log", "wb")
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", command, cwd=tmp_path, env=env,
-                                                   stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
+    env = dict(
+        os.environ,
+        BOT_TOKEN=api.token,
+        TELEGRAM_API_URL=api.url,
+        DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
+        DISPATCH_INTERVAL_SECONDS="0.2",
+        DISPATCH_IN_BOT="true",
+        PYTHONPATH=str(ROOT),
+        WEBHOOK_URL="https://homedemo.example.test",
+        WEBHOOK_SECRET=SECRET,
+        PORT=str(port),
+    )
+    stderr = open(tmp_path / "bot.log", "wb")  # noqa: SIM115 - the child writes to it until the finally below
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", command, cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+    )
     try:
         await _until(lambda: len(api.chats.get(marta, [])) >= 10)
         if command != "clock":
@@ -116,4 +143,7 @@ async def test_sigterm_finishes_the_work_in_flight_and_hands_back_unsent_claims(
     assert set(by_status) == {"sent", "pending"}, {k: len(v) for k, v in by_status.items()}  # none left claimed
     assert all(r.claimed_by is None for r in by_status["pending"])
     assert len(by_status["sent"]) == len(api.chats[marta])  # every send recorded, none twice
-    print(f"{command}: stopped {took:.2f} s after SIGTERM; {len(by_status['sent'])} sent, {len(by_status['pending'])} handed back")
+    print(
+        f"{command}: stopped {took:.2f} s after SIGTERM; {len(by_status['sent'])} sent, "
+        f"{len(by_status['pending'])} handed back"
+    )

@@ -18,7 +18,9 @@ LIMIT = 4096
 
 
 def longest_sent(bot) -> int:
-    return max((utf16_len(e.text) for chat in bot.api.chats.values() for e in chat if e.kind in ("message", "edit")), default=0)
+    return max(
+        (utf16_len(e.text) for chat in bot.api.chats.values() for e in chat if e.kind in ("message", "edit")), default=0
+    )
 
 
 def last_keyboard(person) -> tuple[int, list[dict]]:
@@ -41,12 +43,22 @@ async def test_a_500_guest_demo_pages_and_every_guest_can_be_checked_in(bot, res
     async with bot.db.session_scope() as s:
         demo = await s.scalar(select(Demo))
         # The longest lines there can be: 64-character names, 32-character phones, not yet informed.
-        await make_guests(s, demo=demo, count=500, name=lambda n: f"G{n:03d} {'Verylongsurname' * 5}"[:64], phone="+39 " + "3" * 28, informed=False)
+        await make_guests(
+            s,
+            demo=demo,
+            count=500,
+            name=lambda n: f"G{n:03d} {'Verylongsurname' * 5}"[:64],
+            phone="+39 " + "3" * 28,
+            informed=False,
+        )
 
     await reseller.send("/demos")
     await reseller.press("Anna Bianchi")
     first = await reseller.press("Guests")
-    assert first[-1].kind == "edit" and "Guests of the demo at Anna Bianchi's: 500 coming, 0 checked in, capacity no limit." in first[-1].text
+    assert (
+        first[-1].kind == "edit"
+        and "Guests of the demo at Anna Bianchi's: 500 coming, 0 checked in, capacity no limit." in first[-1].text
+    )
     assert "1. G001" in first[-1].text and "21. G021" not in first[-1].text
     assert "1/25" in labels(reseller) and "☐ G020" in " ".join(labels(reseller))
 
@@ -58,13 +70,16 @@ async def test_a_500_guest_demo_pages_and_every_guest_can_be_checked_in(bot, res
     assert "25/25" in labels(reseller) and any(label.startswith("☑ G500") for label in labels(reseller))
     async with bot.db.session_scope() as s:
         assert (await s.scalar(select(Guest).where(Guest.name.startswith("G500")))).checked_in_at is not None
-        assert await s.scalar(select(Guest).where(Guest.checked_in_at.is_not(None), ~Guest.name.startswith("G500"))) is None
+        assert (
+            await s.scalar(select(Guest).where(Guest.checked_in_at.is_not(None), ~Guest.name.startswith("G500")))
+            is None
+        )
 
     # Every guest has a check-in button on some page.
     await reseller.press("«")
     seen = set()
     for page in range(1, 26):
-        message_id, buttons = last_keyboard(reseller)
+        _, buttons = last_keyboard(reseller)
         assert f"{page}/25" in [b["text"] for b in buttons]
         seen |= {b["callback_data"].split(":")[2] for b in buttons if b["callback_data"].startswith("guest:in:")}
         if page < 25:
@@ -91,7 +106,12 @@ async def test_a_500_guest_demo_pages_and_every_guest_can_be_checked_in(bot, res
 async def test_a_300_product_catalog_pages_to_its_last_product(bot, reseller):
     async with bot.db.session_scope() as s:
         # The longest lines there can be: 32-character SKUs and 120-character names.
-        await make_products(s, count=300, name=lambda n: f"Product {n:03d} {'with a very long name ' * 6}"[:120], sku=lambda n: f"SKU-{n:03d}-".ljust(32, "X"))
+        await make_products(
+            s,
+            count=300,
+            name=lambda n: f"Product {n:03d} {'with a very long name ' * 6}"[:120],
+            sku=lambda n: f"SKU-{n:03d}-".ljust(32, "X"),
+        )
     first = await reseller.send("/catalog")
     assert first[-1].text.startswith("Products (300):\nSKU-001-") and "Product 021" not in first[-1].text
     assert "1/15" in labels(reseller)
@@ -101,7 +121,22 @@ async def test_a_300_product_catalog_pages_to_its_last_product(bot, reseller):
     assert longest_sent(bot) <= LIMIT
 
 
-FIRST_NAMES = ["Anna", "Bruno", "Chiara", "Davide", "Elena", "Fabio", "Giulia", "Luca", "Marco", "Nadia", "Paolo", "Rita", "Sara", "Tommaso"]
+FIRST_NAMES = [
+    "Anna",
+    "Bruno",
+    "Chiara",
+    "Davide",
+    "Elena",
+    "Fabio",
+    "Giulia",
+    "Luca",
+    "Marco",
+    "Nadia",
+    "Paolo",
+    "Rita",
+    "Sara",
+    "Tommaso",
+]
 SURNAMES = ["Rossi", "Bianchi", "Esposito", "Romano", "Colombo", "Ricci", "Marino", "Greco"]
 
 
@@ -136,7 +171,11 @@ async def test_a_2000_member_team_every_member_within_60_presses_and_found_by_na
         member = next((b for b in buttons if b["text"] == "Nicolò Profondo"), None)
         if member:
             break
-        pages = [(int(b["callback_data"].rsplit(":", 1)[1]), b["callback_data"]) for b in buttons if b["callback_data"].startswith("team:page:")]
+        pages = [
+            (int(b["callback_data"].rsplit(":", 1)[1]), b["callback_data"])
+            for b in buttons
+            if b["callback_data"].startswith("team:page:")
+        ]
         _page, data = min(pages, key=lambda page: abs(page[0] - target_page))
         moved = await reseller.press_data(message_id, data)
         assert moved[-1].kind == "edit"
@@ -148,7 +187,10 @@ async def test_a_2000_member_team_every_member_within_60_presses_and_found_by_na
     assert presses <= 12  # 134 pages: at most 11 presses to any of them (tests/test_paging.py), then the name
 
     found = await reseller.send("/team nicolo profondo")  # case and accents do not count
-    assert found[-1].text.startswith("1 person in your team matches “nicolo profondo”. Page 1 of 1.\n" + f"{depth[deepest]}. Nicolò Profondo · this week")
+    assert found[-1].text.startswith(
+        "1 person in your team matches “nicolo profondo”. Page 1 of 1.\n"
+        + f"{depth[deepest]}. Nicolò Profondo · this week"
+    )
     assert (await reseller.press("Nicolò Profondo"))[-1].text.startswith("Nicolò Profondo\n")
 
     rossi = sum(1 for n in range(1, 2001) if "Rossi" in name(n))
@@ -176,5 +218,7 @@ async def test_compliance_with_300_flags_goes_as_several_messages_with_every_fla
     flags = [line for line in text.split("\n") if line.startswith("⚠️ ")]
     assert len(flags) == 300
     for n in range(1, 151):
-        assert sum(1 for line in flags if line.startswith(f"⚠️ {long_name(n)}:")) == 2  # retail share and inventory loading
+        assert (
+            sum(1 for line in flags if line.startswith(f"⚠️ {long_name(n)}:")) == 2
+        )  # retail share and inventory loading
     assert longest_sent(bot) <= LIMIT

@@ -3,7 +3,7 @@ order history right to the cent."""
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from tests.e2e.flows import book_demo, link_payload
 from tests.factories import SAMPLE_CSV
 
 # Marta writes English but lives in Rome: amounts are written the Italian way (en_IT), 1.549,00 €.
-DURING_THE_PARTY = datetime(2031, 3, 25, 18, 30, tzinfo=timezone.utc)  # 19:30 in Rome
+DURING_THE_PARTY = datetime(2031, 3, 25, 18, 30, tzinfo=UTC)  # 19:30 in Rome
 
 
 async def load_catalog(bot):
@@ -64,7 +64,10 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     assert "You are invited to a home demo at Anna's!" in opened[-1].text and "📍 Torino" in opened[-1].text
     assert "Via Garibaldi" not in opened[-1].text  # the street only once registered
     assert "Privacy: your name and, if you give it, your phone number are kept by Marta" in opened[-1].text
-    assert "You are on the guest list, Ada! See you on Tuesday, 25 March 2031 at 18:30 at Via Garibaldi 12, Torino." in done[-1].text
+    assert (
+        "You are on the guest list, Ada! See you on Tuesday, 25 March 2031 at 18:30 at Via Garibaldi 12, Torino."
+        in done[-1].text
+    )
 
     await reseller.send("/demos")
     await reseller.press("Anna Bianchi")
@@ -96,7 +99,11 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
 
     saved = await order(reseller, customer="Ada", items=[("TM7", 1), ("spatula", 2)])
     receipt = saved[-1].text
-    assert "1 × Kitchen robot TM7: 1.549,00\u00a0€" in receipt and "2 × Spatula: 29,80\u00a0€" in receipt and "Total: 1.578,80\u00a0€" in receipt
+    assert (
+        "1 × Kitchen robot TM7: 1.549,00\u00a0€" in receipt
+        and "2 × Spatula: 29,80\u00a0€" in receipt
+        and "Total: 1.578,80\u00a0€" in receipt
+    )
     assert "you may withdraw from this purchase until 24 April 2031 (30 days)" in receipt
     ada_copy = ada.received()[-1].text
     assert "Total: 1.578,80\u00a0€" in ada_copy and "24 April 2031" in ada_copy
@@ -108,7 +115,10 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     await reseller.press("Withdrawal")
     await reseller.press("Some of: Spatula")
     withdrawn = await reseller.send("1")
-    assert "Withdrawal recorded." in withdrawn[-1].text and "Still due after withdrawals: 1.563,90\u00a0€" in withdrawn[-1].text
+    assert (
+        "Withdrawal recorded." in withdrawn[-1].text
+        and "Still due after withdrawals: 1.563,90\u00a0€" in withdrawn[-1].text
+    )
     assert "Your withdrawal has been recorded." in ada.received()[-1].text
 
     async with bot.db.session_scope() as s:
@@ -120,7 +130,9 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
 
     # sales 1,563.90 + 34.90 = 1,598.80 → the 20 % tier of bot/host_rewards.toml (from 1,000) = 319.76
     reward = await reseller.press_data(reseller.chat[-1].message_id, f"demo:reward:{ada_order.demo_id}")
-    assert "Party sales: 1.598,80\u00a0€" in reward[-1].text and "Product credit: 20% = 319,76\u00a0€" in reward[-1].text
+    assert (
+        "Party sales: 1.598,80\u00a0€" in reward[-1].text and "Product credit: 20% = 319,76\u00a0€" in reward[-1].text
+    )
     assert "Host reward: 319,76\u00a0€" in reward[-1].text
     host_reward = await anna.press("Host reward")
     assert "Host reward: 319,76\u00a0€" in host_reward[-1].text
@@ -149,7 +161,10 @@ async def test_booking_made_at_the_party_earns_the_host_a_bonus(bot, reseller):
     await reseller.press("Skip")
     await reseller.press("Save")
     shown = await anna.press("Host reward")
-    assert "Bookings made at the party: 1 = 25,00\u00a0€" in shown[-1].text and "Host reward: 25,00\u00a0€" in shown[-1].text
+    assert (
+        "Bookings made at the party: 1 = 25,00\u00a0€" in shown[-1].text
+        and "Host reward: 25,00\u00a0€" in shown[-1].text
+    )
 
 
 async def test_order_input_mistakes_are_refused_and_change_nothing(bot, admin, reseller):
@@ -167,8 +182,12 @@ async def test_order_input_mistakes_are_refused_and_change_nothing(bot, admin, r
     inactive = await reseller.send("OLD")
     assert inactive[-1].text == "Old blender is no longer sold, so it cannot be ordered."
     await reseller.send("SPAT")
-    for bad, message in [("0", "The quantity must be between 1 and 999."), ("-1", "The quantity must be between 1 and 999."),
-                         ("1000000000", "The quantity must be between 1 and 999."), ("1,5", "The quantity must be a whole number")]:
+    for bad, message in [
+        ("0", "The quantity must be between 1 and 999."),
+        ("-1", "The quantity must be between 1 and 999."),
+        ("1000000000", "The quantity must be between 1 and 999."),
+        ("1,5", "The quantity must be a whole number"),
+    ]:
         refused = await reseller.send(bad)
         assert refused[-1].text.startswith(message), bad
     await reseller.send("2")
@@ -237,7 +256,7 @@ async def test_corrections_and_cancellations_are_kept_in_the_history(bot, resell
     await reseller.send("/order")
     await reseller.press("Anna Bianchi")
     await reseller.press("New customer")
-    await reseller.send("=HYPERLINK(\"http://x\")")
+    await reseller.send('=HYPERLINK("http://x")')
     await reseller.press("Skip")
     await reseller.send("SPAT")
     await reseller.send("2")
@@ -264,7 +283,7 @@ async def test_corrections_and_cancellations_are_kept_in_the_history(bot, resell
     assert "Today: sales 0,00\u00a0€ (0 orders)" in sales[-1].text
     exported = await reseller.send("/export")
     rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
-    assert rows[1][3] == "'=HYPERLINK(\"http://x\")"  # a spreadsheet shows it as text, never runs it
+    assert rows[1][3] == '\'=HYPERLINK("http://x")'  # a spreadsheet shows it as text, never runs it
     assert (rows[1][4], rows[1][10]) == ("cancelled", "0.00")
 
 

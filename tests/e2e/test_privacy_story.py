@@ -15,9 +15,25 @@ from tests.e2e.test_forged_buttons import STALE, everything
 from tests.e2e.test_party_story import DURING_THE_PARTY, order, party, rsvp
 from tests.e2e.test_team_story import menu_of
 
-SECTIONS = {"format", "generated_at", "user", "invites_you_created", "invite_you_used", "demos_you_run", "guests_you_added",
-            "orders_you_logged", "commission_entries", "commission_statements", "buy_backs", "demos_you_host",
-            "your_guest_registrations", "orders_you_placed", "conversations", "drafts", "messages_to_you"}
+SECTIONS = {
+    "format",
+    "generated_at",
+    "user",
+    "invites_you_created",
+    "invite_you_used",
+    "demos_you_run",
+    "guests_you_added",
+    "orders_you_logged",
+    "commission_entries",
+    "commission_statements",
+    "buy_backs",
+    "demos_you_host",
+    "your_guest_registrations",
+    "orders_you_placed",
+    "conversations",
+    "drafts",
+    "messages_to_you",
+}
 
 
 def exported(events) -> tuple[dict, str]:
@@ -68,8 +84,12 @@ async def test_forget_asks_first_and_only_the_person_asked_can_answer(bot, admin
     before = await everything(bot)
     async with bot.db.session_scope() as s:
         admin_row = await s.scalar(select(User).where(User.telegram_id == admin.id))
-    assert [(e.kind, e.text) for e in await admin.press_data(admin.last_message_id(), data)] == STALE  # someone else's button
-    assert [(e.kind, e.text) for e in await reseller.press_data(message, f"forget:yes:{admin_row.id}")] == STALE  # forged
+    assert [
+        (e.kind, e.text) for e in await admin.press_data(admin.last_message_id(), data)
+    ] == STALE  # someone else's button
+    assert [
+        (e.kind, e.text) for e in await reseller.press_data(message, f"forget:yes:{admin_row.id}")
+    ] == STALE  # forged
     kept = await reseller.press("No, keep my data")
     assert kept[-1].text == "Nothing was erased."
     assert await everything(bot) == before
@@ -78,15 +98,19 @@ async def test_forget_asks_first_and_only_the_person_asked_can_answer(bot, admin
     done = await reseller.press("Yes, erase")
     assert done[-1].text.startswith("Done: your data has been erased.")
     told = admin.received()[-1]
-    assert told.text == ("An advisor of your team has erased their data from HomeDemo, and what they had passes to you:\n"
-                         "• 1 upcoming demo: see /demos\n• 1 advisor joins your team: see /team")
+    assert told.text == (
+        "An advisor of your team has erased their data from HomeDemo, and what they had passes to you:\n"
+        "• 1 upcoming demo: see /demos\n• 1 advisor joins your team: see /team"
+    )
     assert await user_of(bot, reseller) is None
     assert (await user_of(bot, nina)).upline_id == admin_row.id
     async with bot.db.session_scope() as s:
         demo = await s.scalar(select(Demo))
     assert demo.reseller_id == admin_row.id and demo.host_name == "Anna Bianchi"  # the host's party goes on
     assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy"]
-    assert [(e.kind, e.text) for e in await reseller.press_data(message, data)] == STALE  # pressed again: nobody to erase
+    assert [
+        (e.kind, e.text) for e in await reseller.press_data(message, data)
+    ] == STALE  # pressed again: nobody to erase
     fresh = await reseller.send("/start")
     assert fresh[-1].text.startswith("Hi! HomeDemo helps independent advisors")
     assert anna.received() == []
@@ -98,7 +122,9 @@ async def test_a_host_who_forgets_leaves_the_demo_and_the_advisor_is_told(bot, r
     done = await anna.press("Yes, erase")
     assert done[-1].text.startswith("Done: your data has been erased.")
     told = reseller.received()[-1]
-    assert told.text.startswith("The host of your demo on Tuesday, 25 March 2031 at 18:30 has erased their data from HomeDemo")
+    assert told.text.startswith(
+        "The host of your demo on Tuesday, 25 March 2031 at 18:30 has erased their data from HomeDemo"
+    )
     assert await user_of(bot, anna) is None  # nothing the law keeps pointed to her
     async with bot.db.session_scope() as s:
         demo = await s.scalar(select(Demo))
@@ -125,12 +151,19 @@ async def test_an_advisor_erases_a_guest_at_their_request_from_the_demo_page(bot
     asked = await reseller.press("Ada")
     assert asked[-1].text.startswith("Erase Ada's data?")
     done = await reseller.press("Yes, erase")
-    assert done[-1].text == "Done: the guest's name and phone are erased from:\n• 1 guest list\n• 1 order, kept as a sales record"
+    assert (
+        done[-1].text
+        == "Done: the guest's name and phone are erased from:\n• 1 guest list\n• 1 order, kept as a sales record"
+    )
     async with bot.db.session_scope() as s:
         guest = await s.get(Guest, ada_id)
         sold = await s.scalar(select(Order))
     assert (guest.name, guest.phone, guest.user_id) == ("—", None, None)
-    assert sold.customer_name.startswith("erased customer #") and sold.customer_phone is None and sold.customer_user_id is None
+    assert (
+        sold.customer_name.startswith("erased customer #")
+        and sold.customer_phone is None
+        and sold.customer_user_id is None
+    )
     await reseller.press("Demo")
     await reseller.press("Erase a guest's data")
     assert [b for b in reseller.buttons() if b != "« Demo"] == ["Bea"]

@@ -44,7 +44,12 @@ async def test_onboarding_in_italian_with_a_typed_city_and_name(bot, admin):
     assert "Giulia Verdi" in done[-1].text and "/newdemo" in done[-1].text
     async with bot.db.session_scope() as s:
         user = await s.scalar(select(User).where(User.telegram_id == giulia.id))
-    assert (user.locale, user.timezone, user.display_name, user.onboarded) == ("it", "Europe/London", "Giulia Verdi", True)
+    assert (user.locale, user.timezone, user.display_name, user.onboarded) == (
+        "it",
+        "Europe/London",
+        "Giulia Verdi",
+        True,
+    )
     scope = json.dumps({"chat_id": giulia.id, "type": "chat"}, sort_keys=True)
     menu = bot.api.commands[(scope, "")]
     assert {"command": "newdemo", "description": "Programma una dimostrazione a casa"} in menu

@@ -1,7 +1,7 @@
 """Reminders, follow-ups and digests: each sent once, on time, in the recipient's language,
 with the clock driven by the test."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from models.users import User
 from tests.e2e.flows import book_demo
 from tests.e2e.test_party_story import DURING_THE_PARTY, order, party, rsvp
 
-STARTS = datetime(2031, 3, 25, 17, 30, tzinfo=timezone.utc)  # 18:30 in Rome
+STARTS = datetime(2031, 3, 25, 17, 30, tzinfo=UTC)  # 18:30 in Rome
 
 
 async def confirmed_party(bot, reseller):
@@ -26,7 +26,11 @@ async def at(bot, when):
 
 def reminders(person):
     """What the person was sent since they last looked, weekly digests left aside."""
-    return [e for e in person.received() if not e.text.startswith(("📊", "👥 Your team")) and e.kind != "photo" and e.kind != "document"]
+    return [
+        e
+        for e in person.received()
+        if not e.text.startswith(("📊", "👥 Your team")) and e.kind != "photo" and e.kind != "document"
+    ]
 
 
 async def rows(bot):
@@ -43,11 +47,16 @@ async def test_reminders_reach_reseller_host_and_guests_at_their_times(bot, rese
     assert reminders(reseller) == [] and reminders(anna) == [] and reminders(ada) == []  # not yet
     await at(bot, STARTS - timedelta(hours=24))
     [r24] = reminders(reseller)
-    assert r24.text.startswith("⏰ Reminder: demo at Anna Bianchi's on Tuesday, 25 March 2031 at 18:30") and "Guests coming: 1" in r24.text
+    assert (
+        r24.text.startswith("⏰ Reminder: demo at Anna Bianchi's on Tuesday, 25 March 2031 at 18:30")
+        and "Guests coming: 1" in r24.text
+    )
     [h24] = reminders(anna)
     assert "Tomorrow is your demo with Marta" in h24.text and "Guests who said they are coming: 1." in h24.text
     [g24] = reminders(ada)
-    assert "See you at the demo at Anna's" in g24.text and [b["text"] for row in g24.buttons for b in row] == ["I can't come"]
+    assert "See you at the demo at Anna's" in g24.text and [b["text"] for row in g24.buttons for b in row] == [
+        "I can't come"
+    ]
 
     await at(bot, STARTS - timedelta(hours=2))
     [r2] = reminders(reseller)
@@ -84,7 +93,9 @@ async def test_rescheduling_moves_and_cancelling_removes_pending_reminders(bot, 
     await reseller.press("Move it")
     pending = {k: n for k, n in (await rows(bot)).items() if n.status == "pending"}
     assert sorted(n.due_at for n in pending.values() if n.kind == "reseller_reminder") == [
-        STARTS + timedelta(days=2) - timedelta(hours=24), STARTS + timedelta(days=2) - timedelta(hours=2)]
+        STARTS + timedelta(days=2) - timedelta(hours=24),
+        STARTS + timedelta(days=2) - timedelta(hours=2),
+    ]
     assert not [n for n in pending.values() if n.kind == "host_reminder"]  # the host has to confirm again first
     await at(bot, STARTS - timedelta(hours=24))
     assert reminders(reseller) == []  # the old time is gone
@@ -112,9 +123,11 @@ async def test_after_downtime_a_reminder_is_sent_late_before_the_demo_and_skippe
     bot.auto_dispatch = False  # the bot goes down right after this booking, before anything is sent
     await book_demo(reseller, day="26/03/2031", host="Carla")
     reseller.received()
-    bot.clock.set(datetime(2031, 3, 26, 20, 0, tzinfo=timezone.utc))  # slept through Carla's whole demo day
+    bot.clock.set(datetime(2031, 3, 26, 20, 0, tzinfo=UTC))  # slept through Carla's whole demo day
     await bot.dispatch()
-    statuses = {n.key.split(":")[-1] + ":" + n.kind: n.status for n in (await rows(bot)).values() if n.payload.endswith('2}')}
+    statuses = {
+        n.key.split(":")[-1] + ":" + n.kind: n.status for n in (await rows(bot)).values() if n.payload.endswith("2}")
+    }
     assert statuses["1440m:reseller_reminder"] == "skipped" and statuses["120m:reseller_reminder"] == "skipped"
 
 
@@ -138,7 +151,9 @@ async def test_a_blocked_recipient_is_marked_unreachable_and_not_retried(bot, re
     assert marta.unreachable_at == STARTS - timedelta(hours=24)
     statuses = [n.status for n in (await rows(bot)).values() if n.kind == "reseller_reminder"]
     assert statuses == ["unreachable", "unreachable"]
-    assert not [c for c in bot.api.calls[calls_before:] if c[1].get("chat_id") == str(reseller.id)]  # no retry, no new attempt
+    assert not [
+        c for c in bot.api.calls[calls_before:] if c[1].get("chat_id") == str(reseller.id)
+    ]  # no retry, no new attempt
     bot.api.blocked.discard(reseller.id)
     await reseller.send("/help")  # they come back
     async with bot.db.session_scope() as s:

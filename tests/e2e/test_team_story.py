@@ -4,7 +4,7 @@ statements and warning signs."""
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from models.users import User
 from tests.e2e.flows import new_reseller
 from tests.e2e.test_party_story import load_catalog
 
-SOLD = datetime(2031, 3, 20, 10, tzinfo=timezone.utc)
+SOLD = datetime(2031, 3, 20, 10, tzinfo=UTC)
 
 
 def menu_of(bot, person) -> list[str]:
@@ -49,7 +49,9 @@ async def test_the_tree_commissions_and_what_each_person_may_see(bot, admin, res
     assert "2031-03 (running): gross 309,80\u00a0€ · withholding 55,58\u00a0€ · net 254,22\u00a0€" in commissions_text
     assert "2031-03 (running): gross 46,47\u00a0€" in (await reseller.send("/commissions"))[-1].text
     assert "2031-03 (running): gross 30,98\u00a0€" in (await admin.send("/commissions"))[-1].text
-    assert "2031-03 (running): gross 0,00\u00a0€" in (await ivo.send("/commissions"))[-1].text  # a sibling earns nothing
+    assert (
+        "2031-03 (running): gross 0,00\u00a0€" in (await ivo.send("/commissions"))[-1].text
+    )  # a sibling earns nothing
 
     # Marta sees Nina, not Ivo; a forged button for someone else's team is refused.
     async with bot.db.session_scope() as s:
@@ -103,7 +105,10 @@ async def test_warning_signs_reach_the_manager_with_their_figures(bot, admin, re
     flags = await admin.send("/compliance")
     text = flags[-1].text
     assert text.startswith("Warning signs in your team:")
-    assert "⚠️ Marta: own purchases 1.549,00\u00a0€ against retail sales 14,90\u00a0€ in 30 days (possible inventory loading)" in text
+    assert (
+        "⚠️ Marta: own purchases 1.549,00\u00a0€ against retail sales 14,90\u00a0€ in 30 days (possible "
+        "inventory loading)" in text
+    )
     assert "⚠️ Marta: retail is 0,95% of sales plus own purchases in 30 days (at least 70% expected)" in text
     refused = await reseller.send("/compliance")
     assert refused[-1].text == "Only an admin can do this."
@@ -128,7 +133,7 @@ async def test_the_weekly_team_digest_carries_the_warning_signs(bot, admin, rese
 
     await load_catalog(bot)
     await sell(reseller, "TM7", 1, customer="Own use")
-    bot.clock.set(datetime(2031, 3, 24, 7, 0, tzinfo=timezone.utc))  # Monday 08:00 in Rome
+    bot.clock.set(datetime(2031, 3, 24, 7, 0, tzinfo=UTC))  # Monday 08:00 in Rome
     await bot.dispatch()
     digest = [e.text for e in admin.received() if e.text.startswith("👥")]
     assert len(digest) == 1 and "Warning signs in your team:" in digest[0] and "possible inventory loading" in digest[0]

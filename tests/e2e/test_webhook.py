@@ -69,7 +69,9 @@ async def test_other_paths_and_bodies_that_are_not_updates_get_nothing(web, db):
     update = await web.stamp(web.api.user_message({"id": 778, "is_bot": False, "first_name": "Eve"}, "/start"))
     assert await web.post(update, path="/telegram") == 404
     assert await web.post(update, path=f"/bot{web.api.token}") == 404
-    async with web.http.post(web.path, data="not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+    async with web.http.post(
+        web.path, data="not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    ) as response:
         assert response.status == 400
     assert await _people(db) == 0 and _sends(web) == []
 
@@ -90,9 +92,13 @@ async def test_someone_who_blocks_the_bot_is_marked_unreachable_and_back_when_th
     async with db.session_scope() as s:
         eve = await make_user(s, name="Eve")
     tid = eve.telegram_id
-    member = {"chat": {"id": tid, "type": "private", "first_name": "Eve"}, "from": {"id": tid, "is_bot": False, "first_name": "Eve"},
-              "date": 1, "old_chat_member": {"status": "member", "user": web.api.bot_user},
-              "new_chat_member": {"status": "kicked", "until_date": 0, "user": web.api.bot_user}}
+    member = {
+        "chat": {"id": tid, "type": "private", "first_name": "Eve"},
+        "from": {"id": tid, "is_bot": False, "first_name": "Eve"},
+        "date": 1,
+        "old_chat_member": {"status": "member", "user": web.api.bot_user},
+        "new_chat_member": {"status": "kicked", "until_date": 0, "user": web.api.bot_user},
+    }
     await web.deliver({"my_chat_member": member})
     async with db.session_scope() as s:
         assert (await s.get(User, eve.id)).unreachable_at is not None
@@ -111,8 +117,18 @@ async def test_healthz_answers_200_when_the_database_answers_and_the_outbox_keep
 async def test_healthz_answers_503_when_a_due_message_waits_too_long(web, db):
     async with db.session_scope() as s:
         marta = await make_user(s)
-        s.add(Notification(key="late", recipient_id=marta.id, kind="reseller_reminder", payload="{}", status="pending",
-                           due_at=NOW - timedelta(minutes=6), attempts=0, created_at=NOW - timedelta(minutes=7)))
+        s.add(
+            Notification(
+                key="late",
+                recipient_id=marta.id,
+                kind="reseller_reminder",
+                payload="{}",
+                status="pending",
+                due_at=NOW - timedelta(minutes=6),
+                attempts=0,
+                created_at=NOW - timedelta(minutes=7),
+            )
+        )
     status, body = await web.health()
     assert status == 503
     assert body["reason"] == "outbox lag 360 s is over 300 s"

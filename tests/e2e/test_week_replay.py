@@ -1,13 +1,13 @@
 """A week of demos replayed at accelerated time, across the spring DST change and a restart
 with downtime: every person gets each message once, when they should."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.e2e.flows import book_demo, link_payload, new_reseller, onboard_admin
 from tests.e2e.test_party_story import load_catalog, order, rsvp
 from tests.fakebot.harness import ADMIN_ID
 
-UTC = timezone.utc
+UTC = UTC
 STEP = timedelta(minutes=15)
 
 
@@ -61,7 +61,11 @@ async def test_a_week_of_messages_each_once_and_on_time(bot):
         (utc(2026, 3, 27, 19), "marta", "⏰ Reminder: demo at Anna Bianchi's on Sa"),  # 24 h before
         (utc(2026, 3, 27, 19), "anna", "⏰ Tomorrow is your demo with Marta: Satu"),
         (utc(2026, 3, 27, 19), "ada", "⏰ See you at the demo at Anna's on Satur"),
-        (utc(2026, 3, 28, 18, 30), "marta", "⏰ Reminder: demo at Anna Bianchi's on Sa"),  # 2 h before, late: the bot was down
+        (
+            utc(2026, 3, 28, 18, 30),
+            "marta",
+            "⏰ Reminder: demo at Anna Bianchi's on Sa",
+        ),  # 2 h before, late: the bot was down
         (utc(2026, 3, 28, 20), "ada", "Order no. 1 of Saturday, 28 March 2026 a"),  # the receipt
         (utc(2026, 3, 28, 21, 30), "marta", "How did the demo at Anna Bianchi's go? M"),
         (utc(2026, 3, 29, 17), "marta", "⏰ Reminder: demo at Carla Neri's on Mond"),  # 24 h before, across the change
@@ -77,4 +81,7 @@ async def test_a_week_of_messages_each_once_and_on_time(bot):
     admin_files = [e for e in admin.chat if e.kind in ("photo", "document")]
     assert [e.filename for e in admin_files] == ["chart.png", "team-2026-03-16.csv", "chart.png", "team-2026-03-23.csv"]
     assert admin_files[2].document.startswith(b"\x89PNG")
-    assert admin_files[3].document.decode("utf-8-sig").splitlines() == ["member,sales,orders,demos held", "Marta,29.80,1,1"]
+    assert admin_files[3].document.decode("utf-8-sig").splitlines() == [
+        "member,sales,orders,demos held",
+        "Marta,29.80,1,1",
+    ]

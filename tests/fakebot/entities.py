@@ -49,9 +49,23 @@ def _sorted(entities: list[dict]) -> list[dict]:
 
 # ---- HTML ----
 
-HTML_TYPES = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-              "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "span": "spoiler",
-              "tg-spoiler": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote"}
+HTML_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+}
 NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}  # the only named ones Telegram decodes
 _REF = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|([a-zA-Z]+));?")
 
@@ -59,12 +73,14 @@ _REF = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|([a-zA-Z]+));?")
 def _unescape(raw: str) -> str:
     """Character references as tdlib decodes them: &lt; &gt; &amp; &quot; and numeric ones
     (the ';' optional); anything else stays as written."""
+
     def one(match: re.Match) -> str:
         hex_digits, digits, name = match.groups()
         if name is not None:
             return NAMED_REFS.get(name, match.group())
         code = int(hex_digits, 16) if hex_digits is not None else int(digits)
         return chr(code) if 0 < code < 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group()
+
     return _REF.sub(one, raw)
 
 
@@ -114,7 +130,9 @@ class _Html(HTMLParser):
         entity: dict = {"type": HTML_TYPES[tag]}
         for name, value in attrs:
             if value is None and not (tag == "blockquote" and name == "expandable"):
-                raise ParseError(f'Expected equal sign in declaration of an attribute of the tag "{tag}" at byte offset {byte}')
+                raise ParseError(
+                    f'Expected equal sign in declaration of an attribute of the tag "{tag}" at byte offset {byte}'
+                )
             if tag == "a" and name == "href":
                 entity["url"] = value
             elif tag == "span" and name == "class" and value == "tg-spoiler":
@@ -141,8 +159,16 @@ class _Html(HTMLParser):
         if tag == "a" and not entity.get("url"):
             entity["url"] = "".join(self.out[top["text_at"] :])  # <a> without href links its text
         parent = self.open[-1] if self.open else None
-        if tag == "code" and "language" in entity and parent and parent["tag"] == "pre" and parent["start"] == top["start"]:
-            parent["entity"]["language"] = entity["language"]  # <pre><code class="language-x">: one pre, with a language
+        if (
+            tag == "code"
+            and "language" in entity
+            and parent
+            and parent["tag"] == "pre"
+            and parent["start"] == top["start"]
+        ):
+            parent["entity"]["language"] = entity[
+                "language"
+            ]  # <pre><code class="language-x">: one pre, with a language
             return
         if entity["type"] == "code":
             entity.pop("language", None)  # a language only counts on a code block inside pre
@@ -176,8 +202,17 @@ class _Html(HTMLParser):
 # ---- MarkdownV2 ----
 
 RESERVED_V2 = set("_*[]()~`>#+-=|{}.!")
-TDLIB_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-               "spoiler": "Spoiler", "text_link": "TextUrl", "code": "Code", "pre": "Pre", "custom_emoji": "CustomEmoji"}
+TDLIB_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "text_link": "TextUrl",
+    "code": "Code",
+    "pre": "Pre",
+    "custom_emoji": "CustomEmoji",
+}
 
 
 def _reserved(char: str) -> ParseError:
@@ -206,7 +241,13 @@ class _MarkdownV2:
 
     def close_quote(self) -> None:
         if self.length > self.quote["offset"]:
-            self.entities.append({"type": self.quote["type"], "offset": self.quote["offset"], "length": self.length - self.quote["offset"]})
+            self.entities.append(
+                {
+                    "type": self.quote["type"],
+                    "offset": self.quote["offset"],
+                    "length": self.length - self.quote["offset"],
+                }
+            )
         self.quote = None
 
     def run(self) -> tuple[str, list[dict]]:
@@ -231,7 +272,11 @@ class _MarkdownV2:
             if self.quote is not None and not in_code:
                 if c == "\n" and self.at(i + 1) != ">":
                     self.close_quote()
-                elif self.quote["type"] == "expandable_blockquote" and text.startswith("||", i) and self.at(i + 2) in ("", "\n"):
+                elif (
+                    self.quote["type"] == "expandable_blockquote"
+                    and text.startswith("||", i)
+                    and self.at(i + 2) in ("", "\n")
+                ):
                     self.close_quote()
                     i += 2
                     continue
@@ -252,10 +297,17 @@ class _MarkdownV2:
         if not self.stack:
             return False
         c, kind = self.text[i], self.stack[-1]["type"]
-        return {"bold": c == "*", "italic": c == "_" and self.at(i + 1) != "_", "code": c == "`",
-                "pre": self.text.startswith("```", i), "text_link": c == "]", "custom_emoji": c == "]",
-                "underline": self.text.startswith("__", i), "strikethrough": c == "~",
-                "spoiler": self.text.startswith("||", i)}[kind]
+        return {
+            "bold": c == "*",
+            "italic": c == "_" and self.at(i + 1) != "_",
+            "code": c == "`",
+            "pre": self.text.startswith("```", i),
+            "text_link": c == "]",
+            "custom_emoji": c == "]",
+            "underline": self.text.startswith("__", i),
+            "strikethrough": c == "~",
+            "spoiler": self.text.startswith("||", i),
+        }[kind]
 
     def begin_entity(self, i: int) -> int:
         text, c = self.text, self.text[i]
@@ -310,11 +362,14 @@ class _MarkdownV2:
         if top.get("language"):
             fields["language"] = top["language"]
         if self.length > top["offset"]:
-            self.entities.append({"type": kind, "offset": top["offset"], "length": self.length - top["offset"], **fields})
+            self.entities.append(
+                {"type": kind, "offset": top["offset"], "length": self.length - top["offset"], **fields}
+            )
         return i
 
 
 # ---- legacy Markdown ----
+
 
 def _markdown_v1(text: str) -> tuple[str, list[dict]]:
     """A port of tdlib's parse_markdown: _italic_, *bold*, `code`, ```pre```, [text](url);

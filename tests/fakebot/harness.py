@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from telegram import Update
 
 from bot.app import build_application
+from bot.boundary import BoundaryProcessor
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.boundary import BoundaryProcessor
 from tests.fakebot.server import Event, FakeBotAPI
 
 ADMIN_ID = 1000
@@ -27,10 +27,10 @@ class SteerableClock(Clock):
         self.frozen: datetime | None = None
 
     def now(self) -> datetime:
-        return (self.frozen or datetime.now(timezone.utc)) + self.offset
+        return (self.frozen or datetime.now(UTC)) + self.offset
 
     def set(self, when: datetime) -> None:
-        self.frozen = when.astimezone(timezone.utc)
+        self.frozen = when.astimezone(UTC)
         self.offset = timedelta()
 
 
@@ -62,7 +62,15 @@ class Person:
 
     _ids = itertools.count(5000)
 
-    def __init__(self, bot: BotHarness, first_name: str, *, language_code: str = "it", user_id: int | None = None, last_name: str | None = None) -> None:
+    def __init__(
+        self,
+        bot: BotHarness,
+        first_name: str,
+        *,
+        language_code: str = "it",
+        user_id: int | None = None,
+        last_name: str | None = None,
+    ) -> None:
         self.bot = bot
         self.id = user_id or next(self._ids)
         self.user = {"id": self.id, "is_bot": False, "first_name": first_name, "language_code": language_code}
@@ -126,10 +134,16 @@ class BotHarness:
     @property
     def settings(self) -> Settings:
         # The test drives the dispatcher itself (bot.dispatch()), at the times it chooses.
-        values = dict(bot_token=self.api.token, database_url=self.db.engine.url.render_as_string(hide_password=False),
-                      telegram_api_url=self.api.url, admin_telegram_ids=frozenset({ADMIN_ID}), dispatch_in_bot=False,
-                      # People in tests answer at machine speed; tests/test_ratelimit.py covers the per-chat pace.
-                      chat_messages_per_second=1000, chat_burst=1000)
+        values = dict(
+            bot_token=self.api.token,
+            database_url=self.db.engine.url.render_as_string(hide_password=False),
+            telegram_api_url=self.api.url,
+            admin_telegram_ids=frozenset({ADMIN_ID}),
+            dispatch_in_bot=False,
+            # People in tests answer at machine speed; tests/test_ratelimit.py covers the per-chat pace.
+            chat_messages_per_second=1000,
+            chat_burst=1000,
+        )
         values.update(self._settings)
         return Settings(_env_file=None, **values)
 

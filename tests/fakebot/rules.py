@@ -24,8 +24,18 @@ COMMANDS_LIMIT = 100
 COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 DESCRIPTION_LIMIT = 256
 # The fields that give an inline button its action; the documentation says exactly one is used.
-BUTTON_ACTIONS = ("url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-                  "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay")
+BUTTON_ACTIONS = (
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
 MARKUP_KINDS = ("inline_keyboard", "keyboard", "remove_keyboard", "force_reply")
 
 
@@ -89,7 +99,10 @@ def _check_button(button: dict) -> None:
         raise BadRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
     if len(actions) > 1:
         # The documentation's rule; the wording is this fake's, to say which rule it is.
-        raise BadRequest(f"can't parse inline keyboard button: exactly one of the optional fields must be used, not {' and '.join(actions)}")
+        raise BadRequest(
+            f"can't parse inline keyboard button: exactly one of the optional fields must be used, not "
+            f"{' and '.join(actions)}"
+        )
     data = button.get("callback_data")
     if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
         raise BadRequest("BUTTON_DATA_INVALID")

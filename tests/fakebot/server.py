@@ -13,6 +13,7 @@ exists once its user has sent the bot something, or the test says so with meet()
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import secrets
@@ -25,12 +26,21 @@ from tests.fakebot import rules
 from tests.fakebot.rules import BadRequest
 
 SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
-NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same as a "
-                "current content and reply markup of the message")
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same as a "
+    "current content and reply markup of the message"
+)
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 JSON_FIELDS = {
-    "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
-    "link_preview_options", "reply_parameters", "media",
+    "reply_markup",
+    "commands",
+    "scope",
+    "entities",
+    "caption_entities",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+    "media",
 }
 
 
@@ -53,8 +63,15 @@ class FakeBotAPI:
 
     def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "HomeDemoTestBot") -> None:
         self.token = token
-        self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "HomeDemo", "username": username,
-                         "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.bot_user = {
+            "id": int(token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "HomeDemo",
+            "username": username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.url = ""
         self.calls: list[tuple[str, dict]] = []
         self.chats: dict[int, list[Event]] = {}
@@ -139,14 +156,23 @@ class FakeBotAPI:
         if not self.enforce_limits:
             return None
         now = time.monotonic()
-        overall = self._take(self._buckets.setdefault("all", [float(self.overall_per_second), now]), self.overall_per_second, now)
+        overall = self._take(
+            self._buckets.setdefault("all", [float(self.overall_per_second), now]), self.overall_per_second, now
+        )
         in_chat = self._buckets.setdefault(chat_id, [float(self.per_chat_per_second), now])
         if not overall or not self._take(in_chat, self.per_chat_per_second, now):
             if overall:
                 self._buckets["all"][0] += 1  # give back the overall token this send did not use
             self.too_many.append((chat_id, now))
-            return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                                      "parameters": {"retry_after": 1}}, status=429)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status=429,
+            )
         return None
 
     @staticmethod
@@ -215,10 +241,8 @@ class FakeBotAPI:
         async with self._new_update:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             if not self._updates and timeout:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), timeout)
-                except TimeoutError:
-                    pass
             return list(self._updates[: int(params.get("limit", 100) or 100)])
 
     async def api_sendmessage(self, params: dict, files: dict) -> dict:
@@ -228,17 +252,45 @@ class FakeBotAPI:
         markup = params.get("reply_markup")
         rules.check_markup(markup)
         message = self._new_message(chat_id, text=text, entities=entities or None, reply_markup=_inline(markup))
-        self._show(chat_id, Event("message", text, message["message_id"], rules.inline_keyboard(markup), entities=entities, markup=markup))
+        self._show(
+            chat_id,
+            Event(
+                "message", text, message["message_id"], rules.inline_keyboard(markup), entities=entities, markup=markup
+            ),
+        )
         return message
 
     async def api_senddocument(self, params: dict, files: dict) -> dict:
-        return await self._send_file(params, files, "document", lambda name, content: {
-            "document": {"file_id": f"file{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
-                         "file_name": name, "file_size": len(content)}})
+        return await self._send_file(
+            params,
+            files,
+            "document",
+            lambda name, content: {
+                "document": {
+                    "file_id": f"file{len(self.calls)}",
+                    "file_unique_id": f"u{len(self.calls)}",
+                    "file_name": name,
+                    "file_size": len(content),
+                }
+            },
+        )
 
     async def api_sendphoto(self, params: dict, files: dict) -> dict:
-        return await self._send_file(params, files, "photo", lambda name, content: {
-            "photo": [{"file_id": f"p{len(self.calls)}", "file_unique_id": f"pu{len(self.calls)}", "width": 800, "height": 400}]})
+        return await self._send_file(
+            params,
+            files,
+            "photo",
+            lambda name, content: {
+                "photo": [
+                    {
+                        "file_id": f"p{len(self.calls)}",
+                        "file_unique_id": f"pu{len(self.calls)}",
+                        "width": 800,
+                        "height": 400,
+                    }
+                ]
+            },
+        )
 
     async def _send_file(self, params: dict, files: dict, kind: str, describe) -> dict:
         chat_id = int(params["chat_id"])
@@ -249,10 +301,26 @@ class FakeBotAPI:
         if kind not in files:
             raise BadRequest(f"there is no {kind} in the request")
         filename, content = files[kind]
-        message = self._new_message(chat_id, caption=caption, caption_entities=entities or None, reply_markup=_inline(markup),
-                                    **describe(filename, content))
-        self._show(chat_id, Event(kind, caption, message["message_id"], rules.inline_keyboard(markup), document=content,
-                                  filename=filename, entities=entities, markup=markup))
+        message = self._new_message(
+            chat_id,
+            caption=caption,
+            caption_entities=entities or None,
+            reply_markup=_inline(markup),
+            **describe(filename, content),
+        )
+        self._show(
+            chat_id,
+            Event(
+                kind,
+                caption,
+                message["message_id"],
+                rules.inline_keyboard(markup),
+                document=content,
+                filename=filename,
+                entities=entities,
+                markup=markup,
+            ),
+        )
         return message
 
     async def api_editmessagetext(self, params: dict, files: dict) -> dict:
@@ -284,8 +352,17 @@ class FakeBotAPI:
         _set(message, "reply_markup", _inline(markup))
         message["edit_date"] = int(time.time())
         text_field = "text" if "text" in message else "caption"
-        self._see(chat_id, Event("edit", message.get(text_field, ""), message["message_id"], keyboard,
-                                 entities=message.get("entities" if text_field == "text" else "caption_entities", []), markup=markup))
+        self._see(
+            chat_id,
+            Event(
+                "edit",
+                message.get(text_field, ""),
+                message["message_id"],
+                keyboard,
+                entities=message.get("entities" if text_field == "text" else "caption_entities", []),
+                markup=markup,
+            ),
+        )
         return message
 
     async def api_answercallbackquery(self, params: dict, files: dict) -> bool:
@@ -318,7 +395,12 @@ class FakeBotAPI:
 
     def _new_message(self, chat_id: int, **content) -> dict:
         chat = self.known_chats.get(chat_id) or {"id": chat_id, "type": "private"}
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": dict(chat), "from": self.bot_user}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": dict(chat),
+            "from": self.bot_user,
+        }
         message.update({k: v for k, v in content.items() if v is not None})
         self.messages[(chat_id, message["message_id"])] = message
         return message
@@ -362,7 +444,13 @@ class FakeBotAPI:
     def user_message(self, user: dict, text: str, chat: dict | None = None) -> dict:
         """A message from the user, in their private chat with the bot or in `chat` (a group)."""
         chat = dict(chat) if chat else {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": user, "text": text}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return {"message": message}
@@ -373,7 +461,15 @@ class FakeBotAPI:
         self._callback_owner[query_id] = user["id"]
         chat_id = chat["id"] if isinstance(chat, dict) else chat or user["id"]
         message = self.messages[(int(chat_id), message_id)]
-        return {"callback_query": {"id": query_id, "from": user, "message": message, "chat_instance": str(chat_id), "data": data}}
+        return {
+            "callback_query": {
+                "id": query_id,
+                "from": user,
+                "message": message,
+                "chat_instance": str(chat_id),
+                "data": data,
+            }
+        }
 
 
 def _chat_ids(params: dict) -> list:

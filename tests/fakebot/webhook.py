@@ -27,7 +27,9 @@ class WebhookHarness(BotHarness):
             await self.api.start()
         self.processor = TrackingProcessor()
         settings = self.settings
-        self.app = build_application(settings, db=self.db, clock=self.clock, update_processor=self.processor, webhook=True)
+        self.app = build_application(
+            settings, db=self.db, clock=self.clock, update_processor=self.processor, webhook=True
+        )
         await self.app.initialize()
         await self.app.post_init(self.app)
         self.server = await start_receiving(self.app, settings, webhook=True, host="127.0.0.1")

@@ -1,8 +1,7 @@
 """Catalog import: the whole file or nothing, every bad line reported by number."""
 
-from sqlalchemy import func, select
-
 import pytest
+from sqlalchemy import func, select
 
 from models.catalog import CatalogFileError, Product, find_products, import_catalog
 from tests.factories import NOW, load_catalog
@@ -11,7 +10,11 @@ from tests.factories import NOW, load_catalog
 async def test_import_creates_then_updates_by_sku(session):
     products = await load_catalog(session)
     assert products["TM7"].unit_price_minor == 154900 and products["OLD"].active is False
-    result = await import_catalog(session, text="sku,name,price,currency,active\ntm7,Robot TM7 (new),1599,EUR,yes\nNEW,New thing,\"1.234,50\",EUR,\n", now=NOW)
+    result = await import_catalog(
+        session,
+        text='sku,name,price,currency,active\ntm7,Robot TM7 (new),1599,EUR,yes\nNEW,New thing,"1.234,50",EUR,\n',
+        now=NOW,
+    )
     assert (result.created, result.updated) == (1, 1)
     rows = {p.sku: p for p in (await session.scalars(select(Product))).all()}
     assert rows["TM7"].unit_price_minor == 159900 and rows["TM7"].name == "Robot TM7 (new)"
@@ -33,15 +36,24 @@ async def test_a_file_with_bad_lines_imports_nothing_and_names_each_line(session
     with pytest.raises(CatalogFileError) as failed:
         await import_catalog(session, text=bad, now=NOW)
     found = [(e.line, e.code) for e in failed.value.errors]
-    assert found == [(3, "catalog_price_not_positive"), (4, "catalog_price_not_positive"), (5, "catalog_sku"),
-                     (6, "catalog_currency"), (7, "catalog_price"), (8, "catalog_active"), (9, "catalog_sku_twice")]
+    assert found == [
+        (3, "catalog_price_not_positive"),
+        (4, "catalog_price_not_positive"),
+        (5, "catalog_sku"),
+        (6, "catalog_currency"),
+        (7, "catalog_price"),
+        (8, "catalog_active"),
+        (9, "catalog_sku_twice"),
+    ]
     assert await session.scalar(select(func.count()).select_from(Product)) == 0
 
 
 async def test_missing_columns_are_reported_on_line_one(session):
     with pytest.raises(CatalogFileError) as failed:
         await import_catalog(session, text="code,title\nA,B\n", now=NOW)
-    assert [(e.line, e.code, e.params) for e in failed.value.errors] == [(1, "catalog_columns", {"columns": "sku, name, price, currency"})]
+    assert [(e.line, e.code, e.params) for e in failed.value.errors] == [
+        (1, "catalog_columns", {"columns": "sku, name, price, currency"})
+    ]
 
 
 async def test_products_are_found_by_exact_sku_or_by_words_of_the_name(session):

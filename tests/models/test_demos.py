@@ -39,8 +39,12 @@ async def test_only_the_sales_force_can_schedule(session):
 
 @pytest.mark.parametrize(
     ("field", "value", "code"),
-    [("address", "x" * 5000, "address_too_long"), ("address", "   ", "address_empty"),
-     ("host_name", "y" * 101, "host_name_too_long"), ("notes", "z" * 1001, "notes_too_long")],
+    [
+        ("address", "x" * 5000, "address_too_long"),
+        ("address", "   ", "address_empty"),
+        ("host_name", "y" * 101, "host_name_too_long"),
+        ("notes", "z" * 1001, "notes_too_long"),
+    ],
 )
 async def test_oversized_or_empty_fields_are_refused(session, field, value, code):
     marta = await make_user(session)
@@ -83,7 +87,9 @@ async def test_overlaps_are_found_across_the_edges_but_not_touching_demos(sessio
     await demos.cancel_demo(session, demo=cancelled, now=NOW)
 
     async def overlapping(offset_minutes: int, minutes: int = 60) -> int:
-        found = await demos.find_overlaps(session, reseller_id=marta.id, starts_at=start + timedelta(minutes=offset_minutes), duration_minutes=minutes)
+        found = await demos.find_overlaps(
+            session, reseller_id=marta.id, starts_at=start + timedelta(minutes=offset_minutes), duration_minutes=minutes
+        )
         return len(found)
 
     assert await overlapping(-60) == 0  # ends exactly when it starts
@@ -174,7 +180,9 @@ async def test_upcoming_demos_are_paged_soonest_first_and_hide_cancelled_and_fin
     await demos.cancel_demo(session, demo=made[2], now=NOW)
     page, total = await demos.upcoming_demos(session, reseller_id=marta.id, now=NOW, limit=1)
     assert total == 2 and page[0].id == made[1].id
-    page, total = await demos.upcoming_demos(session, reseller_id=marta.id, now=made[1].starts_at + timedelta(hours=3), limit=5)
+    page, total = await demos.upcoming_demos(
+        session, reseller_id=marta.id, now=made[1].starts_at + timedelta(hours=3), limit=5
+    )
     assert [d.id for d in page] == [made[0].id]
 
 

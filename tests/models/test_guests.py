@@ -10,7 +10,9 @@ from tests.factories import NOW, make_demo, make_user
 
 async def _rsvp(session, demo, name="Ada", **kw):
     user = await make_user(session, role=None, name=name)
-    return await guests.rsvp(session, demo=demo, user=user, name=name, phone=kw.get("phone"), region="IT", consent_at=NOW, now=NOW), user
+    return await guests.rsvp(
+        session, demo=demo, user=user, name=name, phone=kw.get("phone"), region="IT", consent_at=NOW, now=NOW
+    ), user
 
 
 async def test_rsvp_stores_the_consent_time_and_a_full_demo_puts_guests_on_the_waiting_list(session):
@@ -44,7 +46,9 @@ async def test_registering_twice_is_refused_but_coming_back_after_cancelling_wor
         await guests.rsvp(session, demo=demo, user=user, name="Ada", phone=None, region="IT", consent_at=NOW, now=NOW)
     assert twice.value.code == "already_registered"
     await guests.cancel_rsvp(session, guest=ada, demo=demo, now=NOW)
-    back = await guests.rsvp(session, demo=demo, user=user, name="Ada B", phone=None, region="IT", consent_at=NOW, now=NOW)
+    back = await guests.rsvp(
+        session, demo=demo, user=user, name="Ada B", phone=None, region="IT", consent_at=NOW, now=NOW
+    )
     assert back.id == ada.id and back.status == "going" and back.name == "Ada B"
 
 

@@ -40,7 +40,16 @@ class World:
 
 
 async def _order(session, reseller, demo, customer, items, key, now=NOW):
-    order = await orders.create_order(session, reseller=reseller, demo=demo, customer=customer, items=items, idempotency_key=key, policy=POLICY, now=now)
+    order = await orders.create_order(
+        session,
+        reseller=reseller,
+        demo=demo,
+        customer=customer,
+        items=items,
+        idempotency_key=key,
+        policy=POLICY,
+        now=now,
+    )
     await commissions.post_order(session, order=order, plan=PLAN, now=now)
     return order
 
@@ -51,46 +60,88 @@ async def seed(session) -> World:
     tm7, spat = catalog["TM7"].id, catalog["SPAT"].id
     admin = await make_user(session, role=Role.ADMIN, name="Alessandra Admin")
     sponsor = await make_user(session, role=Role.MANAGER, name="Sofia Sponsor", upline_id=admin.id)
-    zeb = User(telegram_id=TELEGRAM_ID, role=None, display_name=NAME, locale="en", timezone="Europe/London", onboarded=True, created_at=NOW)
+    zeb = User(
+        telegram_id=TELEGRAM_ID,
+        role=None,
+        display_name=NAME,
+        locale="en",
+        timezone="Europe/London",
+        onboarded=True,
+        created_at=NOW,
+    )
     session.add(zeb)
     await session.flush()
-    await redeem_invite(session, token=(await create_invite(session, inviter=sponsor, now=NOW)).token, user=zeb, now=NOW)
+    await redeem_invite(
+        session, token=(await create_invite(session, inviter=sponsor, now=NOW)).token, user=zeb, now=NOW
+    )
     zeb.role = Role.MANAGER
     recruit = await make_user(session, role=None, name="Rita Recruit")
-    await redeem_invite(session, token=(await create_invite(session, inviter=zeb, now=NOW)).token, user=recruit, now=NOW)
+    await redeem_invite(
+        session, token=(await create_invite(session, inviter=zeb, now=NOW)).token, user=recruit, now=NOW
+    )
     await create_invite(session, inviter=zeb, now=NOW)  # never used
 
     # As an advisor: a past party with a guest typed in and a sale; an upcoming demo; own use and a buy-back.
     past = await make_demo(session, reseller=zeb, starts_at=PAST, now=PAST - timedelta(days=5), host_name="Hannah Host")
-    gina = await guests.add_guest_by_hand(session, demo=past, name="Gina Guest", phone="333 222 3333", region="IT", now=PAST)
+    gina = await guests.add_guest_by_hand(
+        session, demo=past, name="Gina Guest", phone="333 222 3333", region="IT", now=PAST
+    )
     await _order(session, zeb, past, Customer(guest_id=gina.id), [(tm7, 1)], "z1")
     own = await _order(session, zeb, None, Customer(own_use=True), [(spat, 4)], "z2")
     line = (await orders.lines_of(session, own.id))[0]
-    await compliance.record_buy_back(session, order=own, actor=zeb, quantities={line.id: 1}, refund_minor=line.unit_price_minor,
-                                     plan=PLAN, now=NOW)
+    await compliance.record_buy_back(
+        session, order=own, actor=zeb, quantities={line.id: 1}, refund_minor=line.unit_price_minor, plan=PLAN, now=NOW
+    )
     open_demo = await make_demo(session, reseller=zeb, starts_at=LATER, notes="bring the big bowl")
     await _order(session, recruit, None, Customer(name="Carlo Cliente"), [(tm7, 1)], "r1")  # Zeb earns an override
 
     # As a host: the sponsor's upcoming demo, booked with Zeb's name and phone, link claimed and confirmed.
-    hosted = await make_demo(session, reseller=sponsor, starts_at=LATER + timedelta(days=1), host_name=NAME, host_phone="+39 " + PHONE,
-                             address="Via Po 3, Torino", notes="Zebulon has a dog; call 347-555-0199 from the gate")
+    hosted = await make_demo(
+        session,
+        reseller=sponsor,
+        starts_at=LATER + timedelta(days=1),
+        host_name=NAME,
+        host_phone="+39 " + PHONE,
+        address="Via Po 3, Torino",
+        notes="Zebulon has a dog; call 347-555-0199 from the gate",
+    )
     await demos.claim_host_link(session, token=hosted.host_token, user=zeb)
     await demos.confirm_by_host(session, demo=hosted, now=NOW)
 
     # As a guest and a customer: at the sponsor's past party, who sold to him and noted a withdrawal.
-    party = await make_demo(session, reseller=sponsor, starts_at=PAST, now=PAST - timedelta(days=5), host_name="Olga Other")
-    zeb_guest = await guests.rsvp(session, demo=party, user=zeb, name=NAME, phone=PHONE, region="IT", consent_at=PAST, now=PAST)
-    other_guest = await guests.add_guest_by_hand(session, demo=party, name="Otto Other", phone=None, region="IT", now=PAST)
+    party = await make_demo(
+        session, reseller=sponsor, starts_at=PAST, now=PAST - timedelta(days=5), host_name="Olga Other"
+    )
+    zeb_guest = await guests.rsvp(
+        session, demo=party, user=zeb, name=NAME, phone=PHONE, region="IT", consent_at=PAST, now=PAST
+    )
+    other_guest = await guests.add_guest_by_hand(
+        session, demo=party, name="Otto Other", phone=None, region="IT", now=PAST
+    )
     bought = await _order(session, sponsor, party, Customer(guest_id=zeb_guest.id), [(tm7, 1), (spat, 2)], "s1")
     spat_line = (await orders.lines_of(session, bought.id))[1]
-    await orders.withdraw(session, order=bought, actor=sponsor, quantities={spat_line.id: 1},
-                          reason="Quartermaine returned a spatula, he called from 3475550199", now=NOW)
+    await orders.withdraw(
+        session,
+        order=bought,
+        actor=sponsor,
+        quantities={spat_line.id: 1},
+        reason="Quartermaine returned a spatula, he called from 3475550199",
+        now=NOW,
+    )
     await commissions.post_order(session, order=bought, plan=PLAN, now=NOW)
     await _order(session, sponsor, party, Customer(guest_id=other_guest.id), [(spat, 1)], "s2")
     # Typed in by hand elsewhere with his phone, and a sale typed as a new customer: the phone finds them.
     await guests.add_guest_by_hand(session, demo=hosted, name="Zeb Q.", phone=PHONE, region="IT", now=NOW)
-    typed = await orders.create_order(session, reseller=sponsor, demo=None, customer=Customer(name=NAME, phone="+39 347 555 0199"),
-                                      items=[(spat, 1)], idempotency_key="s3", policy=POLICY, now=NOW)
+    typed = await orders.create_order(
+        session,
+        reseller=sponsor,
+        demo=None,
+        customer=Customer(name=NAME, phone="+39 347 555 0199"),
+        items=[(spat, 1)],
+        idempotency_key="s3",
+        policy=POLICY,
+        now=NOW,
+    )
     await orders.cancel_order(session, order=typed, actor=sponsor, reason="Mr Quartermaine changed his mind", now=NOW)
 
     # Messages, a half-finished flow, a closed month.
@@ -99,8 +150,12 @@ async def seed(session) -> World:
         await notifications.sync_demo_notifications(session, demo=demo, plan=plan, now=NOW)
     await notifications.tell(session, recipient_id=zeb.id, kind="menu", payload={"user_id": zeb.id}, now=NOW)
     await notifications.tell(session, recipient_id=sponsor.id, kind="menu", payload={"user_id": sponsor.id}, now=NOW)
-    await botstate.save_conversation(session, name="new_demo", key=(TELEGRAM_ID, TELEGRAM_ID), state="host_name", now=NOW)
-    await botstate.save_conversation(session, name="new_demo", key=(sponsor.telegram_id, sponsor.telegram_id), state="address", now=NOW)
+    await botstate.save_conversation(
+        session, name="new_demo", key=(TELEGRAM_ID, TELEGRAM_ID), state="host_name", now=NOW
+    )
+    await botstate.save_conversation(
+        session, name="new_demo", key=(sponsor.telegram_id, sponsor.telegram_id), state="address", now=NOW
+    )
     await botstate.save_draft(session, telegram_id=TELEGRAM_ID, data={"nd": {"host_name": f"{NAME}'s cousin"}}, now=NOW)
     await botstate.save_draft(session, telegram_id=sponsor.telegram_id, data={"nd": {"host_name": "Nora"}}, now=NOW)
     session.add(ClosedPeriod(period="2031-02", closed_at=NOW))
@@ -118,7 +173,11 @@ async def traces(session, needles: list[str], digits: str, number: int) -> list[
                 value = row[column.name]
                 if isinstance(column.type, (String, Text)) and isinstance(value, str):
                     lowered = value.lower()
-                    if any(n.lower() in lowered for n in needles) or digits in re.sub(r"\D", "", value) or str(number) in value:
+                    if (
+                        any(n.lower() in lowered for n in needles)
+                        or digits in re.sub(r"\D", "", value)
+                        or str(number) in value
+                    ):
                         found.append(f"{table.name}.{column.name}={value!r}")
                 elif isinstance(column.type, (Integer, BigInteger)) and value == number:
                     found.append(f"{table.name}.{column.name}={value!r}")
@@ -127,12 +186,41 @@ async def traces(session, needles: list[str], digits: str, number: int) -> list[
 
 async def ledger(session) -> tuple:
     """What accounting keeps: every order with its lines, every commission entry."""
-    kept = (await session.execute(select(Order.id, Order.reseller_id, Order.kind, Order.status, Order.currency, Order.demo_id,
-                                         Order.withdrawal_ends_at).order_by(Order.id))).all()
-    lines = (await session.execute(select(OrderLine.order_id, OrderLine.sku, OrderLine.unit_price_minor, OrderLine.quantity,
-                                          OrderLine.withdrawn_quantity).order_by(OrderLine.id))).all()
-    entries = (await session.execute(select(CommissionEntry.earner_id, CommissionEntry.order_id, CommissionEntry.level, CommissionEntry.period,
-                                            CommissionEntry.amount_minor).order_by(CommissionEntry.id))).all()
+    kept = (
+        await session.execute(
+            select(
+                Order.id,
+                Order.reseller_id,
+                Order.kind,
+                Order.status,
+                Order.currency,
+                Order.demo_id,
+                Order.withdrawal_ends_at,
+            ).order_by(Order.id)
+        )
+    ).all()
+    lines = (
+        await session.execute(
+            select(
+                OrderLine.order_id,
+                OrderLine.sku,
+                OrderLine.unit_price_minor,
+                OrderLine.quantity,
+                OrderLine.withdrawn_quantity,
+            ).order_by(OrderLine.id)
+        )
+    ).all()
+    entries = (
+        await session.execute(
+            select(
+                CommissionEntry.earner_id,
+                CommissionEntry.order_id,
+                CommissionEntry.level,
+                CommissionEntry.period,
+                CommissionEntry.amount_minor,
+            ).order_by(CommissionEntry.id)
+        )
+    ).all()
     total = await session.scalar(select(func.sum(CommissionEntry.amount_minor)))
     return kept, lines, entries, total
 
@@ -140,7 +228,11 @@ async def ledger(session) -> tuple:
 async def test_erasure_leaves_nothing_of_the_person_in_any_table_and_keeps_the_sales_records(session):
     world = await seed(session)
     tables = [t.name for t in Base.metadata.sorted_tables]
-    empty = [name for name in tables if not await session.scalar(select(func.count()).select_from(Base.metadata.tables[name]))]
+    empty = [
+        name
+        for name in tables
+        if not await session.scalar(select(func.count()).select_from(Base.metadata.tables[name]))
+    ]
     assert empty == []  # every table holds something, so the scan below is not vacuous
     needles = [NAME, "Zebulon", "Quartermaine"]
     assert len(await traces(session, needles, "3475550199", TELEGRAM_ID)) > 10
@@ -152,21 +244,45 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_table_and_keeps_the_s
     assert await ledger(session) == before
     assert result.shell_kept
     shell = await session.get(User, world.zeb.id)
-    assert shell.telegram_id < 0 and (shell.locale, shell.timezone, shell.role, shell.upline_id) == ("it", "Europe/Rome", None, None)
+    assert shell.telegram_id < 0 and (shell.locale, shell.timezone, shell.role, shell.upline_id) == (
+        "it",
+        "Europe/Rome",
+        None,
+        None,
+    )
     assert await user_by_telegram_id(session, TELEGRAM_ID) is None  # a later /start begins afresh
     # Other people's data stays where it was.
     assert (await session.get(User, world.sponsor.id)).display_name == "Sofia Sponsor"
     assert await session.scalar(select(func.count()).select_from(Guest).where(Guest.name == "Gina Guest")) == 1
     assert await session.get(botstate.UserDraft, world.sponsor.telegram_id) is not None
-    assert sorted(tables) == ["buy_backs", "closed_periods", "commission_entries", "conversation_states", "demos", "guests", "invites",
-                              "notifications", "order_events", "order_lines", "orders", "products", "user_drafts", "users"]
+    assert sorted(tables) == [
+        "buy_backs",
+        "closed_periods",
+        "commission_entries",
+        "conversation_states",
+        "demos",
+        "guests",
+        "invites",
+        "notifications",
+        "order_events",
+        "order_lines",
+        "orders",
+        "products",
+        "user_drafts",
+        "users",
+    ]
 
 
 async def test_a_host_leaves_the_demo_with_a_neutral_label_and_only_the_town(session):
     world = await seed(session)
     result = await privacy.erase_person(session, user=world.zeb, now=NOW, locale="it", timezone="Europe/Rome")
     hosted = await session.get(Demo, world.hosted.id)
-    assert (hosted.host_name, hosted.host_phone, hosted.host_user_id, hosted.address) == ("host (erased)", None, None, "Torino")
+    assert (hosted.host_name, hosted.host_phone, hosted.host_user_id, hosted.address) == (
+        "host (erased)",
+        None,
+        None,
+        "Torino",
+    )
     assert hosted.notes == "[erased] has a dog; call [erased] from the gate"
     assert [d.id for d in result.hosts_left] == [hosted.id]
 
@@ -203,8 +319,12 @@ async def test_someone_who_was_only_a_guest_is_deleted_outright_and_their_place_
     await guests.set_capacity(session, demo=demo, capacity=1, now=NOW)
     ada = await make_user(session, role=None, name="Ada Rossi")
     bea = await make_user(session, role=None, name="Bea")
-    await guests.rsvp(session, demo=demo, user=ada, name="Ada Rossi", phone="333 111 2222", region="IT", consent_at=NOW, now=NOW)
-    waiting = await guests.rsvp(session, demo=demo, user=bea, name="Bea", phone=None, region="IT", consent_at=NOW, now=NOW)
+    await guests.rsvp(
+        session, demo=demo, user=ada, name="Ada Rossi", phone="333 111 2222", region="IT", consent_at=NOW, now=NOW
+    )
+    waiting = await guests.rsvp(
+        session, demo=demo, user=bea, name="Bea", phone=None, region="IT", consent_at=NOW, now=NOW
+    )
     result = await privacy.erase_person(session, user=ada, now=NOW, locale="it", timezone="Europe/Rome")
     assert not result.shell_kept and await session.get(User, ada.id) is None
     assert [g.id for g in result.promoted] == [waiting.id] and list(result.replan) == [demo.id]
@@ -215,12 +335,23 @@ async def test_a_guest_erasing_their_registrations_also_clears_the_orders_that_c
     reseller = await make_user(session)
     demo = await make_demo(session, reseller=reseller, starts_at=PAST, now=PAST - timedelta(days=1))
     ada = await make_user(session, role=None, name="Ada Rossi")
-    guest = await guests.rsvp(session, demo=demo, user=ada, name="Ada Rossi", phone="333 111 2222", region="IT", consent_at=PAST, now=PAST)
+    guest = await guests.rsvp(
+        session, demo=demo, user=ada, name="Ada Rossi", phone="333 111 2222", region="IT", consent_at=PAST, now=PAST
+    )
     order = await _order(session, reseller, demo, Customer(guest_id=guest.id), [(catalog["SPAT"].id, 1)], "a1")
     result = await privacy.erase_guest_registrations(session, user=ada, now=NOW)
     assert (result.guests, result.orders) == (1, 1)
-    assert (guest.name, guest.phone, guest.user_id, guest.status) == ("—", None, None, "going")  # a past party keeps its headcount
-    assert order.customer_name.startswith("erased customer #") and order.customer_phone is None and order.customer_user_id is None
+    assert (guest.name, guest.phone, guest.user_id, guest.status) == (
+        "—",
+        None,
+        None,
+        "going",
+    )  # a past party keeps its headcount
+    assert (
+        order.customer_name.startswith("erased customer #")
+        and order.customer_phone is None
+        and order.customer_user_id is None
+    )
 
 
 async def test_an_advisor_erases_a_guest_everywhere_in_their_own_records_only(session):
@@ -229,9 +360,15 @@ async def test_an_advisor_erases_a_guest_everywhere_in_their_own_records_only(se
     first = await make_demo(session, reseller=marta, starts_at=PAST, now=PAST - timedelta(days=1))
     second = await make_demo(session, reseller=marta)
     elsewhere = await make_demo(session, reseller=ivo)
-    dora = await guests.add_guest_by_hand(session, demo=first, name="Dora Neri", phone="333 444 5555", region="IT", now=PAST)
-    again = await guests.add_guest_by_hand(session, demo=second, name="Dora N.", phone="333 444 5555", region="IT", now=NOW)
-    ivos = await guests.add_guest_by_hand(session, demo=elsewhere, name="Dora Neri", phone="333 444 5555", region="IT", now=NOW)
+    dora = await guests.add_guest_by_hand(
+        session, demo=first, name="Dora Neri", phone="333 444 5555", region="IT", now=PAST
+    )
+    again = await guests.add_guest_by_hand(
+        session, demo=second, name="Dora N.", phone="333 444 5555", region="IT", now=NOW
+    )
+    ivos = await guests.add_guest_by_hand(
+        session, demo=elsewhere, name="Dora Neri", phone="333 444 5555", region="IT", now=NOW
+    )
     bought = await _order(session, marta, first, Customer(guest_id=dora.id), [(catalog["TM7"].id, 1)], "d1")
     await orders.cancel_order(session, order=bought, actor=marta, reason="Dora Neri found it cheaper", now=NOW)
     before = await ledger(session)
@@ -253,9 +390,23 @@ async def test_an_advisor_erases_a_guest_everywhere_in_their_own_records_only(se
 async def test_the_copy_holds_every_section_with_the_persons_data_and_nobody_elses(session):
     world = await seed(session)
     data = await personal_data(session, user=world.zeb, plan=PLAN)
-    assert list(data) == ["user", "invites_you_created", "invite_you_used", "demos_you_run", "guests_you_added", "orders_you_logged",
-                          "commission_entries", "commission_statements", "buy_backs", "demos_you_host", "your_guest_registrations",
-                          "orders_you_placed", "conversations", "drafts", "messages_to_you"]
+    assert list(data) == [
+        "user",
+        "invites_you_created",
+        "invite_you_used",
+        "demos_you_run",
+        "guests_you_added",
+        "orders_you_logged",
+        "commission_entries",
+        "commission_statements",
+        "buy_backs",
+        "demos_you_host",
+        "your_guest_registrations",
+        "orders_you_placed",
+        "conversations",
+        "drafts",
+        "messages_to_you",
+    ]
     assert data["user"]["telegram_id"] == TELEGRAM_ID and data["user"]["display_name"] == NAME
     assert [d["host_name"] for d in data["demos_you_run"]] == ["Hannah Host", "Anna"]
     assert [g["name"] for g in data["guests_you_added"]] == ["Gina Guest"]
@@ -266,9 +417,23 @@ async def test_the_copy_holds_every_section_with_the_persons_data_and_nobody_els
     assert [o["customer_name"] for o in data["orders_you_placed"]] == [NAME]
     assert data["conversations"] == [{"flow": "new_demo", "step": "host_name", "updated_at": NOW}]
     assert data["drafts"] == {"nd": {"host_name": f"{NAME}'s cousin"}}
-    assert {m["kind"] for m in data["messages_to_you"]} == {"menu", "reseller_reminder", "reseller_followup", "host_reminder", "host_thanks"}
+    assert {m["kind"] for m in data["messages_to_you"]} == {
+        "menu",
+        "reseller_reminder",
+        "reseller_followup",
+        "host_reminder",
+        "host_thanks",
+    }
     text = repr(data)
-    for someone_else in ("Otto Other", "Olga Other", "Carlo Cliente", "Nora", "Sofia Sponsor", "host_token", "idempotency_key"):
+    for someone_else in (
+        "Otto Other",
+        "Olga Other",
+        "Carlo Cliente",
+        "Nora",
+        "Sofia Sponsor",
+        "host_token",
+        "idempotency_key",
+    ):
         assert someone_else not in text
 
 
@@ -281,16 +446,42 @@ def test_months_before_keeps_the_day_within_the_month():
 async def test_guests_of_old_demos_who_never_ordered_are_removed_with_nothing_else(session):
     catalog = await load_catalog(session)
     reseller = await make_user(session)
-    old = await make_demo(session, reseller=reseller, starts_at=NOW - timedelta(days=400), now=NOW - timedelta(days=410))
-    recent = await make_demo(session, reseller=reseller, starts_at=NOW - timedelta(days=300), now=NOW - timedelta(days=310))
+    old = await make_demo(
+        session, reseller=reseller, starts_at=NOW - timedelta(days=400), now=NOW - timedelta(days=410)
+    )
+    recent = await make_demo(
+        session, reseller=reseller, starts_at=NOW - timedelta(days=300), now=NOW - timedelta(days=310)
+    )
     only_guest = await make_user(session, role=None, name="Ugo")
     also_host = await make_user(session, role=None, name="Vera")
-    gone = await guests.rsvp(session, demo=old, user=only_guest, name="Ugo", phone=None, region="IT", consent_at=old.starts_at, now=old.starts_at)
-    await guests.rsvp(session, demo=old, user=also_host, name="Vera", phone=None, region="IT", consent_at=old.starts_at, now=old.starts_at)
+    gone = await guests.rsvp(
+        session,
+        demo=old,
+        user=only_guest,
+        name="Ugo",
+        phone=None,
+        region="IT",
+        consent_at=old.starts_at,
+        now=old.starts_at,
+    )
+    await guests.rsvp(
+        session,
+        demo=old,
+        user=also_host,
+        name="Vera",
+        phone=None,
+        region="IT",
+        consent_at=old.starts_at,
+        now=old.starts_at,
+    )
     await demos.claim_host_link(session, token=recent.host_token, user=also_host)
     buyer = await guests.add_guest_by_hand(session, demo=old, name="Walter", phone=None, region="IT", now=old.starts_at)
-    await _order(session, reseller, old, Customer(guest_id=buyer.id), [(catalog["SPAT"].id, 1)], "w1", now=old.starts_at)
-    kept_recent = await guests.add_guest_by_hand(session, demo=recent, name="Xena", phone=None, region="IT", now=recent.starts_at)
+    await _order(
+        session, reseller, old, Customer(guest_id=buyer.id), [(catalog["SPAT"].id, 1)], "w1", now=old.starts_at
+    )
+    kept_recent = await guests.add_guest_by_hand(
+        session, demo=recent, name="Xena", phone=None, region="IT", now=recent.starts_at
+    )
     await notifications.tell(session, recipient_id=only_guest.id, kind="menu", payload={}, now=old.starts_at)
 
     assert await privacy.purge_stale_guests(session, now=NOW, months=12) == 2
@@ -298,6 +489,11 @@ async def test_guests_of_old_demos_who_never_ordered_are_removed_with_nothing_el
     assert left == {"Walter", "Xena"} and await session.get(Guest, gone.id) is None
     assert await session.get(User, only_guest.id) is None  # nothing else about Ugo was kept
     assert await session.get(User, also_host.id) is not None  # Vera hosts a demo
-    assert await session.scalar(select(func.count()).select_from(Notification).where(Notification.recipient_id == only_guest.id)) == 0
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.recipient_id == only_guest.id)
+        )
+        == 0
+    )
     assert await privacy.purge_stale_guests(session, now=NOW, months=6) == 1  # a shorter setting reaches Xena
     assert await session.get(Guest, kept_recent.id) is None
