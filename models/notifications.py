@@ -166,8 +166,16 @@ async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: Re
             row.status = NoticeStatus.CANCELLED
     for key, planned in wanted.items():
         found = existing.get(key)
+        # A reminder whose time has already gone when it is planned (a demo booked, moved or
+        # joined less than a day ahead) would only repeat what the person has just done or been
+        # told: it is left out, and a later reminder, if any, still comes.
+        late = planned.kind.endswith("_reminder") and planned.due_at <= now
         if found is None:
-            session.add(_row(planned, now))
+            if not late:
+                session.add(_row(planned, now))
+        elif late and found.due_at != planned.due_at:
+            if found.status == NoticeStatus.PENDING:
+                found.status = NoticeStatus.CANCELLED
         elif found.status in (NoticeStatus.PENDING, NoticeStatus.CANCELLED):
             found.status = NoticeStatus.PENDING  # a guest who comes back after all
             found.due_at, found.expires_at = planned.due_at, planned.expires_at
