@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, rowcount
+from models.base import Base, DomainError, UTCDateTime
 from models.demos import OPEN_STATUSES, Demo
 from models.money import percent_of
 from models.notifications import Planned, plan_missing
@@ -107,15 +107,14 @@ async def _insert_once(session: AsyncSession, values: dict[str, object]) -> bool
     """Inserts the row unless one exists for the demo; whether this call inserted it. On
     PostgreSQL a concurrent insert of the same demo waits for the other transaction, then does
     nothing; on SQLite writers take turns."""
+    # RETURNING rather than the row count, which the ORM's insert does not report on PostgreSQL.
     if session.bind.dialect.name == "postgresql":
-        result = await session.execute(
-            pg_insert(PartyReward).values(**values).on_conflict_do_nothing(index_elements=["demo_id"])
-        )
+        pg = pg_insert(PartyReward).values(**values).on_conflict_do_nothing(index_elements=["demo_id"])
+        inserted = await session.scalar(pg.returning(PartyReward.demo_id))
     else:
-        result = await session.execute(
-            sqlite_insert(PartyReward).values(**values).on_conflict_do_nothing(index_elements=["demo_id"])
-        )
-    return rowcount(result) == 1
+        lite = sqlite_insert(PartyReward).values(**values).on_conflict_do_nothing(index_elements=["demo_id"])
+        inserted = await session.scalar(lite.returning(PartyReward.demo_id))
+    return inserted is not None
 
 
 async def close_party(session: AsyncSession, *, demo: Demo, table: RewardTable, now: datetime) -> PartyReward | None:
