@@ -181,7 +181,7 @@ async def party_close_reminder(session: AsyncSession, row: Notification, reader:
     demo = await session.get(Demo, row.data["demo_id"])
     if demo is None or not party_close.party_open_for_orders(demo, env.now):
         return None
-    if party_close.party_closes_at(demo).isoformat() != row.data["closes_at"]:
+    if party_close.party_closes_at(demo) != datetime.fromisoformat(row.data["closes_at"]):
         return None  # moved since: the reminder for the new close is planned
     standing = await party_rewards.party_standing(session, table=env.reward_table, demo=demo, now=env.now)
     return PartyFacts(demo, await users.get_user(session, demo.reseller_id), standing)

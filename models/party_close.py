@@ -10,7 +10,7 @@ once (models.party_rewards).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +34,13 @@ def end_of_day(day: date, tz: str) -> datetime:
 
 def party_closes_at(demo: Demo) -> datetime:
     """The instant the party stops taking orders. A date the advisor chose before the demo was
-    moved later never closes it before the end of the demo's own day."""
+    moved later never closes it before the end of the demo's own day. Always in UTC, so that
+    the same instant always reads (and keys) the same."""
     if demo.party_closes_at is None:
-        return end_of_day(demo_day(demo) + timedelta(days=DEFAULT_OPEN_DAYS), demo.timezone)
-    return max(demo.party_closes_at, end_of_day(demo_day(demo), demo.timezone))
+        closes = end_of_day(demo_day(demo) + timedelta(days=DEFAULT_OPEN_DAYS), demo.timezone)
+    else:
+        closes = max(demo.party_closes_at, end_of_day(demo_day(demo), demo.timezone))
+    return closes.astimezone(UTC)
 
 
 def last_order_day(demo: Demo) -> date:
@@ -72,7 +75,7 @@ async def set_close_day(session: AsyncSession, *, demo: Demo, day: date, now: da
     closes_at = end_of_day(day, demo.timezone)
     if closes_at <= now:
         raise DomainError("party_close_past")
-    demo.party_closes_at = closes_at
+    demo.party_closes_at = closes_at.astimezone(UTC)
     demo.updated_at = now
     await session.flush()
     return demo

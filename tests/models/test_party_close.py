@@ -75,6 +75,8 @@ async def test_the_advisor_moves_the_close_and_the_hosts_reminder_moves_with_it(
 
     await set_close_day(session, demo=demo, day=date(2031, 4, 8), now=NOW)
     await sync_demo_notifications(session, demo=demo, plan=plan, now=NOW)
+    await sync_demo_notifications(session, demo=demo, plan=plan, now=NOW)  # read back from the database: no churn
+    assert len(await _rows(session, "party_close_reminder")) == 2
     assert party_closes_at(demo) == datetime(2031, 4, 8, 22, 0, tzinfo=UTC)
     rows = {r.status: r for r in await _rows(session, "party_close_reminder")}
     assert rows[NoticeStatus.CANCELLED].id == first.id
