@@ -108,6 +108,16 @@ MESSAGES = {
         "The refund must be at least {minimum_minor}: 90% of the price paid (Law 173/2005, art. 6)."
     ),
     "period_unreadable": N_("Name the month like 2026-11."),
+    "party_closed": N_(
+        "This party is closed: it no longer takes orders, and its host reward is frozen. Orders now go without a party."
+    ),
+    "party_close_before_demo": N_("The party cannot close before the day of the demo. Please choose a later day."),
+    "party_close_too_late": N_(
+        "A party can stay open at most {days} days after the demo. Please choose an earlier day."
+    ),
+    "party_close_past": N_("That day has already ended. Please choose a day from today on."),
+    "party_not_closed": N_("The party is still open: its host reward is not final yet."),
+    "redemption_too_much": N_("Only {available_minor} of the host reward is left to use."),
     "erasure_no_successor": N_(
         "Your upcoming demos need someone to take them over, and there is nobody: ask an admin first."
     ),

@@ -41,6 +41,7 @@ from views.keyboards import keyboard
 from views.menus import commands_for
 from views.money import format_rate, money_for
 from views.outgoing import Document, Outgoing
+from views.party_close import PartyFacts, party_close_reminder, party_closed
 from views.privacy import handover, host_erased
 from views.receipts import receipt
 from views.reports import flag_text, safe_cell
@@ -416,4 +417,7 @@ VIEWS = {
     "error_alert": error_alert,
     "handover": handover,
     "host_erased": host_erased,
+    "party_close_reminder": lambda facts, reader, env: party_close_reminder(facts, reader, env.currency),
+    "party_closed": lambda facts, reader, env: party_closed(facts, reader, env.currency),
 }
+__all__ = ["PartyFacts"]  # for bot.notices

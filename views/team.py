@@ -30,6 +30,7 @@ class MemberRow:
     depth: int
     week_sales_minor: int
     last_demo_at: datetime | None
+    title: str | None = None  # the career title, from sales only (views.careers)
 
 
 def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = True) -> str:
@@ -49,6 +50,8 @@ def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = T
         last=last,
         status=status,
     )
+    if row.title:
+        line += " · " + row.title
     return ("  " * min(row.depth - 1, INDENT_LEVELS) if indent else "") + line
 
 

@@ -147,7 +147,7 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     assert [r[10] for r in rows[1:]] == ["1549.00", "14.90", "34.90", "44.70"]
 
 
-async def test_booking_made_at_the_party_earns_the_host_a_bonus(bot, reseller):
+async def test_booking_made_at_the_party_earns_the_host_a_bonus_once_that_demo_takes_place(bot, reseller):
     anna, _payload = await party(bot, reseller)
     await reseller.send("/demos")
     await reseller.press("Anna Bianchi")
@@ -161,9 +161,14 @@ async def test_booking_made_at_the_party_earns_the_host_a_bonus(bot, reseller):
     await reseller.press("Skip")
     await reseller.press("Save")
     shown = await anna.press("Host reward")
+    assert "Bookings made at the party: 0 = 0,00\u00a0€" in shown[-1].text
+    assert "1 demo booked at the party is still to come: its bonus counts once it has taken place." in shown[-1].text
+    bot.clock.set(datetime(2031, 4, 2, 16, 5, tzinfo=UTC))  # Ada's demo has begun (18:00 in Rome)
+    (shown,) = [e for e in await anna.press("Host reward") if "Bookings" in e.text]
     assert (
-        "Bookings made at the party: 1 = 25,00\u00a0€" in shown[-1].text
-        and "Host reward: 25,00\u00a0€" in shown[-1].text
+        "Bookings made at the party: 1 = 25,00\u00a0€" in shown.text
+        and "Host reward: 25,00\u00a0€" in shown.text
+        and "still to come" not in shown.text
     )
 
 
