@@ -118,9 +118,7 @@ async def ask_timezone(update: Update, context: Context, me: User, zones: list[s
     rows = [
         [
             (
-                _("{zone} (now {time})").format(
-                    zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)
-                ),
+                _("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale)),
                 ProfileTimezone(zone),
             )
         ]

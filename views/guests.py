@@ -46,7 +46,7 @@ def guest_line(guest: Guest, *, first_names_only: bool) -> str:
 def reseller_guest_list(demo: Demo, page: Page[Guest], totals: GuestTotals) -> tuple[str, InlineKeyboardMarkup]:
     """The header keeps the whole demo's figures; the lines and buttons are this page's."""
     capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
-    header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
+    header = _("Guests of the demo at {host}'s. Coming: {going} · checked in: {came} · capacity: {capacity}.").format(
         host=demo.host_name, going=totals.going, came=totals.checked_in, capacity=capacity
     )
     body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in page.numbered()) or _("No guests yet.")
