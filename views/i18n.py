@@ -90,11 +90,16 @@ def normalize_locale(language_code: str | None, default: str) -> str:
     return lang if lang in SUPPORTED_LOCALES else FALLBACK_LOCALE
 
 
+# The English we write is Europe's: day before month and a 24-hour clock, "€3,098.00" (British
+# conventions), for a reader in Rome, London or New York alike.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
 @cache
 def formatting_locale(lang: str) -> Locale:
     """Numbers, money, dates, weekday and month names follow the reader's language only: an English
     guest in Rome reads "€3,098.00" (the timezone says which clock, never how it is written)."""
-    return Locale.parse(lang)
+    return Locale.parse(FORMAT_LOCALES.get(lang, lang))
 
 
 @cache
