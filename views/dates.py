@@ -164,10 +164,11 @@ def format_when(instant: datetime, *, tz: str, lang: str) -> str:
     """'Monday, 30 November 2026 at 18:30' in the viewer's language and the given timezone."""
     locale = formatting_locale(lang)
     local = to_local(instant, tz)
-    return _("{date} at {time}").format(
-        date=format_date(local, "full", locale=locale),
-        time=format_time(local, "short", locale=locale),
-    )
+    with use_locale(lang):  # the connecting word in the same language as the date
+        return _("{date} at {time}").format(
+            date=format_date(local, "full", locale=locale),
+            time=format_time(local, "short", locale=locale),
+        )
 
 
 def format_clock(instant: datetime, *, tz: str, lang: str) -> str:
