@@ -162,3 +162,35 @@ def test_weekday_and_month_names_follow_the_language():
 def test_an_untranslated_message_falls_back_to_english_not_to_an_error():
     with use_locale("de"):
         assert _("Products and prices")  # until the German catalog has it, the English text
+
+
+def test_a_translators_json_file_is_written_into_the_catalog(tmp_path):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    from bot.locales import apply_json
+
+    catalog = Catalog(locale="de")
+    catalog.add("Products and prices")
+    catalog.add(("{count} order", "{count} orders"))
+    path = tmp_path / "messages.po"
+    with open(path, "wb") as po:
+        write_po(po, catalog)
+    report = apply_json(
+        path,
+        [
+            {"msgid": "Products and prices", "msgstr": "Produkte und Preise"},
+            {"msgid": ["{count} order", "{count} orders"], "msgstr": ["{count} Bestellung", "{count} Bestellungen"]},
+            {"msgid": "Gone from the code", "msgstr": "Weg"},
+            {"msgid": ["{count} order", "{count} orders"], "msgstr": ["{count} Bestellung"]},
+        ],
+    )
+    with open(path, "rb") as po:
+        written = read_po(po)
+    assert written.get("Products and prices").string == "Produkte und Preise"
+    assert written.get("{count} order").string == ("{count} Bestellung", "{count} Bestellungen")
+    assert report.applied == 2
+    assert report.problems == [
+        "not in the catalog (changed or removed): 'Gone from the code'",
+        "needs 2 plural forms: ('{count} order', '{count} orders')",
+    ]
