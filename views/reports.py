@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models import compliance, rewards
 from models.users import User
 from views.dates import format_days
@@ -41,7 +43,7 @@ def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:
 
 # {span} is a duration written by Babel in the reader's language ("90 days", "90 giorni"), so its
 # plural is right; a count of people is chosen with ngettext.
-FLAGS = {
+FLAGS: dict[str, str | Callable[[dict], str]] = {
     "retail_share": N_(
         "{name}: retail share of sales plus own purchases over {span}: {share} (expected: at least {minimum})"
     ),
