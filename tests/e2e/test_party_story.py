@@ -87,7 +87,7 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     await reseller.send("Dora Neri")
     listed = await reseller.press("Skip")
     guest_list = listed[-1].text
-    assert "Guests of the demo at Anna Bianchi's: 3 coming, 0 checked in, capacity 2." in guest_list
+    assert "Guests of the demo at Anna Bianchi's. Coming: 3 · checked in: 0 · capacity: 2." in guest_list
     assert "Dora Neri · coming · ⚠️ not yet informed of the privacy notice" in guest_list
     assert "Bea · can't come" in guest_list
     await reseller.press("☐ Ada")
@@ -232,7 +232,7 @@ async def test_a_guest_can_see_and_erase_their_data(bot, reseller):
     shown = await ada.send("/privacy")
     assert "Ada, +39 333 111 2222" in shown[-1].text
     erased = await ada.press("Erase my guest data")
-    assert erased[-1].text == "Done: your name and phone were removed from 1 guest lists."
+    assert erased[-1].text == "Done: your name and phone were removed from 1 guest list."
     async with bot.db.session_scope() as s:
         guest = await s.scalar(select(Guest))
     assert (guest.name, guest.phone) == ("—", None)

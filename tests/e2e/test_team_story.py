@@ -57,7 +57,7 @@ async def test_the_tree_commissions_and_what_each_person_may_see(bot, admin, res
         nina_id = (await s.scalar(select(User).where(User.telegram_id == nina.id))).id
     await reseller.send("/team")
     seen = await reseller.press("Nina")
-    assert seen[-1].text.startswith("Nina\nThis month: sales €1,549.00 (1 orders)")
+    assert seen[-1].text.startswith("Nina\nThis month: sales €1,549.00 (1 order)")
     assert "Deactivate" not in " ".join(reseller.buttons())  # only admins change the team
     forged = await reseller.press_data(reseller.last_message_id(), f"team:member:{ivo_id}")
     assert forged[-1].text == "This person is not in your team."
@@ -85,7 +85,7 @@ async def test_an_admin_promotes_and_deactivates_and_the_team_moves_up(bot, admi
     await admin.press("Marta")
     await admin.press("Deactivate")
     done = await admin.press("Yes, deactivate")
-    assert done[-1].text == "Marta is deactivated; 1 people moved up to their upline."
+    assert done[-1].text == "Marta: access removed. 1 person moved up to their upline."
     assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy"]  # no advisor commands any more
     async with bot.db.session_scope() as s:
         marta = await s.scalar(select(User).where(User.telegram_id == reseller.id))
@@ -104,7 +104,7 @@ async def test_warning_signs_reach_the_manager_with_their_figures(bot, admin, re
     text = flags[-1].text
     assert text.startswith("Warning signs in your team:")
     assert (
-        "⚠️ Marta: own purchases €1,549.00 against retail sales €14.90 in 30 days (possible inventory loading)" in text
+        "⚠️ Marta: own purchases €1,549.00 against retail sales €14.90 over 30 days (possible inventory loading)" in text
     )
     assert "⚠️ Marta: retail is 0,95% of sales plus own purchases in 30 days (at least 70% expected)" in text
     refused = await reseller.send("/compliance")
@@ -120,7 +120,7 @@ async def test_a_reseller_returns_unsold_stock_and_gets_at_least_90_percent(bot,
     asked = await reseller.send("2")
     assert "At least €62.82" in asked[-1].text
     low = await reseller.send("50")
-    assert low[-1].text == "The refund must be at least €62.82: 90% of the price paid (Law 173/2005, art. 6)."
+    assert low[-1].text == "The refund must be at least €62.82, that is 90% of the price paid (Law 173/2005, art. 6)."
     done = await reseller.press("62,82")
     assert done[-1].text == "Buy-back recorded: €69.80 paid, €62.82 refunded."
 
