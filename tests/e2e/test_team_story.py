@@ -106,7 +106,7 @@ async def test_warning_signs_reach_the_manager_with_their_figures(bot, admin, re
     assert (
         "⚠️ Marta: own purchases €1,549.00 against retail sales €14.90 over 30 days (possible inventory loading)" in text
     )
-    assert "⚠️ Marta: retail is 0,95% of sales plus own purchases in 30 days (at least 70% expected)" in text
+    assert "⚠️ Marta: retail share of sales plus own purchases over 30 days: 0.95% (expected: at least 70%)" in text
     refused = await reseller.send("/compliance")
     assert refused[-1].text == "Only an admin can do this."
 
@@ -121,7 +121,7 @@ async def test_a_reseller_returns_unsold_stock_and_gets_at_least_90_percent(bot,
     assert "At least €62.82" in asked[-1].text
     low = await reseller.send("50")
     assert low[-1].text == "The refund must be at least €62.82, that is 90% of the price paid (Law 173/2005, art. 6)."
-    done = await reseller.press("62,82")
+    done = await reseller.press("€62.82")
     assert done[-1].text == "Buy-back recorded: €69.80 paid, €62.82 refunded."
 
 
