@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_skeleton, format_time
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
@@ -47,7 +47,7 @@ from views.callbacks import (
 )
 from views.dates import format_when, to_local
 from views.demos import STATUS_ICON, calendar_document, describe_demo, overlap_warning
-from views.i18n import _, babel_locale
+from views.i18n import _, formatting_locale
 from views.paging import locate, window, with_nav
 from views.party_close import close_button
 
@@ -129,9 +129,9 @@ async def list_demos(update: Update, context: Context) -> None:
 
 
 def _short_when(demo: Demo, me: User) -> str:
-    return format_datetime(
-        to_local(demo.starts_at, me.timezone), "EEE d MMM HH:mm", locale=babel_locale(me.locale, me.timezone)
-    )
+    local = to_local(demo.starts_at, me.timezone)
+    locale = formatting_locale(me.locale)
+    return format_skeleton("MMMEd", local, locale=locale) + " " + format_time(local, "short", locale=locale)
 
 
 def _detail_keyboard(demo: Demo, me: User):

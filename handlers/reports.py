@@ -16,7 +16,7 @@ from models.money import to_decimal
 from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
 from views.catalog import CATALOG_PAGE, catalog_page
 from views.dates import format_when, period_starts, to_local
-from views.i18n import _
+from views.i18n import _, ngettext
 from views.money import money_for
 from views.outgoing import Document
 from views.paging import locate, window
@@ -66,7 +66,11 @@ async def show_sales(update: Update, context: Context) -> None:
         for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
             figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
             parts.append(
-                _("{period}: sales {retail} ({orders} orders) · own use {own}").format(
+                ngettext(
+                    "{period}: sales {retail} ({orders} order) · own use {own}",
+                    "{period}: sales {retail} ({orders} orders) · own use {own}",
+                    figures.retail_orders,
+                ).format(
                     period=labels[key],
                     retail=money(figures.retail_minor),
                     orders=figures.retail_orders,

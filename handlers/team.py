@@ -33,8 +33,8 @@ from views.callbacks import (
 )
 from views.careers import ladder_flag_text, title_label, title_text
 from views.dates import period_starts
-from views.i18n import _
-from views.money import money_for
+from views.i18n import _, ngettext
+from views.money import format_rate, money_for
 from views.outgoing import Document
 from views.paging import Page, page_of
 from views.payloads import clip_utf8
@@ -128,7 +128,11 @@ async def show_member(update: Update, context: Context) -> None:
         sales = await orders.sales_between(
             session, reseller_id=member.id, start=month[0], end=month[1], currency=currency
         )
-        text = _("{name}\nThis month: sales {retail} ({orders} orders), own use {own}").format(
+        text = ngettext(
+            "{name}\nThis month: sales {retail} ({orders} order), own use {own}",
+            "{name}\nThis month: sales {retail} ({orders} orders), own use {own}",
+            sales.retail_orders,
+        ).format(
             name=member.display_name,
             retail=money_for(sales.retail_minor, currency, me),
             orders=sales.retail_orders,
@@ -180,9 +184,11 @@ async def deactivate(update: Update, context: Context) -> None:
         await tell(context, member, "menu", user_id=member.id)  # back to the basic menu
         await answer(
             update,
-            _("{name} is deactivated; {count} people moved up to their upline.").format(
-                name=member.display_name, count=moved
-            ),
+            ngettext(
+                "{name}: access removed. {count} person moved up to their upline.",
+                "{name}: access removed. {count} people moved up to their upline.",
+                moved,
+            ).format(name=member.display_name, count=moved),
             edit=True,
         )
 
@@ -334,8 +340,11 @@ async def buy_back_quantity(update: Update, context: Context) -> str:
         minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
         await say(
             update,
-            _("Refund to record? At least {minimum} (90% of the price paid).").format(
-                minimum=money_for(minimum, order.currency, me)
+            _("Refund to record? At least {minimum}, that is {share} of the price paid.").format(
+                minimum=money_for(minimum, order.currency, me),
+                share=format_rate(
+                    context.settings.plan.thresholds.buy_back_min_refund_bp, lang=me.locale, tz=me.timezone
+                ),
             ),
             reply_markup=keyboard([[(money_for(minimum, order.currency, me), BuyBackRefund(minimum))]]),
         )

@@ -126,7 +126,7 @@ def validate_notes(value: str | None) -> str | None:
 
 def validate_duration(minutes: int) -> int:
     if not DURATION_MIN <= minutes <= DURATION_MAX:
-        raise DomainError("duration_range", low=DURATION_MIN, high=DURATION_MAX // 60)
+        raise DomainError("duration_range", shortest_minutes=DURATION_MIN, longest_minutes=DURATION_MAX)
     return minutes
 
 

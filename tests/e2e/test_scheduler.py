@@ -78,7 +78,7 @@ async def test_the_host_is_thanked_with_the_partys_sales_once_orders_are_logged(
     await order(reseller, customer="Ada", items=[("SPAT", 2)])
     await at(bot, STARTS + timedelta(hours=40))
     [thanks] = [e for e in anna.received() if "Thank you for hosting" in e.text]
-    assert "Your party's sales: 29,80\u00a0€. Your host reward: 0,00\u00a0€." in thanks.text
+    assert "Your party's sales: €29.80. Your host reward: €0.00." in thanks.text
     await at(bot, STARTS + timedelta(days=3))
     assert not [e for e in anna.received() if "Thank you for hosting" in e.text]  # once
 
