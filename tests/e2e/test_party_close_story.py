@@ -35,8 +35,8 @@ async def test_the_advisor_moves_the_close_the_host_is_reminded_then_sees_the_fr
     reminder = [e for e in anna.received() if not e.text.startswith("Thank you for hosting")]
     assert [e.text for e in reminder] == [
         "🛍 Your party with Marta takes orders until the end of Friday, 4 April 2031. Friends who could not "
-        "come can still order: send them your guest link.\nParty sales so far: 349,00\u00a0€. Your host reward so "
-        "far: 34,90\u00a0€."
+        "come can still order: send them your guest link.\nParty sales so far: €349.00. Your host reward so "
+        "far: €34.90."
     ]
 
     bot.clock.set(AFTER_CLOSE)
@@ -45,14 +45,14 @@ async def test_the_advisor_moves_the_close_the_host_is_reminded_then_sees_the_fr
     closed = anna.received()
     assert len(closed) == 1
     assert closed[0].text.startswith(
-        "🎉 Your party with Marta is closed. Thank you! Your host reward is 34,90\u00a0€.\n"
-        "Party sales at the close: 349,00\u00a0€\nProduct credit: 10% = 34,90\u00a0€"
+        "🎉 Your party with Marta is closed. Thank you! Your host reward is €34.90.\n"
+        "Party sales at the close: €349.00\nProduct credit: 10% = €34.90"
     )
     shown = await anna.press("Host reward")
     assert "The party at Anna Bianchi's closed: it took orders until the end of Friday, 4 April 2031." in (
         shown[-1].text
     )
-    assert "Host reward: 34,90\u00a0€" in shown[-1].text
+    assert "Host reward: €34.90" in shown[-1].text
 
     async with bot.db.session_scope() as s:
         demo = await s.scalar(select(Demo))
