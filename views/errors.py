@@ -31,7 +31,12 @@ MESSAGES = {
     ),
     "duration_range": N_("A demo lasts between {low} minutes and {high} hours. Please type the duration again."),
     "duration_unreadable": N_("I could not read that duration. Type it like 2, 1:30 or 90 min."),
-    "date_unreadable": N_("I could not read that date. Type it like {example}, or choose a day below."),
+    "date_unreadable": N_(
+        "I could not read that date. Type it like “{example}” or “{relative}”, or choose a day below."
+    ),
+    "date_weekday_mismatch": N_(
+        "That reads as {date}, but you wrote {weekday}. Please check the day and type it again."
+    ),
     "date_impossible": N_("That date does not exist. Please check the day and the month and type it again."),
     "date_too_far": N_("That is more than {months} months ahead. Please check the year, or choose a nearer day."),
     "date_past": N_("That day has already passed. Please choose a day from today on."),
