@@ -211,12 +211,13 @@ async def _ask_product(update: Update) -> str:
 async def find_product(update: Update, context: Context) -> str:
     query = update.message.text.strip()
     async with seller_scope(update, context) as (session, me):
-        found = await catalog.find_products(session, query)
+        found = await catalog.find_products(session, query, lang=me.locale)
         if not found:
             raise DomainError("product_unknown", query=query[:40])
         if len(found) > 1:
             rows = [
-                [(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))] for p in found
+                [(f"{p.name_in(me.locale)} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))]
+                for p in found
             ]
             await say(update, _("Several products match. Which one?"), reply_markup=keyboard(rows))
             return ITEMS
@@ -235,14 +236,14 @@ async def pick_product(update: Update, context: Context) -> str:
 
 async def _product_chosen(update: Update, context: Context, me: User, product: catalog.Product) -> str:
     if not product.active:
-        raise DomainError("product_inactive", name=product.name)
+        raise DomainError("product_inactive", name=product.name_in(me.locale))
     orders.check_line_count(len(_draft(context).get("items", [])) + 1)  # refused here, while Review still works
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), OrderQuantity(n)) for n in range(1, 6)]]
     await say(
         update,
         _("{name} at {price}. How many?").format(
-            name=product.name, price=money_for(product.unit_price_minor, product.currency, me)
+            name=product.name_in(me.locale), price=money_for(product.unit_price_minor, product.currency, me)
         ),
         reply_markup=keyboard(rows),
     )
@@ -279,7 +280,7 @@ async def _cart_text(session, draft: dict, me: User) -> tuple[str, int]:
         lines.append(
             _("{quantity} × {name}: {amount}").format(
                 quantity=quantity,
-                name=product.name,
+                name=product.name_in(me.locale),
                 amount=money_for(product.unit_price_minor * quantity, product.currency, me),
             )
         )

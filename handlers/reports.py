@@ -35,7 +35,7 @@ async def show_catalog(update: Update, context: Context) -> None:
         number, offset = locate(
             CatalogPage.of(update).page if update.callback_query else 0, total=total, size=CATALOG_PAGE
         )
-        products = await catalog.active_products(session, offset=offset, limit=CATALOG_PAGE)
+        products = await catalog.active_products(session, lang=me.locale, offset=offset, limit=CATALOG_PAGE)
         text, markup = catalog_page(window(products, number=number, total=total, size=CATALOG_PAGE), me)
         await answer(update, text, markup, edit=update.callback_query is not None)
 
@@ -109,7 +109,7 @@ async def export_orders(update: Update, context: Context) -> None:
                             order.customer_name or "",
                             order.status,
                             line.sku,
-                            line.name,
+                            line.name_in(me.locale),
                             line.quantity,
                             line.withdrawn_quantity,
                             to_decimal(line.unit_price_minor, order.currency),

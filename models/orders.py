@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime, enum_column
-from models.catalog import Product
+from models.catalog import NamedInLanguages, Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
 from models.text import clean_text
@@ -83,14 +83,16 @@ class Order(Base):
         return (self.withdrawal_ends_at.astimezone(ZoneInfo(self.timezone)) - timedelta(days=1)).date()
 
 
-class OrderLine(Base):
+class OrderLine(NamedInLanguages, Base):
+    """A product as sold: its names in every language and its price are copied at the sale, so a
+    later catalog edit never rewrites a receipt, and each reader still reads it in their language."""
+
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     sku: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(120))
     unit_price_minor: Mapped[int] = mapped_column(Integer)  # the price it was sold at
     quantity: Mapped[int] = mapped_column(Integer)
     withdrawn_quantity: Mapped[int] = mapped_column(Integer, default=0)
@@ -196,7 +198,7 @@ async def _lines(session: AsyncSession, items: list[tuple[int, int]]) -> list[Or
             OrderLine(
                 product_id=product.id,
                 sku=product.sku,
-                name=product.name,
+                **product.names(),
                 unit_price_minor=product.unit_price_minor,
                 quantity=validate_quantity(quantity),
             )

@@ -74,11 +74,13 @@ MESSAGES = {
     "amount_too_precise": N_("That amount has more decimals than the currency allows."),
     "catalog_invalid": N_("The catalog file has {count} problems; nothing was imported."),
     "catalog_columns": N_(
-        "the header must name the columns sku, name, price, currency (and optionally active); missing: {columns}"
+        "the header must name the columns sku, name, price, currency (and optionally active and the names per "
+        "language name_it, name_en, name_de, name_es, name_fr); missing: {columns}"
     ),
     "catalog_sku": N_("the SKU is missing or longer than {limit} characters"),
     "catalog_sku_twice": N_("the SKU {sku} appears twice in the file"),
     "catalog_name": N_("the name is missing or longer than {limit} characters"),
+    "catalog_name_language": N_("the name in the column {column} is longer than {limit} characters"),
     "catalog_currency": N_("“{currency}” is not an ISO currency code such as EUR"),
     "catalog_price": N_("the price “{price}” is not an amount"),
     "catalog_price_not_positive": N_("the price must be above zero (it is {price})"),

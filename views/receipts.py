@@ -27,7 +27,7 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
         rows.append(
             _("{quantity} × {name}: {amount}").format(
                 quantity=line.quantity,
-                name=line.name,
+                name=line.name_in(reader.locale),
                 amount=money_for(line.unit_price_minor * line.quantity, order.currency, reader),
             )
         )
