@@ -48,7 +48,7 @@ async def show_order(update: Update, context: Context) -> None:
         lines = await orders.lines_of(session, order.id)
         rows = []
         if order.status == OrderStatus.CONFIRMED:
-            if order.customer_name:
+            if orders.has_withdrawal_right(order, lines) and context.clock.now() < order.withdrawal_ends_at:
                 rows.append([(_("↩️ Withdrawal"), OrderWithdrawal(order.id))])
             if order.kind == orders.OrderKind.OWN_USE:
                 rows.append([(_("↩️ Buy-back of unsold stock"), OrderBuyBack(order.id))])

@@ -403,6 +403,16 @@ async def cancel_order(session: AsyncSession, *, order: Order, actor: User, reas
     return order
 
 
+def has_withdrawal_right(order: Order, lines: list[OrderLine]) -> bool:
+    """Whether a withdrawal deadline means anything for this order: a customer's purchase (never
+    the advisor's own use), not cancelled, with something left to give back."""
+    return (
+        order.kind == OrderKind.RETAIL
+        and order.status == OrderStatus.CONFIRMED
+        and any(line.kept_quantity for line in lines)
+    )
+
+
 def _net_amount():
     kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
     return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
@@ -424,7 +434,18 @@ async def sales_between(
             select(
                 Order.kind,
                 _net_amount(),
-                func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED, Order.id)))),
+                # An order counts while something of it is kept: not cancelled, not wholly withdrawn.
+                func.count(
+                    func.distinct(
+                        case(
+                            (
+                                (Order.status == OrderStatus.CONFIRMED)
+                                & (OrderLine.quantity > OrderLine.withdrawn_quantity),
+                                Order.id,
+                            )
+                        )
+                    )
+                ),
             )
             .join(OrderLine, OrderLine.order_id == Order.id)
             .where(

@@ -42,7 +42,7 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
                 total=money_for(orders.net(order, lines), order.currency, reader)
             )
         )
-    if order.customer_name:
+    if orders.has_withdrawal_right(order, lines):
         rows.append(
             _(
                 "Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), "

@@ -29,24 +29,21 @@ class MemberRow:
     user: User
     depth: int
     week_sales_minor: int
-    last_demo_at: datetime | None
+    last_demo_at: datetime | None  # the last demo held to its end
+    next_demo_at: datetime | None = None  # the next one still to start
 
 
 def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = True) -> str:
     user = row.user
     status = _("deactivated") if user.deactivated_at else (_("manager") if user.role == Role.MANAGER else _("active"))
-    last = (
-        format_date(
-            to_local(row.last_demo_at, reader.timezone), "d MMM", locale=babel_locale(reader.locale, reader.timezone)
-        )
-        if row.last_demo_at
-        else "—"
-    )
-    line = _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
+    locale = babel_locale(reader.locale, reader.timezone)
+    day = lambda at: format_date(to_local(at, reader.timezone), "d MMM", locale=locale) if at else "—"  # noqa: E731
+    line = _("{level}. {name} · this week {sales} · next demo {next} · last demo {last} · {status}").format(
         level=row.depth,
         name=user.display_name,
         sales=money_for(row.week_sales_minor, currency, reader),
-        last=last,
+        next=day(row.next_demo_at),
+        last=day(row.last_demo_at),
         status=status,
     )
     return ("  " * min(row.depth - 1, INDENT_LEVELS) if indent else "") + line
