@@ -15,9 +15,9 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta, get_date_format
-from dateparser import DateDataParser
-from dateparser.conf import Settings
-from dateparser.conf import settings as dateparser_settings
+from dateparser import DateDataParser  # type: ignore[import-untyped]
+from dateparser.conf import Settings  # type: ignore[import-untyped]
+from dateparser.conf import settings as dateparser_settings  # type: ignore[import-untyped]
 
 from models.base import DomainError
 from views.i18n import _, babel_locale
