@@ -18,8 +18,8 @@ from models.demos import Demo
 from models.guests import Guest
 from models.notifications import Notification, ReminderPlan
 from models.orders import Customer, Order, OrderLine, WithdrawalPolicy
-from models.personal_data import personal_data
 from models.party_rewards import close_party
+from models.personal_data import personal_data
 from models.plan import parse_plan
 from models.rewards import parse_reward_table
 from models.users import Invite, Role, User, create_invite, redeem_invite, user_by_telegram_id
