@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Integer, String, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,7 +49,7 @@ class NamedInLanguages:
         return {"name": self.name, **{column: getattr(self, column) for column in NAME_COLUMNS}}
 
 
-def name_column(lang: str):
+def name_column(lang: str) -> ColumnElement[str]:
     """The SQL expression of the name shown in `lang`, for sorting."""
     column = getattr(Product, f"name_{lang}") if lang in NAME_LANGUAGES else Product.name
     return func.coalesce(column, Product.name)

@@ -244,12 +244,13 @@ async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -
 
 async def next_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
     """The advisor's next demo still to start (waiting for the host, proposed or confirmed)."""
-    return await session.scalar(
+    found: Demo | None = await session.scalar(
         select(Demo)
         .where(Demo.reseller_id == reseller_id, Demo.starts_at > now, Demo.status.in_(OPEN_STATUSES))
         .order_by(Demo.starts_at, Demo.id)
         .limit(1)
     )
+    return found
 
 
 async def last_completed_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
