@@ -32,7 +32,7 @@ from bot.migrate import upgrade
 from models.users import User
 from sandbox import world
 from sandbox.botapi.server import FakeBotAPI
-from sandbox.table import Table
+from sandbox.table import Table, TypingProcessor
 from sandbox.web import make_app
 from views.i18n import use_locale
 from views.menus import commands_for
@@ -147,8 +147,9 @@ class Sandbox:
         await asyncio.to_thread(upgrade, self.settings.database_url)
         db = Database(self.settings.database_url)
         menus = [] if self.options.empty else await self._seed(db)
-        self.application = build_application(self.settings, db=db, clock=self.clock)
-        self.table = Table(self.api, self.application, self.clock, self.settings)
+        processor = TypingProcessor(self.settings.max_concurrent_updates)
+        self.application = build_application(self.settings, db=db, clock=self.clock, update_processor=processor)
+        self.table = processor.table = Table(self.api, self.application, self.clock, self.settings)
         for person in world.people(empty=self.options.empty):
             self.table.seat(person)
         # The seeded people have talked to the bot before: their chats exist, their menus are set.

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import Counter
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from telegram import Update
 from telegram.ext import Application
 
+from bot.boundary import BoundaryProcessor
 from bot.clock import MovableClock
 from bot.config import Settings
 from models.notifications import next_due
@@ -29,9 +32,26 @@ class SandboxError(Exception):
     """A request the page should not have made; str() says why, for the person at the page."""
 
 
+class TypingProcessor(BoundaryProcessor):
+    """The bot's own update processor, telling the table when it is done with someone's update:
+    the page shows "typing…" until then."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self.table: Table | None = None
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        try:
+            await super().do_process_update(update, coroutine)
+        finally:
+            if self.table is not None and isinstance(update, Update) and update.effective_user is not None:
+                self.table.answered(update.effective_user.id)
+
+
 class Table:
     def __init__(self, api: FakeBotAPI, application: Application, clock: MovableClock, settings: Settings) -> None:
         self.api, self.application, self.clock, self.settings = api, application, clock, settings
+        self.busy: Counter[int] = Counter()  # person -> their updates the bot has not finished
         self.people: dict[int, Person] = {}
         self.items: list[dict] = []  # every chat's transcript, in order; edits are items too
         self.files: dict[int, tuple[str, bytes, str]] = {}  # item id -> (filename, content, kind)
@@ -130,8 +150,19 @@ class Table:
             raise SandboxError("Type something first.")
         update = self.api.user_message(self._user(person), text)
         item = self._add_item(person.id, sender="me", kind="message", text=text, entities=[], buttons=[])
-        await self.api.push(update)
+        await self._push(person, update)
         return item
+
+    async def _push(self, person: Person, update: dict) -> None:
+        self.busy[person.id] += 1
+        self._publish("typing", {"person": person.id, "busy": True})
+        await self.api.push(update)
+
+    def answered(self, person_id: int) -> None:
+        if self.busy[person_id] > 0:
+            self.busy[person_id] -= 1
+        if not self.busy[person_id]:
+            self._publish("typing", {"person": person_id, "busy": False})
 
     async def press(self, person_id: object, message_id: object, data: str) -> None:
         """That person presses an inline button of a bot message in their chat."""
@@ -140,7 +171,7 @@ class Table:
             update = self.api.button_press(self._user(person), int(message_id), str(data))
         except (KeyError, TypeError, ValueError):
             raise SandboxError("That message is not in this person's chat.") from None
-        await self.api.push(update)
+        await self._push(person, update)
 
     async def open_link(self, person_id: object, payload: str) -> dict:
         """A t.me/<bot>?start=<payload> link opened by that person: Telegram sends /start <payload>."""

@@ -18,6 +18,8 @@ function el(tag, attrs = {}, ...children) {
 }
 
 async function post(path, body) {
+  // The bot is "typing" from the moment someone acts until it has answered (the "typing" event).
+  if (body.person && path !== "/api/people" && column(body.person)) column(body.person).dataset.busy = "1";
   const response = await fetch(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -133,9 +135,10 @@ function addPerson(person, visible) {
     input, el("button", { type: "submit" }, "Send"), menu);
   const chat = el("section", { class: "chat", "data-person": person.id },
     el("h2", {}, el("span", { class: "avatar" }, person.name.slice(0, 1)), person.name,
-      el("small", {}, `${person.role} · ${person.language}`)),
+      el("small", {}, `${person.role} · ${person.language}`), el("em", { class: "typing" }, "HomeDemo is typing…")),
     el("div", { class: "messages" }), el("div", { class: "reply-keyboard", hidden: "" }), form);
   chat.hidden = !visible;
+  chat.dataset.busy = "0";
   $("#chats").append(chat);
 }
 
@@ -269,6 +272,10 @@ function connect() {
   events.addEventListener("state", (e) => load(JSON.parse(e.data)));
   events.addEventListener("item", (e) => showItem(JSON.parse(e.data)));
   events.addEventListener("person", (e) => { const p = JSON.parse(e.data); addPerson(p, true); reveal(p.id); });
+  events.addEventListener("typing", (e) => {
+    const typing = JSON.parse(e.data);
+    if (column(typing.person)) column(typing.person).dataset.busy = typing.busy ? "1" : "0";
+  });
   events.addEventListener("clock", (e) => setClock(JSON.parse(e.data).now));
   events.addEventListener("menus", (e) => { state.menus = JSON.parse(e.data); });
 }
