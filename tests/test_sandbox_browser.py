@@ -5,6 +5,7 @@ for what its person sees, and the README's screenshots are taken on the way."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from datetime import datetime
@@ -19,7 +20,7 @@ from sandbox.world import ADVISOR, GUESTS, HOST, MANAGER
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright is not installed")
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+README_SCREENSHOTS = ROOT / "docs" / "screenshots"  # rewritten with UPDATE_SCREENSHOTS=1
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
 # A Thursday in May (no clock change nearby): the party is on Saturday the 17th.
 START = datetime.fromisoformat("2031-05-15T10:00:00+02:00")
@@ -35,8 +36,9 @@ ADA, BEA = GUESTS
 class Page:
     """The sandbox page, and each person's chat on it."""
 
-    def __init__(self, page) -> None:
+    def __init__(self, page, screenshots: Path) -> None:
         self.page = page
+        self.screenshots = screenshots
 
     def chat(self, person_id: int):
         return self.page.locator(f'.chat[data-person="{person_id}"]')
@@ -69,12 +71,13 @@ class Page:
         await self.page.wait_for_function("!document.querySelector('[data-move]').disabled")
 
     async def shoot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(SCREENSHOTS / name))
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(self.screenshots / name))
 
 
-async def test_a_whole_party_played_in_the_browser(capsys):
+async def test_a_whole_party_played_in_the_browser(capsys, tmp_path):
     started = time.monotonic()
+    screenshots = README_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
     sandbox = Sandbox(Settings(_env_file=None), Options(port=0, start=START))
     await sandbox.start()
     try:
@@ -84,12 +87,12 @@ async def test_a_whole_party_played_in_the_browser(capsys):
             page.set_default_timeout(10_000)
             await page.goto(sandbox.url)
             await page.locator('body[data-ready="yes"]').wait_for()
-            await play_the_party(Page(page))
+            await play_the_party(Page(page, screenshots))
             await browser.close()
     finally:
         await sandbox.stop()
     with capsys.disabled():
-        print(f"\nthe party in the browser took {time.monotonic() - started:.1f} s")
+        print(f"\nthe party in the browser took {time.monotonic() - started:.1f} s; screenshots in {screenshots}")
 
 
 async def play_the_party(ui: Page) -> None:
