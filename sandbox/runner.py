@@ -141,6 +141,7 @@ class Sandbox:
         self.url = ""
 
     async def start(self) -> None:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise here
         api_url = await self.api.start()  # always 127.0.0.1, a free port
         database_url = f"sqlite:///{self.folder / 'sandbox.sqlite3'}"
         self.settings = sandbox_settings(self._settings, api_url=api_url, database_url=database_url)
@@ -160,7 +161,7 @@ class Sandbox:
         await app.updater.start_polling(poll_interval=0, timeout=10)
         await app.start()
         await self._set_menus(menus)
-        self._site_runner = web.AppRunner(make_app(self.table), access_log=None)
+        self._site_runner = web.AppRunner(make_app(self.table, public=self.options.public), access_log=None)
         await self._site_runner.setup()
         site = web.TCPSite(self._site_runner, self.options.host, self.options.port)
         await site.start()

@@ -190,13 +190,13 @@ class Table:
         if how not in MOVES:
             raise SandboxError(f"The clock moves by one of {', '.join(MOVES)}.")
         async with self.moving:
-            before = self.clock.now()
-            self.clock.move_to(await self._target(how, before))
+            target = await self._target(how, self.clock.now())
+            self.clock.move_to(target)
             self._publish("clock", {"now": self.clock.now().isoformat()})
             dispatcher = self.application.bot_data["dispatcher"]
             sent = await dispatcher.tick()
             sent += await dispatcher.run_until_idle()
-        return {"now": self.clock.now().isoformat(), "sent": sent}
+        return {"moved_to": target.isoformat(), "now": self.clock.now().isoformat(), "sent": sent}
 
     async def _target(self, how: str, now: datetime) -> datetime:
         if how == "hour":

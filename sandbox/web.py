@@ -3,7 +3,8 @@
 New messages reach the page as server-sent events the moment the local Bot API server accepts
 them: no polling. Every action is a POST of JSON; a cross-site form cannot send that
 content type without the browser asking first, so another site open in the same browser cannot
-act at this table."""
+act at this table; and a page reached by another name than this computer's (DNS rebinding) is
+refused, unless the sandbox was started with --public."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ TABLE = web.AppKey("table", Table)
 KEEPALIVE = 15.0  # seconds: a comment line keeps proxies and the browser from closing the stream
 
 
-def make_app(table: Table) -> web.Application:
-    app = web.Application()
+LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def make_app(table: Table, *, public: bool = False) -> web.Application:
+    app = web.Application(middlewares=[] if public else [_local_names_only])
     app[TABLE] = table
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC)
@@ -36,6 +40,13 @@ def make_app(table: Table) -> web.Application:
     app.router.add_post("/api/people", _action(lambda t, b: _added(t, b)))
     app.router.add_post("/api/clock", _action(lambda t, b: t.move(str(b.get("move")))))
     return app
+
+
+@web.middleware
+async def _local_names_only(request: web.Request, handler):
+    if request.url.host not in LOCAL_NAMES:
+        return web.json_response({"error": "Open the sandbox as http://127.0.0.1 or http://localhost."}, status=421)
+    return await handler(request)
 
 
 async def _added(table: Table, body: dict) -> dict:
