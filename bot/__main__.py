@@ -95,7 +95,10 @@ def _run(args: argparse.Namespace, settings) -> int:
         from sandbox.runner import run as run_sandbox
 
         if args.command != "sandbox":
-            print("BOT_TOKEN is not set: starting the sandbox instead (HomeDemo without Telegram, in your browser).")
+            print(
+                "BOT_TOKEN is not set: starting the sandbox instead (HomeDemo without Telegram, in your browser).",
+                flush=True,
+            )
         options = Options(
             **{k: getattr(args, k) for k in ("host", "port", "public", "empty") if hasattr(args, k)},
             start=getattr(args, "now", None),

@@ -14,7 +14,6 @@ import logging
 import shutil
 import signal
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,6 @@ from bot.app import build_application
 from bot.clock import MovableClock
 from bot.config import Settings, SettingsError, async_database_url
 from bot.db import Database
-from bot.migrate import upgrade
 from models.users import User
 from sandbox import world
 from sandbox.botapi.server import FakeBotAPI
@@ -91,24 +89,14 @@ def run(settings: Settings, options: Options) -> None:
     asyncio.run(serve(settings, options))
 
 
-async def serve(
-    settings: Settings,
-    options: Options,
-    *,
-    stop: asyncio.Event | None = None,
-    ready: Callable[[Sandbox], Awaitable[None] | None] | None = None,
-) -> None:
-    """Runs until `stop` is set (or SIGTERM, Ctrl-C); `ready` is called once the page answers."""
+async def serve(settings: Settings, options: Options, *, stop: asyncio.Event | None = None) -> None:
+    """Runs until `stop` is set (or SIGTERM, Ctrl-C)."""
     check_host(options.host, public=options.public)
     stop = stop or _stop_on_signals()
     sandbox = Sandbox(settings, options)
-    await sandbox.start()
     try:
+        await sandbox.start()
         print(f"HomeDemo sandbox: open {sandbox.url} (Ctrl-C stops it)", flush=True)
-        if ready is not None:
-            result = ready(sandbox)
-            if result is not None:
-                await result
         await stop.wait()
     finally:
         await sandbox.stop()
@@ -142,6 +130,9 @@ class Sandbox:
 
     async def start(self) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise here
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # a tick skipped while a clock move sends
+        from bot.migrate import upgrade  # imported here, after quieting alembic's start-up lines
+
         api_url = await self.api.start()  # always 127.0.0.1, a free port
         database_url = f"sqlite:///{self.folder / 'sandbox.sqlite3'}"
         self.settings = sandbox_settings(self._settings, api_url=api_url, database_url=database_url)
@@ -164,7 +155,13 @@ class Sandbox:
         self._site_runner = web.AppRunner(make_app(self.table, public=self.options.public), access_log=None)
         await self._site_runner.setup()
         site = web.TCPSite(self._site_runner, self.options.host, self.options.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise SettingsError(
+                f"The sandbox cannot listen on {self.options.host}:{self.options.port} ({error.strerror}). "
+                "Choose another port: python -m bot sandbox --port 8081"
+            ) from None
         port = self._site_runner.addresses[0][1]
         host = self.options.host if ":" not in self.options.host else f"[{self.options.host}]"
         self.url = f"http://{host}:{port}"
