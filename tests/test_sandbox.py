@@ -212,6 +212,19 @@ async def test_someone_new_joins_the_table_in_their_language(sandbox, page):
     assert sandbox.api.chats[3001][0].kind == "message"
 
 
+async def test_a_reply_keyboard_stays_under_the_chat_until_removed(sandbox, page):
+    from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+    bot = sandbox.application.bot
+    async with page.get("/api/events") as stream:
+        await next_event(stream, "state")
+        await bot.send_message(ADVISOR.id, "Which?", reply_markup=ReplyKeyboardMarkup([["Yes", "No"]]))
+        item = await next_event(stream, "item", lambda i: i["text"] == "Which?")
+        assert item["keyboard"] == [["Yes", "No"]]
+        await bot.send_message(ADVISOR.id, "Thanks", reply_markup=ReplyKeyboardRemove())
+        assert (await next_event(stream, "item", lambda i: i["text"] == "Thanks"))["keyboard"] is None
+
+
 # ---- the clock ----
 
 

@@ -98,7 +98,9 @@ async def test_a_whole_party_played_in_the_browser(capsys, tmp_path):
 async def play_the_party(ui: Page) -> None:
     page = ui.page
     # The seeded world: Marta's demo next week with Anna, whose host has not confirmed yet.
-    await ui.say(ADVISOR.id, "/demos")
+    await ui.chat(ADVISOR.id).locator(".menu-button").click()  # the command menu, as set for an advisor
+    await ui.chat(ADVISOR.id).locator(".menu button", has_text="/demos").click()
+    await ui.settled(ADVISOR.id)
     await ui.sees(ADVISOR.id, "Your upcoming demos (1)")
     assert "Anna Bianchi · ⏳" in await ui.chat(ADVISOR.id).locator(".inline button").last.inner_text()
 
