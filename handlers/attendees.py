@@ -256,8 +256,9 @@ async def _render_guest_list(update: Update, session, demo: demos.Demo, *, page:
     totals = await guests.guest_totals(session, demo.id)
     number, offset = locate(page, total=totals.listed, size=GUESTS_PAGE)
     found = await guests.guests_of_demo(session, demo.id, offset=offset, limit=GUESTS_PAGE)
+    blocked = await users.unreachable_among(session, [g.user_id for g in found])
     text, markup = reseller_guest_list(
-        demo, window(found, number=number, total=totals.listed, size=GUESTS_PAGE), totals
+        demo, window(found, number=number, total=totals.listed, size=GUESTS_PAGE), totals, blocked=frozenset(blocked)
     )
     await answer(update, text, markup, edit=edit)
 

@@ -156,7 +156,9 @@ def _detail_keyboard(demo: Demo):
 async def show_demo(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoView.of(update).demo_id, reseller=me)
-        await answer(update, describe_demo(demo, tz=me.timezone, lang=me.locale), _detail_keyboard(demo), edit=True)
+        blocked = bool(await users.unreachable_among(session, [demo.host_user_id]))
+        text = describe_demo(demo, tz=me.timezone, lang=me.locale, host_blocked=blocked)
+        await answer(update, text, _detail_keyboard(demo), edit=True)
 
 
 async def send_demo_calendar(update: Update, context: Context) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, String, Text, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,12 +32,14 @@ class UserDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-async def load_conversations(session: AsyncSession, name: str) -> dict[tuple, object]:
+async def load_conversations(session: AsyncSession, name: str) -> dict[tuple[Any, ...], object]:
     rows = await session.scalars(select(ConversationState).where(ConversationState.name == name))
     return {tuple(json.loads(row.key)): json.loads(row.state) for row in rows}
 
 
-async def save_conversation(session: AsyncSession, *, name: str, key: tuple, state: object, now: datetime) -> None:
+async def save_conversation(
+    session: AsyncSession, *, name: str, key: tuple[Any, ...], state: object, now: datetime
+) -> None:
     key_json = json.dumps(list(key))
     row = await session.get(ConversationState, (name, key_json))
     if state is None:
@@ -50,12 +53,12 @@ async def save_conversation(session: AsyncSession, *, name: str, key: tuple, sta
         row.updated_at = now
 
 
-async def load_drafts(session: AsyncSession) -> dict[int, dict]:
+async def load_drafts(session: AsyncSession) -> dict[int, dict[str, Any]]:
     rows = await session.scalars(select(UserDraft))
     return {row.telegram_id: json.loads(row.data) for row in rows}
 
 
-async def save_draft(session: AsyncSession, *, telegram_id: int, data: dict, now: datetime) -> None:
+async def save_draft(session: AsyncSession, *, telegram_id: int, data: dict[str, Any], now: datetime) -> None:
     row = await session.get(UserDraft, telegram_id)
     if not data:
         if row is not None:

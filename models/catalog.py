@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,7 @@ class Product(Base):
 class LineError:
     line: int
     code: str
-    params: dict
+    params: dict[str, Any]
 
 
 @dataclass
@@ -55,7 +56,7 @@ class CatalogFileError(DomainError):
         self.errors = errors
 
 
-def _row(line: int, row: dict, seen: set[str]) -> tuple[dict | None, list[LineError]]:
+def _row(line: int, row: dict[str, Any], seen: set[str]) -> tuple[dict[str, Any] | None, list[LineError]]:
     errors = []
     sku = (row.get("sku") or "").strip()
     name = clean_text(row.get("name"))
@@ -93,7 +94,7 @@ def _row(line: int, row: dict, seen: set[str]) -> tuple[dict | None, list[LineEr
     }, []
 
 
-def read_catalog(text: str) -> list[dict]:
+def read_catalog(text: str) -> list[dict[str, Any]]:
     """Parses and checks the whole file first: a file with any bad line imports nothing."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().casefold() for h in reader.fieldnames or []]
@@ -101,7 +102,9 @@ def read_catalog(text: str) -> list[dict]:
     if missing:
         raise CatalogFileError([LineError(1, "catalog_columns", {"columns": ", ".join(missing)})])
     reader.fieldnames = header
-    rows, errors, seen = [], [], set()
+    rows: list[dict[str, Any]] = []
+    errors: list[LineError] = []
+    seen: set[str] = set()
     for row in reader:
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue  # blank line

@@ -64,7 +64,10 @@ async def _earners(session: AsyncSession, seller: User, depth: int) -> list[tupl
     for level in range(1, depth + 1):
         if current.upline_id is None:
             break
-        current = await session.get(User, current.upline_id)
+        upline = await session.get(User, current.upline_id)
+        if upline is None:
+            break
+        current = upline
         chain.append((current, level))
     return chain
 
@@ -99,7 +102,7 @@ async def post_order(session: AsyncSession, *, order: Order, plan: Plan, now: da
             for earner, level, rate, posted_base, posted in existing
         ]
     else:
-        seller = await session.get(User, order.reseller_id)
+        seller = await session.get_one(User, order.reseller_id)
         if order.kind == OrderKind.OWN_USE:
             targets = [(seller.id, OWN_USE, version.own_use_rate_bp, 0, 0)]
         else:
@@ -207,4 +210,4 @@ async def year_gross(session: AsyncSession, *, earner_id: int, year: int) -> int
             CommissionEntry.period <= f"{year}-12",
         )
     )
-    return int(total)
+    return int(total or 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Integer, func, select
@@ -43,7 +44,7 @@ class BuyBack(Base):
 class Flag:
     code: str  # retail_share, inventory_loading, recruitment_heavy, occasional_income_near, occasional_income_over
     user: User
-    figures: dict = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 def minimum_refund(paid_minor: int, plan: Plan) -> int:

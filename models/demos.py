@@ -89,8 +89,14 @@ def _limit(value: str | None, limit: int, code: str, *, required: bool = True, m
     return cleaned
 
 
+def _required(value: str | None, limit: int, code: str, *, multiline: bool = False) -> str:
+    cleaned = _limit(value, limit, code, multiline=multiline)
+    assert cleaned is not None  # _limit raises on an empty required value
+    return cleaned
+
+
 def validate_host_name(value: str) -> str:
-    return _limit(value, HOST_NAME_MAX, "host_name")
+    return _required(value, HOST_NAME_MAX, "host_name")
 
 
 def validate_phone(value: str | None, *, region: str | None) -> str | None:
@@ -108,7 +114,7 @@ def validate_phone(value: str | None, *, region: str | None) -> str | None:
 
 
 def validate_address(value: str) -> str:
-    return _limit(value, ADDRESS_MAX, "address", multiline=True)
+    return _required(value, ADDRESS_MAX, "address", multiline=True)
 
 
 def validate_notes(value: str | None) -> str | None:
@@ -223,12 +229,13 @@ async def upcoming_demos(
 
 
 async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
-    return await session.scalar(
+    found: Demo | None = await session.scalar(
         select(Demo)
         .where(Demo.reseller_id == reseller_id, Demo.starts_at <= now, Demo.status.in_(OPEN_STATUSES))
         .order_by(Demo.starts_at.desc())
         .limit(1)
     )
+    return found
 
 
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:

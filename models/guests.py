@@ -59,9 +59,10 @@ async def demo_for_guest_link(session: AsyncSession, *, token: str, now: datetim
 
 
 async def _going_count(session: AsyncSession, demo_id: int) -> int:
-    return await session.scalar(
+    found: int | None = await session.scalar(
         select(func.count()).select_from(Guest).where(Guest.demo_id == demo_id, Guest.status == GuestStatus.GOING)
     )
+    return found or 0
 
 
 async def _has_room(session: AsyncSession, demo: Demo) -> bool:
@@ -73,7 +74,8 @@ async def is_full(session: AsyncSession, demo: Demo) -> bool:
 
 
 async def guest_of_user(session: AsyncSession, *, demo_id: int, user: User) -> Guest | None:
-    return await session.scalar(select(Guest).where(Guest.demo_id == demo_id, Guest.user_id == user.id))
+    found: Guest | None = await session.scalar(select(Guest).where(Guest.demo_id == demo_id, Guest.user_id == user.id))
+    return found
 
 
 async def rsvp(

@@ -13,12 +13,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, enum_column
+from models.base import Base, UTCDateTime, enum_column, rowcount
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 
@@ -55,8 +56,9 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property
-    def data(self) -> dict:
-        return json.loads(self.payload)
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.payload)
+        return data
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Planned:
     kind: str
     due_at: datetime
     expires_at: datetime | None
-    payload: dict
+    payload: dict[str, Any]
 
 
 def _hours(delta: timedelta) -> str:
@@ -138,6 +140,7 @@ async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan
         select(Guest).where(Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING, Guest.user_id.is_not(None))
     )
     for guest in going:
+        assert guest.user_id is not None  # the query keeps only guests with an account
         wanted.append(
             Planned(
                 f"{prefix}:{guest.user_id}:guest:{_hours(plan.guest_before)}",
@@ -162,12 +165,20 @@ async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: Re
         if row.status == NoticeStatus.PENDING and key not in wanted:
             row.status = NoticeStatus.CANCELLED
     for key, planned in wanted.items():
-        row = existing.get(key)
-        if row is None:
-            session.add(_row(planned, now))
-        elif row.status in (NoticeStatus.PENDING, NoticeStatus.CANCELLED):
-            row.status = NoticeStatus.PENDING  # a guest who comes back after all
-            row.due_at, row.expires_at = planned.due_at, planned.expires_at
+        found = existing.get(key)
+        # A reminder whose time has already gone when it is planned (a demo booked, moved or
+        # joined less than a day ahead) would only repeat what the person has just done or been
+        # told: it is left out, and a later reminder, if any, still comes.
+        late = planned.kind.endswith("_reminder") and planned.due_at <= now
+        if found is None:
+            if not late:
+                session.add(_row(planned, now))
+        elif late and found.due_at != planned.due_at:
+            if found.status == NoticeStatus.PENDING:
+                found.status = NoticeStatus.CANCELLED
+        elif found.status in (NoticeStatus.PENDING, NoticeStatus.CANCELLED):
+            found.status = NoticeStatus.PENDING  # a guest who comes back after all
+            found.due_at, found.expires_at = planned.due_at, planned.expires_at
     await session.flush()
 
 
@@ -201,7 +212,7 @@ async def plan_missing(session: AsyncSession, planned: list[Planned], *, now: da
     return added
 
 
-async def tell(session: AsyncSession, *, recipient_id: int, kind: str, payload: dict, now: datetime) -> None:
+async def tell(session: AsyncSession, *, recipient_id: int, kind: str, payload: dict[str, Any], now: datetime) -> None:
     """A message about a change, to someone other than the person who made it: due at once,
     written in the change's own transaction (one row per change: the key only has to be unique)."""
     subject = ":".join(str(value) for value in payload.values())
@@ -273,7 +284,7 @@ async def claim(
             )
             .values(status=NoticeStatus.SENDING, claimed_by=worker, claimed_at=now)
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             claimed.append(row_id)
     if not claimed:
         return []
@@ -295,11 +306,12 @@ async def renew_claims(session: AsyncSession, *, ids: list[int], worker: str, no
 async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:
     """When the longest-waiting pending row fell due (None when nothing is waiting): how far
     behind the dispatchers are."""
-    return await session.scalar(
+    found: datetime | None = await session.scalar(
         select(func.min(Notification.due_at)).where(
             Notification.status == NoticeStatus.PENDING, Notification.due_at <= now
         )
     )
+    return found
 
 
 async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
@@ -329,4 +341,4 @@ async def release_claims(session: AsyncSession, *, worker: str) -> int:
         .where(Notification.claimed_by == worker, Notification.status == NoticeStatus.SENDING)
         .values(status=NoticeStatus.PENDING, claimed_by=None, claimed_at=None)
     )
-    return result.rowcount
+    return rowcount(result)

@@ -12,9 +12,10 @@ import enum
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, case, func, select
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, Text, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -147,7 +148,7 @@ def withdrawal_end(order_day: date, days: int, tz: str) -> datetime:
     return datetime.combine(order_day + timedelta(days=days + 1), time(0), tzinfo=ZoneInfo(tz))
 
 
-async def _customer_fields(session: AsyncSession, *, customer: Customer, demo: Demo | None) -> dict:
+async def _customer_fields(session: AsyncSession, *, customer: Customer, demo: Demo | None) -> dict[str, Any]:
     if customer.own_use:
         return {
             "kind": OrderKind.OWN_USE,
@@ -225,7 +226,7 @@ async def create_order(
     if demo is not None and (demo.reseller_id != reseller.id or demo.status == DemoStatus.CANCELLED):
         raise DomainError("demo_not_found")
     lines = await _lines(session, items)
-    products = [await session.get(Product, line.product_id) for line in lines]
+    products = [await session.get_one(Product, line.product_id) for line in lines]
     currencies = {p.currency for p in products}
     if len(currencies) != 1:
         raise DomainError("order_mixed_currencies")
@@ -258,7 +259,7 @@ async def create_order(
     return order
 
 
-def _snapshot(lines: list[OrderLine]) -> list[dict]:
+def _snapshot(lines: list[OrderLine]) -> list[dict[str, Any]]:
     return [
         {
             "sku": ln.sku,
@@ -277,7 +278,7 @@ async def _record(
     actor: User,
     kind: OrderEventKind,
     now: datetime,
-    detail: dict,
+    detail: dict[str, Any],
     reason: str | None = None,
 ) -> None:
     session.add(
@@ -401,7 +402,7 @@ async def cancel_order(session: AsyncSession, *, order: Order, actor: User, reas
     return order
 
 
-def _net_amount():
+def _net_amount() -> ColumnElement[int]:
     kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
     return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import Base
@@ -41,18 +42,18 @@ HOSTED_DEMO = (
 GUEST_DEMO = ("starts_at", "duration_minutes", "timezone", "status")
 
 
-def _fields(row: Base, only: tuple[str, ...] | None = None) -> dict:
+def _fields(row: Base, only: tuple[str, ...] | None = None) -> dict[str, Any]:
     names = only or [c.key for c in row.__table__.columns if c.key not in SECRETS]
     return {name: getattr(row, name) for name in names}
 
 
-async def _all(session: AsyncSession, query) -> list:
+async def _all(session: AsyncSession, query: Select[Any]) -> list[Any]:
     return list((await session.scalars(query)).all())
 
 
-async def _by_order(session: AsyncSession, entity, order_ids: list[int]) -> dict[int, list]:
+async def _by_order(session: AsyncSession, entity: Any, order_ids: list[int]) -> dict[int, list[Any]]:
     """Lines or events of many orders, a statement per thousand orders."""
-    grouped: dict[int, list] = {}
+    grouped: dict[int, list[Any]] = {}
     for start in range(0, len(order_ids), 1000):
         chunk = order_ids[start : start + 1000]
         for row in await _all(session, select(entity).where(entity.order_id.in_(chunk)).order_by(entity.id)):
@@ -60,7 +61,7 @@ async def _by_order(session: AsyncSession, entity, order_ids: list[int]) -> dict
     return grouped
 
 
-async def _orders(session: AsyncSession, found: list[Order], *, history: bool) -> list[dict]:
+async def _orders(session: AsyncSession, found: list[Order], *, history: bool) -> list[dict[str, Any]]:
     ids = [order.id for order in found]
     lines = await _by_order(session, OrderLine, ids)
     events = await _by_order(session, OrderEvent, ids) if history else {}
@@ -73,7 +74,7 @@ async def _orders(session: AsyncSession, found: list[Order], *, history: bool) -
     return shown
 
 
-async def _as_advisor(session: AsyncSession, user: User, plan: Plan) -> dict:
+async def _as_advisor(session: AsyncSession, user: User, plan: Plan) -> dict[str, Any]:
     demos = await _all(session, select(Demo).where(Demo.reseller_id == user.id).order_by(Demo.starts_at, Demo.id))
     typed_in = await _all(
         session,
@@ -109,12 +110,12 @@ async def _as_advisor(session: AsyncSession, user: User, plan: Plan) -> dict:
     }
 
 
-async def _as_guest_host_customer(session: AsyncSession, user: User) -> dict:
+async def _as_guest_host_customer(session: AsyncSession, user: User) -> dict[str, Any]:
     hosted = await _all(session, select(Demo).where(Demo.host_user_id == user.id).order_by(Demo.starts_at, Demo.id))
     guests = await _all(session, select(Guest).where(Guest.user_id == user.id).order_by(Guest.id))
     registrations = []
     for guest in guests:
-        demo = await session.get(Demo, guest.demo_id)
+        demo = await session.get_one(Demo, guest.demo_id)
         registrations.append({**_fields(guest), "demo": {**_fields(demo, GUEST_DEMO), "town": demo.area}})
     bought = await _all(
         session,
@@ -129,7 +130,7 @@ async def _as_guest_host_customer(session: AsyncSession, user: User) -> dict:
     }
 
 
-async def _chat(session: AsyncSession, user: User) -> dict:
+async def _chat(session: AsyncSession, user: User) -> dict[str, Any]:
     states = await _all(session, select(ConversationState).where(ConversationState.key.contains(str(user.telegram_id))))
     draft = await session.get(UserDraft, user.telegram_id)
     messages = await _all(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from models.base import DomainError
 from models.money import is_currency, parse_amount
@@ -91,7 +93,7 @@ def _find_line(text: str, needle: str) -> int | None:
     return None
 
 
-def _walk_keys(data: object, path: str = ""):
+def _walk_keys(data: object, path: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(data, dict):
         for key, value in data.items():
             yield key, f"{path}.{key}" if path else key
@@ -167,9 +169,12 @@ def parse_plan(text: str) -> Plan:
     )
 
 
-def _thresholds(raw: dict, currency: str, text: str) -> Thresholds:
+def _thresholds(raw: dict[str, Any], currency: str, text: str) -> Thresholds:
     defaults = Thresholds()
-    amount = lambda key, default: parse_amount(str(raw[key]), currency) if key in raw else default  # noqa: E731
+
+    def amount(key: str, default: int) -> int:
+        return parse_amount(str(raw[key]), currency) if key in raw else default
+
     try:
         return Thresholds(
             min_retail_share_bp=_bp(

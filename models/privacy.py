@@ -14,14 +14,15 @@ from __future__ import annotations
 import calendar
 import re
 import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import DomainError
+from models.base import DomainError, rowcount
 from models.botstate import ConversationState, UserDraft
 from models.commissions import CommissionEntry
 from models.compliance import BuyBack
@@ -99,20 +100,22 @@ async def successor(session: AsyncSession, *, user: User) -> User | None:
     seen, current = {user.id}, user
     while current.upline_id is not None and current.upline_id not in seen:
         seen.add(current.upline_id)
-        current = await session.get(User, current.upline_id)
-        if current is None:
+        upline = await session.get(User, current.upline_id)
+        if upline is None:
             break
+        current = upline
         if current.is_seller and not is_erased(current):
             return current
-    return await session.scalar(
+    found: User | None = await session.scalar(
         select(User)
         .where(User.role == Role.ADMIN, User.deactivated_at.is_(None), User.telegram_id > 0, User.id != user.id)
         .order_by(User.id)
         .limit(1)
     )
+    return found
 
 
-def _open_demos_of(user: User, now: datetime):
+def _open_demos_of(user: User, now: datetime) -> Select[tuple[Demo]]:
     return select(Demo).where(Demo.reseller_id == user.id, Demo.status.in_(OPEN_STATUSES), Demo.starts_at > now)
 
 
@@ -166,7 +169,7 @@ async def _orders_of_customer(
     return list((await session.scalars(query.order_by(Order.id))).all())
 
 
-def _pattern(names: list[str | None], phones: set[str]) -> re.Pattern | None:
+def _pattern(names: Sequence[str | None], phones: set[str]) -> re.Pattern[str] | None:
     """The person's names (whole, and each part of three letters or more) and phone numbers
     (however the digits are spaced), to take out of free text that mentions them."""
     words = {n for n in names if n and n not in (ERASED_GUEST, ERASED_HOST)}
@@ -181,11 +184,11 @@ def _pattern(names: list[str | None], phones: set[str]) -> re.Pattern | None:
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
 
-def _redact(text: str | None, pattern: re.Pattern | None) -> str | None:
+def _redact(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
     return pattern.sub(REDACTED, text) if text and pattern else text
 
 
-def _chunks(ids: list[int]):
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
@@ -194,12 +197,12 @@ def _chunks(ids: list[int]):
 
 
 async def _erase_guest_rows(
-    session: AsyncSession, guests: list[Guest], pattern: re.Pattern | None, now: datetime, result: Erasure
+    session: AsyncSession, guests: list[Guest], pattern: re.Pattern[str] | None, now: datetime, result: Erasure
 ) -> None:
     """A guest row keeps the headcount of its party and nothing about the person. An upcoming
     place is given up, so the first on the waiting list moves up."""
     for guest in guests:
-        demo = await session.get(Demo, guest.demo_id)
+        demo = await session.get_one(Demo, guest.demo_id)
         if demo.is_open and demo.starts_at > now and guest.status != GuestStatus.NOT_COMING:
             result.promoted += await cancel_rsvp(session, guest=guest, demo=demo, now=now)
         guest.name, guest.phone, guest.user_id, guest.updated_at = ERASED_GUEST, None, None, now
@@ -210,7 +213,7 @@ async def _erase_guest_rows(
     await session.flush()
 
 
-async def _pseudonymise_orders(session: AsyncSession, found: list[Order], pattern: re.Pattern | None) -> None:
+async def _pseudonymise_orders(session: AsyncSession, found: list[Order], pattern: re.Pattern[str] | None) -> None:
     """Kept for the tax years, without the customer. Order history is otherwise never changed;
     a reason that names the customer is the one exception the erasure makes."""
     tag = secrets.randbelow(900_000) + 100_000  # random: nothing about the person is in it
@@ -226,7 +229,7 @@ async def _pseudonymise_orders(session: AsyncSession, found: list[Order], patter
 
 
 async def _leave_hosted_demos(
-    session: AsyncSession, hosted: list[Demo], pattern: re.Pattern | None, now: datetime, result: Erasure
+    session: AsyncSession, hosted: list[Demo], pattern: re.Pattern[str] | None, now: datetime, result: Erasure
 ) -> None:
     """The demo stays (the advisor's and the guests'), with a neutral host and only the town."""
     for demo in hosted:
@@ -247,13 +250,14 @@ async def _hand_over(session: AsyncSession, user: User, now: datetime, result: E
     if handed and result.sponsor is None:
         raise DomainError("erasure_no_successor")
     for demo in handed:
+        assert result.sponsor is not None
         demo.reseller_id, demo.updated_at = result.sponsor.id, now
         result.replan[demo.id] = demo
     result.handed_demos = handed
     moved = await session.execute(
         update(User).where(User.upline_id == user.id).values(upline_id=result.sponsor.id if result.sponsor else None)
     )
-    result.moved_members = moved.rowcount
+    result.moved_members = rowcount(moved)
     await session.execute(delete(Invite).where(Invite.created_by_id == user.id, Invite.used_at.is_(None)))
     kept = list((await session.scalars(select(Demo.id).where(Demo.reseller_id == user.id))).all())
     for chunk in _chunks(kept):
@@ -286,7 +290,7 @@ async def _still_referenced(session: AsyncSession, user_ids: set[int]) -> set[in
     found: set[int] = set()
     for column in USER_REFERENCES:
         for chunk in _chunks(sorted(user_ids)):
-            found |= set((await session.scalars(select(column).where(column.in_(chunk)).distinct())).all())
+            found |= {i for i in (await session.scalars(select(column).where(column.in_(chunk)).distinct())) if i}
     return found
 
 

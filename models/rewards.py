@@ -83,11 +83,12 @@ def host_reward(table: RewardTable, *, sales_minor: int, bookings: int) -> HostR
 
 
 async def bookings_from(session: AsyncSession, *, demo_id: int) -> int:
-    return await session.scalar(
+    found: int | None = await session.scalar(
         select(func.count())
         .select_from(Demo)
         .where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED)
     )
+    return found or 0
 
 
 async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int) -> HostReward:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import CTE, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import DomainError
+from models.base import DomainError, rowcount
 from models.users import Role, User
 
 
@@ -30,16 +31,18 @@ class Branch:
     upline_id: int
 
 
-def _downline(root_id: int):
+def _downline(root_id: int) -> CTE:
     """Everyone below the root, at any depth, with their depth: one recursive query."""
     below = select(User.id, literal(1).label("depth")).where(User.upline_id == root_id).cte("below", recursive=True)
     return below.union_all(select(User.id, below.c.depth + 1).where(User.upline_id == below.c.id))
 
 
-def _depth_first(rows: Sequence, root_id: int, *, upline, user_id) -> list:
+def _depth_first(
+    rows: Sequence[Any], root_id: int, *, upline: Callable[[Any], int], user_id: Callable[[Any], int]
+) -> list[Any]:
     """Each member followed by their own downline; siblings keep the rows' order (the
     database's, by name: its collation, as before)."""
-    children: dict[int, list] = {}
+    children: dict[int, list[Any]] = {}
     for row in rows:
         children.setdefault(upline(row), []).append(row)
     ordered, stack = [], list(reversed(children.get(root_id, [])))
@@ -133,4 +136,4 @@ async def deactivate(session: AsyncSession, *, actor: User, member: User, now: d
     member.deactivated_at = now
     moved = await session.execute(update(User).where(User.upline_id == member.id).values(upline_id=member.upline_id))
     await session.flush()
-    return moved.rowcount
+    return rowcount(moved)

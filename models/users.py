@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, enum_column
+from models.base import Base, DomainError, UTCDateTime, enum_column, rowcount
 from models.text import clean_text
 
 INVITE_LIFETIME = timedelta(days=7)
@@ -69,8 +70,18 @@ class Invite(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+async def unreachable_among(session: AsyncSession, user_ids: Iterable[int | None]) -> set[int]:
+    """Which of these people the bot can no longer write to (they blocked it, or left)."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return set()
+    found = await session.scalars(select(User.id).where(User.id.in_(wanted), User.unreachable_at.is_not(None)))
+    return set(found)
+
+
 async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
-    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    found: User | None = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    return found
 
 
 async def get_or_create_user(
@@ -141,7 +152,7 @@ async def redeem_invite(session: AsyncSession, *, token: str, user: User, now: d
     claimed = await session.execute(
         update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_by_id=user.id, used_at=now)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise DomainError("invite_used")
     user.role = Role.RESELLER
     user.upline_id = invite.created_by_id

@@ -53,7 +53,7 @@ def describe(
     return "\n".join(lines)
 
 
-def describe_demo(demo: Demo, *, tz: str, lang: str, with_status: bool = True) -> str:
+def describe_demo(demo: Demo, *, tz: str, lang: str, with_status: bool = True, host_blocked: bool = False) -> str:
     text = describe(
         host_name=demo.host_name,
         host_phone=demo.host_phone,
@@ -68,6 +68,8 @@ def describe_demo(demo: Demo, *, tz: str, lang: str, with_status: bool = True) -
         text += "\n" + status_label(demo.status)
         if demo.status == DemoStatus.PROPOSED and demo.proposed_starts_at:
             text += "\n" + _("Proposed: {when}").format(when=format_when(demo.proposed_starts_at, tz=tz, lang=lang))
+    if host_blocked:
+        text += "\n" + _("🔕 The host has blocked the bot: no reminders or messages reach them. Tell them yourself.")
     return text
 
 

@@ -32,7 +32,7 @@ GUEST_STATUS = {
 }
 
 
-def guest_line(guest: Guest, *, first_names_only: bool) -> str:
+def guest_line(guest: Guest, *, first_names_only: bool, blocked: bool = False) -> str:
     name = guest.first_name if first_names_only else guest.name
     parts = [("☑ " if guest.checked_in_at else "") + name, _(GUEST_STATUS[guest.status])]
     if not first_names_only:
@@ -40,16 +40,23 @@ def guest_line(guest: Guest, *, first_names_only: bool) -> str:
             parts.append(guest.phone)
         if guest.consent_at is None:
             parts.append(_("⚠️ not yet informed of the privacy notice"))
+        if blocked:
+            parts.append(_("🔕 blocked the bot: no reminder reaches them"))
     return " · ".join(parts)
 
 
-def reseller_guest_list(demo: Demo, page: Page[Guest], totals: GuestTotals) -> tuple[str, InlineKeyboardMarkup]:
-    """The header keeps the whole demo's figures; the lines and buttons are this page's."""
+def reseller_guest_list(
+    demo: Demo, page: Page[Guest], totals: GuestTotals, *, blocked: frozenset[int] = frozenset()
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The header keeps the whole demo's figures; the lines and buttons are this page's. `blocked`: the
+    users among the guests who blocked the bot, flagged so that the reseller tells them another way."""
     capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
     header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
         host=demo.host_name, going=totals.going, came=totals.checked_in, capacity=capacity
     )
-    body = "\n".join(f"{n}. {guest_line(g, first_names_only=False)}" for n, g in page.numbered()) or _("No guests yet.")
+    body = "\n".join(
+        f"{n}. {guest_line(g, first_names_only=False, blocked=g.user_id in blocked)}" for n, g in page.numbered()
+    ) or _("No guests yet.")
     rows = [
         [(("☑ " if g.checked_in_at else "☐ ") + g.name, GuestCheckIn(g.id, page.number))]
         for g in page.items

@@ -294,3 +294,22 @@ async def test_an_italian_guest_reads_everything_in_italian(bot, reseller):
     assert "martedì 25 marzo 2031 alle 18:30" in opened[-1].text
     assert lucia.buttons() == ["Non posso venire"]
     assert "martedì 25 marzo 2031 alle 18:30" in done[-1].text
+
+
+async def test_a_host_or_guest_who_blocked_the_bot_is_flagged_to_the_reseller(bot, reseller):
+    anna, payload = await party(bot, reseller)
+    eva, _opened, _done = await rsvp(bot, "Eva", payload)
+
+    await anna.block()
+    await eva.block()
+    await reseller.send("/demos")
+    shown = await reseller.press("Anna Bianchi")
+    assert "🔕 The host has blocked the bot: no reminders or messages reach them. Tell them yourself." in shown[-1].text
+    listed = await reseller.press("Guests")
+    assert "Eva · coming · 🔕 blocked the bot: no reminder reaches them" in listed[-1].text
+
+    await anna.block(False)  # she starts the bot again
+    await eva.block(False)
+    await reseller.send("/demos")
+    assert "blocked the bot" not in (await reseller.press("Anna Bianchi"))[-1].text
+    assert "blocked the bot" not in (await reseller.press("Guests"))[-1].text

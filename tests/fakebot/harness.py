@@ -92,6 +92,20 @@ class Person:
         await self.bot.deliver(self.bot.api.user_message(self.user, text))
         return self.received()
 
+    async def block(self, blocked: bool = True) -> None:
+        """Blocks the bot (or unblocks it) in the Telegram app: Telegram refuses sends to them from now
+        on and tells the bot with a my_chat_member update."""
+        api = self.bot.api
+        (api.blocked.add if blocked else api.blocked.discard)(self.id)
+        statuses = [
+            {"status": "member", "user": api.bot_user},
+            {"status": "kicked", "until_date": 0, "user": api.bot_user},
+        ]
+        old, new = statuses if blocked else statuses[::-1]
+        chat = {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
+        member = {"chat": chat, "from": self.user, "date": 1, "old_chat_member": old, "new_chat_member": new}
+        await self.bot.deliver({"my_chat_member": member})
+
     def last_with_button(self, label: str) -> tuple[int, str]:
         for event in reversed(self.chat):
             for row in event.buttons:
