@@ -316,11 +316,12 @@ async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None
 
 async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
     """When the next pending message falls due after `after` (the sandbox's "to the next reminder")."""
-    return await session.scalar(
+    found: datetime | None = await session.scalar(
         select(func.min(Notification.due_at)).where(
             Notification.status == NoticeStatus.PENDING, Notification.due_at > after
         )
     )
+    return found
 
 
 async def planned_since(session: AsyncSession, *, key_prefix: str, since: datetime) -> bool:
