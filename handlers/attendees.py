@@ -49,7 +49,7 @@ from views.callbacks import (
 )
 from views.dates import format_when
 from views.guests import GUESTS_PAGE, reseller_guest_list
-from views.i18n import _, babel_locale, current_locale
+from views.i18n import _, current_locale, home_region
 from views.paging import locate, window
 
 CONSENT, GUEST_NAME, GUEST_PHONE, ADD_NAME, ADD_PHONE, CAPACITY = (
@@ -196,7 +196,7 @@ async def _register(update: Update, context: Context, phone: str | None) -> int:
             user=me,
             name=draft["name"],
             phone=phone,
-            region=babel_locale(me.locale, demo.timezone).territory,
+            region=home_region(demo.timezone),
             consent_at=datetime.fromisoformat(draft["consent_at"]),
             now=now,
         )
@@ -354,7 +354,7 @@ async def _add_guest(update: Update, context: Context, phone: str | None) -> int
             demo=demo,
             name=draft["name"],
             phone=phone,
-            region=babel_locale(me.locale, me.timezone).territory,
+            region=home_region(me.timezone),
             now=context.clock.now(),
         )
         context.user_data.pop("ag", None)

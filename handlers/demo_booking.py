@@ -40,7 +40,7 @@ from views.callbacks import (
 )
 from views.dates import format_duration, format_when, parse_duration_input
 from views.demos import describe, overlap_warning
-from views.i18n import _, babel_locale
+from views.i18n import _, home_region
 
 HOST_NAME, HOST_PHONE, ADDRESS, DURATION, NOTES, SUMMARY = (
     "host_name",
@@ -84,7 +84,7 @@ async def save_host_name(update: Update, context: Context) -> str:
 
 async def save_host_phone(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (_session, me):
-        region = babel_locale(me.locale, me.timezone).territory
+        region = home_region(me.timezone)
         _draft(context)["host_phone"] = demos.validate_phone(update.message.text, region=region)
         return await _ask_address(update)
 

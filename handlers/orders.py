@@ -48,7 +48,7 @@ from views.callbacks import (
 )
 from views.dates import format_clock, format_day, to_local
 from views.guests import GUESTS_PAGE
-from views.i18n import _, babel_locale, ngettext
+from views.i18n import _, home_region, ngettext
 from views.money import money_for
 from views.paging import locate, window, with_nav
 from views.receipts import receipt
@@ -193,7 +193,7 @@ async def save_new_name(update: Update, context: Context) -> str:
 async def save_new_phone(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (_session, me):
         _draft(context)["customer"]["phone"] = demos.validate_phone(
-            update.message.text, region=babel_locale(me.locale, me.timezone).territory
+            update.message.text, region=home_region(me.timezone)
         )
         return await _ask_product(update)
 

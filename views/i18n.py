@@ -103,6 +103,13 @@ def formatting_locale(lang: str) -> Locale:
 
 
 @cache
+def home_region(timezone: str) -> str | None:
+    """The country of a timezone (Europe/Rome: IT): where a number typed without its prefix is
+    dialled, whatever language the person writes in (a Spanish speaker in Rome has Italian numbers)."""
+    region: str | None = get_global("zone_territories").get(timezone)
+    return region
+
+
 def babel_locale(lang: str, timezone: str) -> Locale:
     """The language with the country of the timezone: English in Rome is en_IT, English in New York
     en_US. Used for what the reader *types* (day/month order of dates, a phone number's country),
