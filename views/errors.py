@@ -175,8 +175,10 @@ MESSAGES: dict[str, str | Callable[[dict], str]] = {
         "This party is closed: it no longer takes orders, and its host reward is frozen. Orders now go without a party."
     ),
     "party_close_before_demo": N_("The party cannot close before the day of the demo. Please choose a later day."),
-    "party_close_too_late": N_(
-        "A party can stay open at most {days} days after the demo. Please choose an earlier day."
+    "party_close_too_late": lambda p: ngettext(
+        "A party can stay open at most {days} day after the demo. Please choose an earlier day.",
+        "A party can stay open at most {days} days after the demo. Please choose an earlier day.",
+        p["days"],
     ),
     "party_close_past": N_("That day has already ended. Please choose a day from today on."),
     "party_not_closed": N_("The party is still open: its host reward is not final yet."),
