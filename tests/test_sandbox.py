@@ -244,7 +244,7 @@ async def test_moving_the_clock_to_monday_sends_the_weekly_digests(sandbox, page
     assert status == 200
     now = datetime.fromisoformat(moved["result"]["moved_to"]).astimezone(START.tzinfo)
     assert (now.weekday(), now.hour, now.minute, now.second) == (0, 8, 0, 0)
-    assert any(e.text.startswith("📊 Your week from 12 May") for e in sandbox.api.chats[ADVISOR.id])
+    assert any(e.text.startswith("📊 Your week: 12–18 May") for e in sandbox.api.chats[ADVISOR.id])
     assert any(e.kind == "photo" for e in sandbox.api.chats[MANAGER.id])  # the team's chart
 
 

@@ -144,7 +144,7 @@ async def play_the_party(ui: Page) -> None:
     await ui.say(ADVISOR.id, "1")
     await ui.press(ADVISOR.id, "Review order")
     await ui.press(ADVISOR.id, "Confirm order")
-    await ui.sees(ADVISOR.id, "119,00")
+    await ui.sees(ADVISOR.id, "€119.00")
     await ui.shoot("sandbox-party.png")
 
     # The clock moves to the day before: the reminders arrive, each in its reader's language.
@@ -159,9 +159,9 @@ async def play_the_party(ui: Page) -> None:
 
     # Monday 08:00: the week in figures for Marta, the team's with its chart for Giulia.
     await ui.move_clock("To Monday 08:00")
-    await ui.sees(ADVISOR.id, "📊 Your week from 12 May to 18 May")
-    await ui.sees(ADVISOR.id, "Sales: 119,00")
-    await ui.sees(MANAGER.id, "La settimana del tuo team dal 12 mag")
+    await ui.sees(ADVISOR.id, "📊 Your week: 12–18 May")
+    await ui.sees(ADVISOR.id, "Sales: €119.00")
+    await ui.sees(MANAGER.id, "La settimana del tuo team (12–18 mag)")
     manager = ui.chat(MANAGER.id)
     assert await manager.locator(".msg img").count() >= 1  # the chart
     csv_link = manager.locator(".file a").last

@@ -20,7 +20,7 @@ async def test_a_wholly_withdrawn_order_is_not_counted_and_its_receipt_has_no_de
     await reseller.send("1")
     await reseller.press("Review order")
     await reseller.press("Confirm order")
-    assert "(1 orders)" in (await reseller.send("/sales"))[-1].text
+    assert "(1 order)" in (await reseller.send("/sales"))[-1].text
 
     await reseller.send("/orders")
     await reseller.press("Bruna Gialli")
@@ -29,7 +29,7 @@ async def test_a_wholly_withdrawn_order_is_not_counted_and_its_receipt_has_no_de
     text = withdrawn[-1].text
     assert "Withdrawal recorded." in text and "withdraw from this purchase" not in text
     sales = await reseller.send("/sales")
-    assert "Today: sales 0,00\u00a0€ (0 orders)" in sales[-1].text
+    assert "Today: sales €0.00 (0 orders)" in sales[-1].text
 
     await reseller.send("/orders")
     page = await reseller.press("Bruna Gialli")
@@ -71,4 +71,4 @@ async def test_the_team_view_shows_each_advisors_next_and_last_completed_demo(bo
     await book_demo(reseller, host="Bea Rossi", day="02/04/2031", phone=None)
     bot.clock.set(datetime(2031, 3, 28, 9, 0, tzinfo=UTC))
     tree = await admin.send("/team")
-    assert "Marta · this week 0,00\u00a0€ · next demo 2 Apr · last demo 25 Mar · active" in tree[-1].text
+    assert "Marta · this week €0.00 · next demo 2 Apr · last demo 25 Mar · active" in tree[-1].text
