@@ -28,7 +28,19 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import Context
-from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, privacy, reports, team
+from handlers import (
+    attendees,
+    demo_booking,
+    demos,
+    host,
+    onboarding,
+    order_changes,
+    orders,
+    privacy,
+    reports,
+    shop,
+    team,
+)
 from handlers.common import cancel, say, user_scope
 from models import DomainError
 from views.i18n import _
@@ -80,9 +92,11 @@ def register(application: Application) -> None:
         # Our conversations are per user, not per message: a button belongs to the user's
         # current step wherever it was pressed. PTB warns about that setting; it is deliberate.
         warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
-        # attendees first: its conversation takes /start with a guest link before onboarding's /start.
+        # attendees and shop first: their conversations take /start with a guest or shop link
+        # before onboarding's /start.
         flows = [
             *attendees.handlers(),
+            *shop.handlers(),
             *onboarding.handlers(),
             *demo_booking.handlers(),
             *demos.handlers(),

@@ -82,6 +82,7 @@ class OrderRequest(Base):
     customer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     delivery: Mapped[Delivery | None] = mapped_column(enum_column(Delivery, length=16))
     address: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the advisor changed quantities
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -309,7 +310,7 @@ async def change_line(session: AsyncSession, *, request: OrderRequest, line_id: 
     if new > orders.QUANTITY_MAX:
         raise DomainError("quantity_range", high=orders.QUANTITY_MAX)
     line.quantity = max(new, 0)
-    request.updated_at = now
+    request.changed_at = request.updated_at = now
     await session.flush()
 
 
@@ -320,6 +321,8 @@ async def accept(
     if demo is not None:
         require_party_open(demo, now)
     items = [(line.product_id, line.quantity) for line, _p in await lines_of(session, request.id) if line.quantity]
+    if not items:
+        raise DomainError("request_empty")
     order = await orders.create_order(
         session,
         reseller=reseller,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel.dates import format_date
 
 from models import orders
-from models.orders import Order, OrderLine, OrderStatus
+from models.orders import Contract, Order, OrderLine, OrderStatus
 from models.users import User
 from views.dates import format_when
 from views.i18n import _, babel_locale
@@ -43,14 +43,35 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
             )
         )
     if order.customer_name:
-        rows.append(
-            _(
-                "Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), "
-                "without giving a reason, by telling {reseller}."
-            ).format(
-                day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
-                days=order.withdrawal_days,
-                reseller=reseller_name,
-            )
-        )
+        rows += withdrawal_rows(order, reader, reseller_name=reseller_name)
+    if order.paid_at is not None:
+        rows.append(_("✅ Paid online."))
     return "\n".join(rows)
+
+
+def withdrawal_rows(order: Order, reader: User, *, reseller_name: str) -> list[str]:
+    """Which contract it is, and until when the customer may withdraw: an off-premises contract
+    (signed in person) from the day of the order, a distance one (ordered online) from delivery."""
+    if order.contract == Contract.OFF_PREMISES:
+        kind = _("Contract: off-premises (signed in person).")
+    else:
+        kind = _("Contract: at a distance (ordered online).")
+    if order.contract == Contract.DISTANCE and order.delivered_at is None:
+        return [
+            kind,
+            _(
+                "Right of withdrawal: you may withdraw from this purchase within {days} days from delivery, "
+                "without giving a reason, by telling {reseller}."
+            ).format(days=order.withdrawal_days, reseller=reseller_name),
+        ]
+    return [
+        kind,
+        _(
+            "Right of withdrawal: you may withdraw from this purchase until {day} "
+            "({days} days), without giving a reason, by telling {reseller}."
+        ).format(
+            day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
+            days=order.withdrawal_days,
+            reseller=reseller_name,
+        ),
+    ]

@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('customer_name', sa.String(length=64), nullable=True),
     sa.Column('delivery', sa.Enum('collect', 'address', name='delivery', native_enum=False, length=16), nullable=True),
     sa.Column('address', sa.Text(), nullable=True),
+    sa.Column('changed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
