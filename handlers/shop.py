@@ -166,7 +166,8 @@ async def _show(update: Update, session, me: User, request: OrderRequest, *, pag
 
 async def _basket(session, context: Context, me: User | None, request_id: int) -> OrderRequest:
     request = await shop.basket_of(session, request_id=request_id, customer=me, now=context.clock.now())
-    context.user_data[DRAFT] = {"request_id": request.id}
+    if context.user_data.get(DRAFT, {}).get("request_id") != request.id:
+        context.user_data[DRAFT] = {"request_id": request.id}
     return request
 
 
