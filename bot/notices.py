@@ -129,7 +129,12 @@ async def reseller_digest(session: AsyncSession, row: Notification, reader: User
     figures = await digests.reseller_week(
         session, user=reader, week=week, currency=env.currency, rewards=env.reward_table
     )
-    return ResellerDigestFacts(week, figures)
+    start = digests.local_midnight(week, reader.timezone)
+    end = digests.local_midnight(week + timedelta(days=7), reader.timezone)
+    by_source = await shop.sales_by_source(
+        session, reseller_ids=[reader.id], start=start, end=end, currency=env.currency
+    )
+    return ResellerDigestFacts(week, figures, {source: amount for (_id, source), amount in by_source.items()})
 
 
 async def team_digest(session: AsyncSession, row: Notification, reader: User, env: Env) -> TeamDigestFacts:

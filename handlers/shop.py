@@ -20,6 +20,8 @@ The basket lives in the database (models.shop), so every button re-enters the co
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -45,6 +47,8 @@ from handlers.common import (
 )
 from models import DomainError, catalog, commissions, notifications, orders, shop, users
 from models.demos import Demo
+from models.digests import local_midnight
+from models.money import to_decimal
 from models.shop import Delivery, OrderRequest
 from models.users import User
 from views import links
@@ -69,7 +73,16 @@ from views.errors import error_text
 from views.i18n import _
 from views.paging import locate, window
 from views.receipts import receipt
-from views.shop import SHOP_PAGE, ShopHeader, quantity_question, request_for_advisor, review_text, shop_view
+from views.reports import safe_cell
+from views.shop import (
+    SHOP_PAGE,
+    ShopHeader,
+    quantity_question,
+    request_for_advisor,
+    review_text,
+    shop_view,
+    source_label,
+)
 
 BROWSE, QUANTITY, NAME, ADDRESS, CODE = "browse", "quantity", "name", "address", "code"
 END = ConversationHandler.END
@@ -434,6 +447,36 @@ async def paid(update: Update, context: Context) -> None:
         await tell(context, await users.get_user(session, order.reseller_id), "order_paid", order_id=order.id)
         await say(
             update, _("Thank you, your payment for order no. {number} has been received.").format(number=order.id)
+        )
+
+
+# ---- the monthly statement (handlers.team's /statement) ----
+
+
+async def statement_by_source(session, writer, *, period: str, plan) -> None:
+    """The month's retail sales of each advisor by source (demo, party link, personal link or
+    code): one grouped query (models.shop.sales_by_source)."""
+    tz = plan.company_timezone
+    first = date.fromisoformat(f"{period}-01")
+    following = (first + timedelta(days=32)).replace(day=1)
+    amounts = await shop.sales_by_source(
+        session,
+        reseller_ids=None,
+        start=local_midnight(first, tz),
+        end=local_midnight(following, tz),
+        currency=plan.currency,
+    )
+    names = await users.names_of(session, {rid for rid, _s in amounts})
+    writer.writerow([])
+    writer.writerow([_("advisor"), _("source"), _("sales"), _("currency")])
+    for (reseller_id, source), amount in sorted(amounts.items(), key=lambda kv: (names.get(kv[0][0], ""), kv[0][1])):
+        writer.writerow(
+            [
+                safe_cell(names.get(reseller_id, "")),
+                source_label(source),
+                to_decimal(amount, plan.currency),
+                plan.currency,
+            ]
         )
 
 

@@ -20,7 +20,7 @@ from models.demos import Demo, DemoStatus
 from models.digests import ResellerWeek, TeamWeek
 from models.guests import Guest
 from models.money import to_decimal
-from models.orders import Order, OrderLine
+from models.orders import Order, OrderLine, OrderSource
 from models.orders import net as orders_net
 from models.plan import Plan
 from models.rewards import HostReward, RewardTable
@@ -47,7 +47,7 @@ from views.outgoing import Document, Invoice, Outgoing
 from views.privacy import handover, host_erased
 from views.receipts import receipt
 from views.reports import flag_text, safe_cell
-from views.shop import request_for_advisor
+from views.shop import by_source_text, request_for_advisor
 
 DIGEST_MEMBERS_SHOWN = 25  # the rest of a large team is in the CSV that comes with the digest
 
@@ -98,6 +98,7 @@ class RequestFacts:
 class ResellerDigestFacts:
     week: date
     figures: ResellerWeek
+    by_source: dict[OrderSource, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -385,6 +386,7 @@ def reseller_digest(facts: ResellerDigestFacts, reader: User, env: Env) -> Outgo
             average=money(figures.average_minor),
             change=_change(figures.retail_minor, figures.previous_retail_minor, reader),
         ),
+        by_source_text(facts.by_source, env.currency, reader),
         _("Own use: {own}").format(own=money(figures.own_use_minor)),
         _("Demos held: {demos} · guests: {guests} · of whom bought: {buyers}").format(
             demos=figures.demos_held, guests=figures.guests, buyers=figures.buyers

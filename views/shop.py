@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from models.catalog import Product
 from models.demos import Demo
+from models.orders import OrderSource
 from models.shop import Delivery, OrderRequest, RequestLine, total
 from models.users import User
 from views.callbacks import (
@@ -22,7 +23,7 @@ from views.callbacks import (
     ShopProduct,
     ShopQuantity,
 )
-from views.i18n import _
+from views.i18n import N_, _
 from views.keyboards import keyboard
 from views.money import money_for
 from views.paging import Page, with_nav
@@ -105,6 +106,28 @@ def review_text(request: OrderRequest, lines: Lines, reader: User, *, host: str 
             _("The advisor confirms the order and tells you here; you pay them as agreed, unless told otherwise."),
         ]
     )
+
+
+SOURCES = {
+    OrderSource.DEMO: N_("at demos"),
+    OrderSource.PARTY_LINK: N_("party links"),
+    OrderSource.PERSONAL_LINK: N_("personal link or code"),
+    OrderSource.DIRECT: N_("other sales"),
+}
+
+
+def source_label(source: OrderSource) -> str:
+    return _(SOURCES[source])
+
+
+def by_source_text(amounts: dict[OrderSource, int], currency: str, reader: User) -> str:
+    """Sales by where they came from, in a fixed order; sources with no sales left out."""
+    parts = [
+        _("{source}: {amount}").format(source=source_label(s), amount=money_for(amounts[s], currency, reader))
+        for s in SOURCES
+        if amounts.get(s)
+    ]
+    return _("Sales by source: {parts}").format(parts=" · ".join(parts) if parts else "—")
 
 
 # ---- the advisor ----

@@ -295,3 +295,26 @@ async def test_sales_by_source_in_one_grouped_query(bot, reseller):
             s, reseller_ids=None, start=AFTER_THE_PARTY - timedelta(days=30), end=AFTER_THE_PARTY, currency="EUR"
         )
     assert found == {(2, OrderSource.PARTY_LINK): 3490}
+
+
+async def test_the_digest_and_the_monthly_statement_show_sales_by_source(bot, admin, reseller):
+    import csv
+    import io
+
+    anna, _guest = await party(bot, reseller)
+    payload = await shop_link(bot, reseller, anna)
+    bot.clock.set(DURING_THE_PARTY)
+    bice = bot.person("Bice", language_code="en")
+    await order_online(bice, payload, [("Cookbook", 1)])
+    await reseller.press("✅ Accept")
+    reseller.received()
+
+    bot.clock.set(datetime(2031, 3, 31, 6, 30, tzinfo=UTC))  # Monday 08:30 in Rome
+    await bot.dispatch()
+    digest = next(e.text for e in reseller.received() if e.text.startswith("📊"))
+    assert "Sales by source: party links: 34,90\u00a0€" in digest
+
+    exported = await admin.send("/statement 2031-03")
+    rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
+    assert ["advisor", "source", "sales", "currency"] in rows
+    assert ["Marta", "party links", "34.90", "EUR"] in rows
