@@ -36,9 +36,11 @@ from handlers import (
     onboarding,
     order_changes,
     orders,
+    payments,
     privacy,
     reports,
     shop,
+    shop_answers,
     team,
 )
 from handlers.common import cancel, say, user_scope
@@ -97,6 +99,8 @@ def register(application: Application) -> None:
         flows = [
             *attendees.handlers(),
             *shop.handlers(),
+            *shop_answers.handlers(),
+            *payments.handlers(),
             *onboarding.handlers(),
             *demo_booking.handlers(),
             *demos.handlers(),
