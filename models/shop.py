@@ -15,7 +15,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -400,6 +400,39 @@ async def mark_paid(session: AsyncSession, *, order: Order, charge_id: str, amou
     order.paid_at = now
     order.payment_charge_id = charge_id[:128]
     order.updated_at = now
+    await session.flush()
+
+
+# ---- privacy: what /mydata shows, what /forget removes ----
+
+
+async def requests_of_customer(session: AsyncSession, *, user_id: int) -> list[tuple[OrderRequest, list[RequestLine]]]:
+    found = (
+        await session.scalars(
+            select(OrderRequest).where(OrderRequest.customer_user_id == user_id).order_by(OrderRequest.id)
+        )
+    ).all()
+    return [(r, [line for line, _p in await lines_of(session, r.id)]) for r in found]
+
+
+async def forget_person(session: AsyncSession, *, user_id: int) -> None:
+    """Erasure: the person's baskets and online order requests (as customer or as advisor), their
+    shop code and their wrong codes go. Accepted requests are orders by now, which keep the sale."""
+    ids = list(
+        (
+            await session.scalars(
+                select(OrderRequest.id).where(
+                    (OrderRequest.customer_user_id == user_id) | (OrderRequest.reseller_id == user_id)
+                )
+            )
+        ).all()
+    )
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        await session.execute(delete(RequestLine).where(RequestLine.request_id.in_(chunk)))
+        await session.execute(delete(OrderRequest).where(OrderRequest.id.in_(chunk)))
+    await session.execute(delete(ShopCode).where(ShopCode.user_id == user_id))
+    await session.execute(delete(CodeAttempt).where(CodeAttempt.user_id == user_id))
     await session.flush()
 
 
