@@ -22,7 +22,14 @@ from views.menus import BASIC_COMMANDS, bot_commands
 # The update types our handlers use, asked of Telegram by both polling and the webhook: the
 # rest (polls, reactions, inline queries...) would only cost requests and log lines.
 # my_chat_member tells us when someone blocks the bot (or unblocks it).
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# pre_checkout_query: Telegram Payments asks whether an order may still be paid (handlers.shop).
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.PRE_CHECKOUT_QUERY,
+]
 
 
 async def _set_default_commands(application: Application) -> None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # (platforms set PORT) and the secret Telegram sends back with every update.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Telegram Payments (optional): with a provider token from @BotFather, accepted online orders
+    # get an invoice; without one, customers pay their advisor as agreed.
+    payment_provider_token: SecretStr | None = None
     port: int = Field(default=8443, ge=0, le=65535)  # 0: any free port (tests)
     # /healthz and `python -m bot health` fail when a due message has waited longer than this.
     health_max_outbox_lag_seconds: float = Field(default=300, gt=0)

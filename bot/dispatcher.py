@@ -16,7 +16,7 @@ import socket
 from datetime import timedelta
 
 from sqlalchemy import update
-from telegram import Bot, BotCommandScopeChat, InputFile
+from telegram import Bot, BotCommandScopeChat, InputFile, LabeledPrice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
@@ -65,7 +65,13 @@ class Dispatcher:
 
     def env(self) -> Env:
         s = self.settings
-        return Env(currency=s.currency, reward_table=s.reward_table, plan=s.plan, now=self.clock.now())
+        return Env(
+            currency=s.currency,
+            reward_table=s.reward_table,
+            plan=s.plan,
+            now=self.clock.now(),
+            payments=s.payment_provider_token is not None,
+        )
 
     async def run_once(self) -> int:
         """Sends what is due now; returns how many rows it handled."""
@@ -240,6 +246,19 @@ class Dispatcher:
                 chat_id,
                 InputFile(document.data, filename=document.filename),
                 caption=shorten(document.caption, CAPTION_LIMIT) or None,
+                rate_limit_args=self._bulk,
+            )
+        token = self.settings.payment_provider_token
+        if message.invoice is not None and token is not None:
+            invoice = message.invoice
+            await self.bot.send_invoice(
+                chat_id,
+                title=invoice.title,
+                description=invoice.description,
+                payload=invoice.payload,
+                currency=invoice.currency,
+                prices=[LabeledPrice(label, amount) for label, amount in invoice.prices],
+                provider_token=token.get_secret_value(),
                 rate_limit_args=self._bulk,
             )
 

@@ -12,12 +12,20 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import compliance, digests, guests, orders, party_close, party_rewards, rewards, users
+from models import compliance, digests, guests, orders, party_close, party_rewards, rewards, shop, users
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 from models.notifications import Notification
 from models.users import User
-from views.notifications import DemoFacts, Env, OrderFacts, PartyFacts, ResellerDigestFacts, TeamDigestFacts
+from views.notifications import (
+    DemoFacts,
+    Env,
+    OrderFacts,
+    PartyFacts,
+    RequestFacts,
+    ResellerDigestFacts,
+    TeamDigestFacts,
+)
 
 HOST_THANKS_WAIT = timedelta(days=7)  # after that, thank the host even if no order was logged
 CLOSED = (DemoStatus.CANCELLED, DemoStatus.DECLINED)
@@ -100,12 +108,41 @@ async def order_notice(session: AsyncSession, row: Notification, reader: User, e
     return await _order(session, row.data["order_id"])
 
 
+async def _request(session: AsyncSession, request_id: int) -> RequestFacts | None:
+    request = await session.get(shop.OrderRequest, request_id)
+    reseller = await users.get_user(session, request.reseller_id) if request else None
+    if request is None or reseller is None:
+        return None
+    demo = await session.get(Demo, request.demo_id) if request.demo_id else None
+    order = await _order(session, request.order_id) if request.order_id else None
+    return RequestFacts(request, await shop.lines_of(session, request.id), demo, reseller, order)
+
+
+async def shop_request(session: AsyncSession, row: Notification, reader: User, env: Env) -> RequestFacts | None:
+    facts = await _request(session, row.data["request_id"])
+    if facts is None or facts.request.status != shop.RequestStatus.PLACED:
+        return None  # answered already (an advisor may see it late, after downtime)
+    return facts
+
+
+async def shop_answer(session: AsyncSession, row: Notification, reader: User, env: Env) -> RequestFacts | None:
+    facts = await _request(session, row.data["request_id"])
+    if facts is None or facts.request.status not in (shop.RequestStatus.ACCEPTED, shop.RequestStatus.REFUSED):
+        return None
+    return facts
+
+
 async def reseller_digest(session: AsyncSession, row: Notification, reader: User, env: Env) -> ResellerDigestFacts:
     week = date.fromisoformat(row.data["week_start"])
     figures = await digests.reseller_week(
         session, user=reader, week=week, currency=env.currency, rewards=env.reward_table
     )
-    return ResellerDigestFacts(week, figures)
+    start = digests.local_midnight(week, reader.timezone)
+    end = digests.local_midnight(week + timedelta(days=7), reader.timezone)
+    by_source = await shop.sales_by_source(
+        session, reseller_ids=[reader.id], start=start, end=end, currency=env.currency
+    )
+    return ResellerDigestFacts(week, figures, {source: amount for (_id, source), amount in by_source.items()})
 
 
 async def team_digest(session: AsyncSession, row: Notification, reader: User, env: Env) -> TeamDigestFacts:
@@ -214,6 +251,10 @@ LOADERS = {
     "demo_moved": demo_moved,
     "waitlist_promoted": waitlist_promoted,
     "order_receipt": order_notice,
+    "shop_request": shop_request,
+    "shop_answer": shop_answer,
+    "order_delivered": order_notice,
+    "order_paid": order_notice,
     "withdrawal_receipt": order_notice,
     "error_alert": error_alert,
     "handover": handover,

@@ -64,6 +64,13 @@ class Replies:
         chat_id = self._chat.id
         self._calls.append(lambda: self._chat.get_bot().set_my_commands(commands, scope=BotCommandScopeChat(chat_id)))
 
+    def pre_checkout(self, error: str | None = None) -> None:
+        """Answers Telegram Payments' last question before charging: yes, or no and why
+        (https://core.telegram.org/bots/api#answerprecheckoutquery; within 10 seconds)."""
+        query = self._update.pre_checkout_query
+        if query is not None:
+            self._calls.append(lambda: query.answer(ok=error is None, error_message=error))
+
     def refuse(self, text: str) -> None:
         """Nothing happened; says why: in the button's alert when it fits, else as a message."""
         self._calls.clear()

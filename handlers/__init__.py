@@ -37,8 +37,11 @@ from handlers import (
     order_changes,
     orders,
     party_close,
+    payments,
     privacy,
     reports,
+    shop,
+    shop_answers,
     team,
 )
 from handlers.common import cancel, say, user_scope
@@ -92,9 +95,13 @@ def register(application: Application) -> None:
         # Our conversations are per user, not per message: a button belongs to the user's
         # current step wherever it was pressed. PTB warns about that setting; it is deliberate.
         warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
-        # attendees first: its conversation takes /start with a guest link before onboarding's /start.
+        # attendees and shop first: their conversations take /start with a guest or shop link
+        # before onboarding's /start.
         flows = [
             *attendees.handlers(),
+            *shop.handlers(),
+            *shop_answers.handlers(),
+            *payments.handlers(),
             *onboarding.handlers(),
             *demo_booking.handlers(),
             *demos.handlers(),

@@ -68,6 +68,10 @@ def guest_link(context: Context, demo: demos.Demo) -> str:
     return links.guest_link(context.bot.username, demo.guest_token)
 
 
+def party_shop_link(context: Context, demo: demos.Demo) -> str:
+    return links.party_shop_link(context.bot.username, demo.guest_token)
+
+
 def privacy_notice(reseller_name: str) -> str:
     return _(
         "Privacy: your name and, if you give it, your phone number are kept by {reseller}, the independent "
@@ -94,6 +98,9 @@ async def open_guest_link(update: Update, context: Context) -> str | int:
         reseller = await users.get_user(session, demo.reseller_id)
         preview = guest_preview(
             demo, host_first_name=demo.host_name.split(" ")[0], lang=_current_lang(update, context, me)
+        )
+        preview += "\n\n" + _("Can't come? You can still order from the party's shop: {link}").format(
+            link=party_shop_link(context, demo)
         )
         existing = await guests.guest_of_user(session, demo_id=demo.id, user=me) if me else None
         if existing is not None and existing.status != GuestStatus.NOT_COMING:
@@ -296,6 +303,13 @@ async def _share_guest_link(update: Update, context: Context, demo: demos.Demo |
         _("Share this link with the guests: they see the demo and sign up in two taps.\n{link}").format(
             link=guest_link(context, demo)
         ),
+    )
+    await say(
+        update,
+        _(
+            "And this is the party's shop: friends who cannot come order from it online, and their orders "
+            "count for the party.\n{link}"
+        ).format(link=party_shop_link(context, demo)),
     )
 
 

@@ -84,6 +84,10 @@ async def say(update: Update, text: str, reply_markup: InlineKeyboardMarkup | No
     current_scope().replies.send(text, reply_markup)
 
 
+async def answer_pre_checkout(update: Update, error: str | None = None) -> None:
+    current_scope().replies.pre_checkout(error)
+
+
 async def send_file(update: Update, document: Document) -> None:
     current_scope().replies.document(document)
 

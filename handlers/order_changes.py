@@ -106,7 +106,7 @@ async def _open_order_to_change(session, me: User, order_id: int) -> Order:
 async def start_withdrawal(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await _open_order_to_change(session, me, OrderWithdrawal.of(update).order_id)
-        if context.clock.now() >= order.withdrawal_ends_at:
+        if not orders.withdrawal_open(order, context.clock.now()):
             raise DomainError("withdrawal_period_over", last_day=order.last_withdrawal_day)
         await ack(update)
         lines = [ln for ln in await orders.lines_of(session, order.id) if ln.kept_quantity]

@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
+from handlers import shop_answers
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
 from models import DomainError, careers, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
@@ -271,6 +272,7 @@ async def monthly_statement(update: Update, context: Context) -> None:
                     to_decimal(gross - withheld, plan.currency),
                 ]
             )
+        await shop_answers.statement_by_source(session, writer, period=period, plan=plan)
         await send_file(
             update,
             Document(

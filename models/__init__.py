@@ -10,6 +10,7 @@ from models import (  # noqa: F401  (registers every table on Base.metadata)
     notifications,
     orders,
     party_rewards,
+    shop,
     users,
 )
 from models.base import Base, DomainError

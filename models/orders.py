@@ -43,6 +43,24 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class Contract(enum.StrEnum):
+    """Which withdrawal rule applies: signed in person (at a demo, or with the advisor elsewhere)
+    or ordered at a distance (the party or personal shop link), where the period runs from delivery."""
+
+    OFF_PREMISES = "off_premises"
+    DISTANCE = "distance"
+
+
+class OrderSource(enum.StrEnum):
+    DEMO = "demo"  # logged by the advisor at the demo
+    DIRECT = "direct"  # logged by the advisor, outside a demo
+    PARTY_LINK = "party_link"  # ordered by a friend of the host through the party's shop link
+    PERSONAL_LINK = "personal_link"  # through the advisor's own shop link or code
+
+
+REMOTE_SOURCES = (OrderSource.PARTY_LINK, OrderSource.PERSONAL_LINK)
+
+
 class OrderEventKind(enum.StrEnum):
     CREATED = "created"
     WITHDRAWAL = "withdrawal"
@@ -74,6 +92,12 @@ class Order(Base):
     # The first instant at which withdrawing is no longer possible (midnight after the last day).
     withdrawal_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
+    contract: Mapped[Contract] = mapped_column(enum_column(Contract, length=16), default=Contract.OFF_PREMISES)
+    source: Mapped[OrderSource] = mapped_column(enum_column(OrderSource, length=16), default=OrderSource.DEMO)
+    # A distance contract's withdrawal period starts here (models.shop.mark_delivered).
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # paid through Telegram Payments
+    payment_charge_id: Mapped[str | None] = mapped_column(String(128))
     # From the reseller's draft: pressing Confirm twice finds the order made the first time.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -144,6 +168,12 @@ def _reason(text: str | None) -> str:
     if len(cleaned) > REASON_MAX:
         raise DomainError("reason_too_long", limit=REASON_MAX)
     return cleaned
+
+
+def withdrawal_open(order: Order, now: datetime) -> bool:
+    """A distance contract may be withdrawn from until its period, which starts at delivery, ends."""
+    undelivered = order.contract == Contract.DISTANCE and order.delivered_at is None
+    return undelivered or now < order.withdrawal_ends_at
 
 
 def withdrawal_end(order_day: date, days: int, tz: str) -> datetime:
@@ -217,7 +247,10 @@ async def create_order(
     idempotency_key: str,
     policy: WithdrawalPolicy,
     now: datetime,
+    source: OrderSource | None = None,
 ) -> Order:
+    """An order logged by the advisor; with a remote `source`, an order request from a shop link
+    the advisor accepted: a distance contract, counted for the party like any other."""
     existing = await session.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
     if existing is not None:
         if existing.reseller_id != reseller.id:
@@ -232,7 +265,9 @@ async def create_order(
     currencies = {p.currency for p in products}
     if len(currencies) != 1:
         raise DomainError("order_mixed_currencies")
-    at_home_demo = demo is not None
+    source = source or (OrderSource.DEMO if demo is not None else OrderSource.DIRECT)
+    remote = source in REMOTE_SOURCES
+    at_home_demo = demo is not None and not remote
     days = policy.days_home_demo if at_home_demo else policy.days
     tz = demo.timezone if demo else reseller.timezone
     order = Order(
@@ -241,6 +276,8 @@ async def create_order(
         currency=currencies.pop(),
         status=OrderStatus.CONFIRMED,
         at_home_demo=at_home_demo,
+        contract=Contract.DISTANCE if remote else Contract.OFF_PREMISES,
+        source=source,
         withdrawal_days=days,
         timezone=tz,
         withdrawal_ends_at=withdrawal_end(now.astimezone(ZoneInfo(tz)).date(), days, tz),
@@ -338,7 +375,7 @@ async def withdraw(
     """Records the customer's withdrawal: of the whole order (quantities None) or of some units.
     A reseller's buy-back of unsold stock is not bound to the customer's period (within_period)."""
     _require_active(order)
-    if within_period and now >= order.withdrawal_ends_at:
+    if within_period and not withdrawal_open(order, now):
         raise DomainError("withdrawal_period_over", last_day=order.last_withdrawal_day)
     lines = await lines_of(session, order.id)
     before = _snapshot(lines)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import shop
 from models.base import Base
 from models.botstate import ConversationState, UserDraft
 from models.commissions import CommissionEntry, statements
@@ -127,6 +128,18 @@ async def _as_guest_host_customer(session: AsyncSession, user: User) -> dict[str
         "demos_you_host": [_fields(d, HOSTED_DEMO) for d in hosted],
         "your_guest_registrations": registrations,
         "orders_you_placed": await _orders(session, bought, history=False),
+        "your_online_order_requests": [
+            {**_fields(request), "lines": [_fields(line) for line in lines]}
+            for request, lines in await shop.requests_of_customer(session, user_id=user.id)
+        ],
+        "your_shop_code": await session.scalar(select(shop.ShopCode.code).where(shop.ShopCode.user_id == user.id)),
+        "shop_codes_you_typed_that_do_not_exist": [
+            _fields(a)
+            for a in await _all(
+                session,
+                select(shop.CodeAttempt).where(shop.CodeAttempt.user_id == user.id).order_by(shop.CodeAttempt.id),
+            )
+        ],
     }
 
 

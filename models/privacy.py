@@ -30,6 +30,7 @@ from models.demos import OPEN_STATUSES, Demo
 from models.guests import Guest, GuestStatus, cancel_rsvp
 from models.notifications import NoticeStatus, Notification, cancel_aftercare
 from models.orders import Order, OrderEvent
+from models.shop import CodeAttempt, OrderRequest, ShopCode, forget_person
 from models.users import Invite, Role, User
 
 ERASED_GUEST = "—"
@@ -55,6 +56,10 @@ USER_REFERENCES = (
     Invite.created_by_id,
     Invite.used_by_id,
     User.upline_id,
+    OrderRequest.customer_user_id,
+    OrderRequest.reseller_id,
+    ShopCode.user_id,
+    CodeAttempt.user_id,
 )
 
 
@@ -345,6 +350,7 @@ async def erase_person(session: AsyncSession, *, user: User, now: datetime, loca
     await _erase_guest_rows(session, guests, pattern, now, result)
     await _pseudonymise_orders(session, bought, pattern)
     result.orders = len(bought)
+    await forget_person(session, user_id=user.id)
     await forget_chat(session, telegram_id=user.telegram_id)
     await session.execute(
         delete(Notification).where(Notification.recipient_id == user.id)

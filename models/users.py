@@ -178,5 +178,10 @@ async def save_profile(
     return user
 
 
+async def names_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(set(user_ids))))
+    return {user_id: name for user_id, name in rows.tuples().all()}
+
+
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)

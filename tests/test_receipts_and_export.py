@@ -56,7 +56,9 @@ def test_a_receipt_names_products_in_the_readers_language_as_they_were_sold():
 
 
 def test_a_receipt_shows_the_withdrawal_deadline_while_something_can_be_withdrawn():
-    assert "you may withdraw from this purchase within 30 days, until Thursday, 24 April 2031" in show(an_order(), [spatula()], "en")
+    assert "you may withdraw from this purchase within 30 days, until Thursday, 24 April 2031" in show(
+        an_order(), [spatula()], "en"
+    )
     partly = show(an_order(), [spatula(withdrawn=1)], "en")
     assert "until Thursday, 24 April 2031" in partly
 

@@ -419,3 +419,75 @@ class GuestErase(Payload, prefix="guest:erase"):
 
 class GuestEraseConfirmed(Payload, prefix="guest:eraseyes"):
     guest_id: int
+
+
+# ---- the shop: a party's or an advisor's catalog, ordered online (handlers.shop) ----
+# Each button carries its basket (an order request): the press is refused unless the basket is
+# the presser's own, still open, at a party still taking orders (models.shop.basket_of).
+
+
+class ShopProduct(Payload, prefix="shop:prod"):
+    request_id: int
+    product_id: int
+
+
+class ShopQuantity(Payload, prefix="shop:qty"):
+    request_id: int
+    product_id: int
+    quantity: int
+
+
+class ShopPage(Payload, prefix="shop:page"):
+    request_id: int
+    page: PageNumber
+
+
+class ShopEmpty(Payload, prefix="shop:empty"):
+    request_id: int
+
+
+class ShopCheckout(Payload, prefix="shop:out"):
+    request_id: int
+
+
+class ShopTelegramName(Payload, prefix="shop:tgname"):
+    request_id: int
+
+
+class ShopCollect(Payload, prefix="shop:collect"):
+    request_id: int
+
+
+class ShopAddress(Payload, prefix="shop:addr"):
+    request_id: int
+
+
+class ShopPlace(Payload, prefix="shop:place"):
+    request_id: int
+
+
+# ---- the advisor's answer to an online order (handlers.shop) ----
+
+
+class RequestAccept(Payload, prefix="req:ok"):
+    request_id: int
+
+
+class RequestChange(Payload, prefix="req:change"):
+    request_id: int
+
+
+class RequestStep(Payload, prefix="req:step"):
+    """One more or one fewer of a line, before accepting."""
+
+    request_id: int
+    line_id: int
+    delta: Literal[-1, 1]
+
+
+class RequestRefuse(Payload, prefix="req:no"):
+    request_id: int
+
+
+class OrderDelivered(Payload, prefix="order:delivered"):
+    order_id: int

@@ -13,6 +13,21 @@ from views.money import format_money, format_rate
 # A message is marked text, or (where a number is counted) a function of the parameters that picks
 # the plural form with ngettext.
 MESSAGES: dict[str, str | Callable[[dict], str]] = {
+    # the online shop (handlers.shop)
+    "shop_party_closed": N_("This party no longer takes orders. Ask the host or the advisor about a new one."),
+    "shop_link_unknown": N_("This shop link is not valid. Please ask for it again."),
+    "code_tries_exceeded": N_("Too many codes that do not exist. Please try again in an hour."),
+    "code_own": N_("This is your own code: share it with your customers. /shop shows your link."),
+    "basket_not_found": N_("This basket is not yours, or no longer exists."),
+    "basket_placed": N_("This order has already been sent to the advisor."),
+    "product_unavailable": N_("This product is not available at the moment."),
+    "product_unavailable_named": N_("{name} is no longer available. Please remove it from your order."),
+    "delivery_address_empty": N_("Please type the delivery address: street, number, postcode and town."),
+    "request_not_found": N_("This online order is not available to you."),
+    "request_answered": N_("This online order has already been answered."),
+    "request_empty": N_("No products left in this order: refuse it instead."),
+    "already_delivered": N_("This order is already marked as delivered."),
+    "order_not_payable": N_("This order can no longer be paid online. Please ask your advisor."),
     "not_a_seller": N_(
         "This is for HomeDemo advisors. If you are one, ask the person who brought you in "
         "for an invite link and open it."

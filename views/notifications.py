@@ -14,14 +14,17 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval, format_skeleton
 
+from models.catalog import Product
 from models.compliance import Flag
 from models.demos import Demo, DemoStatus
 from models.digests import ResellerWeek, TeamWeek
 from models.guests import Guest
 from models.money import to_decimal
-from models.orders import Order, OrderLine
+from models.orders import Order, OrderLine, OrderSource
+from models.orders import net as orders_net
 from models.plan import Plan
 from models.rewards import HostReward, RewardTable
+from models.shop import OrderRequest, RequestLine, RequestStatus
 from models.users import User
 from views.callbacks import (
     DemoAcceptProposal,
@@ -40,11 +43,12 @@ from views.i18n import _, formatting_locale, ngettext
 from views.keyboards import keyboard
 from views.menus import commands_for
 from views.money import format_rate, money_for
-from views.outgoing import Document, Outgoing
+from views.outgoing import Document, Invoice, Outgoing
 from views.party_close import PartyFacts, party_close_reminder, party_closed
 from views.privacy import handover, host_erased
 from views.receipts import receipt
 from views.reports import flag_text, safe_cell
+from views.shop import by_source_text, request_for_advisor
 
 DIGEST_MEMBERS_SHOWN = 25  # the rest of a large team is in the CSV that comes with the digest
 
@@ -57,6 +61,7 @@ class Env:
     reward_table: RewardTable
     plan: Plan
     now: datetime
+    payments: bool = False  # Telegram Payments configured: accepted online orders get an invoice
 
 
 @dataclass
@@ -80,9 +85,21 @@ class OrderFacts:
 
 
 @dataclass
+class RequestFacts:
+    """An online order request, and the order it became once accepted."""
+
+    request: OrderRequest
+    lines: list[tuple[RequestLine, Product]]
+    demo: Demo | None
+    reseller: User
+    order: OrderFacts | None = None
+
+
+@dataclass
 class ResellerDigestFacts:
     week: date
     figures: ResellerWeek
+    by_source: dict[OrderSource, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -279,6 +296,69 @@ def withdrawal_receipt(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
     )
 
 
+# ---- online orders (handlers.shop) ----
+
+
+def shop_request(facts: RequestFacts, reader: User, env: Env) -> Outgoing:
+    text, markup = request_for_advisor(facts.request, facts.lines, reader, demo=facts.demo)
+    return Outgoing(text, markup)
+
+
+def shop_answer(facts: RequestFacts, reader: User, env: Env) -> Outgoing:
+    advisor = facts.reseller.display_name
+    if facts.request.status == RequestStatus.REFUSED or facts.order is None:
+        return Outgoing(
+            _("I'm sorry: {advisor} could not accept your online order no. {number}. Nothing is due.").format(
+                advisor=advisor, number=facts.request.id
+            )
+        )
+    order, lines = facts.order.order, facts.order.lines
+    if facts.request.changed_at is not None:
+        head = _("{advisor} accepted your online order, with some changes. Here is the receipt:")
+    else:
+        head = _("{advisor} accepted your online order. Here is the receipt:")
+    message = Outgoing(head.format(advisor=advisor) + "\n\n" + receipt(order, lines, reader, reseller_name=advisor))
+    if env.payments and order.paid_at is None:
+        message.text += "\n\n" + _("You can pay it here in Telegram, with the invoice below.")
+        message.invoice = order_invoice(order, lines, advisor=advisor)
+    return message
+
+
+def order_invoice(order: Order, lines: list[OrderLine], *, advisor: str) -> Invoice:
+    prices = [
+        (f"{ln.kept_quantity} × {ln.name}"[:64], ln.unit_price_minor * ln.kept_quantity)
+        for ln in lines
+        if ln.kept_quantity
+    ]
+    return Invoice(
+        title=_("Order no. {number}").format(number=order.id)[:32],
+        description=_("Your order with {advisor}").format(advisor=advisor)[:255],
+        payload=f"order:{order.id}",
+        currency=order.currency,
+        prices=prices,
+    )
+
+
+def order_delivered(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
+    return Outgoing(
+        _("Your order no. {number} has been delivered.").format(number=facts.order.id)
+        + "\n\n"
+        + receipt(facts.order, facts.lines, reader, reseller_name=facts.reseller.display_name)
+    )
+
+
+def order_paid(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
+    order = facts.order
+    return Outgoing(
+        _("💳 Order no. {number} from {name} has been paid online: {amount}.").format(
+            number=order.id,
+            name=order.customer_name or "",
+            amount=money_for(orders_net(order, facts.lines), order.currency, reader),
+        ),
+        keyboard([[(_("Open the order"), OrderView(order.id))]]),
+    )
+
+
 # ---- the weekly digests ----
 
 
@@ -312,6 +392,7 @@ def reseller_digest(facts: ResellerDigestFacts, reader: User, env: Env) -> Outgo
             average=money(figures.average_minor),
             change=_change(figures.retail_minor, figures.previous_retail_minor, reader),
         ),
+        by_source_text(facts.by_source, env.currency, reader),
         _("Own use: {own}").format(own=money(figures.own_use_minor)),
         _("Demos held: {demos} · guests: {guests} · of whom bought: {buyers}").format(
             demos=figures.demos_held, guests=figures.guests, buyers=figures.buyers
@@ -427,6 +508,10 @@ VIEWS = {
     "demo_moved": demo_moved,
     "waitlist_promoted": waitlist_promoted,
     "order_receipt": order_receipt,
+    "shop_request": shop_request,
+    "shop_answer": shop_answer,
+    "order_delivered": order_delivered,
+    "order_paid": order_paid,
     "withdrawal_receipt": withdrawal_receipt,
     "error_alert": error_alert,
     "handover": handover,

@@ -24,6 +24,18 @@ class Document:
     caption: str = ""
 
 
+@dataclass(frozen=True)
+class Invoice:
+    """A Telegram Payments invoice (https://core.telegram.org/bots/api#sendinvoice): prices in
+    minor units; the provider token is added by the sender, from the settings."""
+
+    title: str  # 1-32 characters
+    description: str  # 1-255 characters
+    payload: str  # 1-128 bytes, never shown: says which order is paid
+    currency: str
+    prices: list[tuple[str, int]]
+
+
 @dataclass
 class Outgoing:
     """A message to someone: a chart first if any, then the text, then a file."""
@@ -34,6 +46,7 @@ class Outgoing:
     document: Document | None = None
     extra: list[Document] = field(default_factory=list)
     commands: list[BotCommand] | None = None  # the person's command menu, set in their chat
+    invoice: Invoice | None = None  # sent last, when payments are configured
 
 
 def telegram_length(text: str) -> int:

@@ -103,6 +103,10 @@ COUNTS = (
         lambda n: ngettext("{count} guest list you are on", "{count} guest lists you are on", n),
     ),
     ("orders_you_placed", lambda n: ngettext("{count} order you placed", "{count} orders you placed", n)),
+    (
+        "your_online_order_requests",
+        lambda n: ngettext("{count} online order request", "{count} online order requests", n),
+    ),
     ("messages_to_you", lambda n: ngettext("{count} message to you", "{count} messages to you", n)),
 )
 

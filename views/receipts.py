@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import orders
-from models.orders import Order, OrderLine, OrderStatus
+from models.orders import Contract, Order, OrderLine, OrderStatus
 from models.users import User
 from views.dates import format_full_day, format_when
 from views.i18n import _, ngettext
@@ -41,17 +41,41 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
             )
         )
     if orders.has_withdrawal_right(order, lines):
-        rows.append(
+        rows += withdrawal_rows(order, reader, reseller_name=reseller_name)
+    if order.paid_at is not None:
+        rows.append(_("✅ Paid online."))
+    return "\n".join(rows)
+
+
+def withdrawal_rows(order: Order, reader: User, *, reseller_name: str) -> list[str]:
+    """Which contract it is, and until when the customer may withdraw: an off-premises contract
+    (signed in person) from the day of the order, a distance one (ordered online) from delivery."""
+    if order.contract == Contract.OFF_PREMISES:
+        kind = _("Contract: off-premises (signed in person).")
+    else:
+        kind = _("Contract: at a distance (ordered online).")
+    if order.contract == Contract.DISTANCE and order.delivered_at is None:
+        return [
+            kind,
             ngettext(
-                "Right of withdrawal: you may withdraw from this purchase within {days} day, until {day}, "
+                "Right of withdrawal: you may withdraw from this purchase within {days} day from delivery, "
                 "without giving a reason: just tell your advisor, {reseller}.",
-                "Right of withdrawal: you may withdraw from this purchase within {days} days, until {day}, "
+                "Right of withdrawal: you may withdraw from this purchase within {days} days from delivery, "
                 "without giving a reason: just tell your advisor, {reseller}.",
                 order.withdrawal_days,
-            ).format(
-                day=format_full_day(order.last_withdrawal_day, lang=reader.locale),
-                days=order.withdrawal_days,
-                reseller=reseller_name,
-            )
-        )
-    return "\n".join(rows)
+            ).format(days=order.withdrawal_days, reseller=reseller_name),
+        ]
+    return [
+        kind,
+        ngettext(
+            "Right of withdrawal: you may withdraw from this purchase within {days} day, until {day}, "
+            "without giving a reason: just tell your advisor, {reseller}.",
+            "Right of withdrawal: you may withdraw from this purchase within {days} days, until {day}, "
+            "without giving a reason: just tell your advisor, {reseller}.",
+            order.withdrawal_days,
+        ).format(
+            day=format_full_day(order.last_withdrawal_day, lang=reader.locale),
+            days=order.withdrawal_days,
+            reseller=reseller_name,
+        ),
+    ]

@@ -1,7 +1,7 @@
 """party close: the close date of a party and the host reward frozen at close
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-26 03:04:10.763785
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

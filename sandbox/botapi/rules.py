@@ -135,3 +135,21 @@ def check_webhook(params: dict) -> None:
         raise BadRequest("bad webhook: An HTTPS URL must be provided for webhook")
     if "secret_token" in params and not WEBHOOK_SECRET.fullmatch(str(params["secret_token"])):
         raise BadRequest("bad webhook: secret token contains unallowed characters")
+
+
+def check_invoice(params: dict) -> None:
+    """sendInvoice's rules (https://core.telegram.org/bots/api#sendinvoice)."""
+    if not 1 <= len(params.get("title") or "") <= 32:
+        raise BadRequest("INVOICE_TITLE_INVALID")
+    if not 1 <= len(params.get("description") or "") <= 255:
+        raise BadRequest("INVOICE_DESCRIPTION_INVALID")
+    if not 1 <= len((params.get("payload") or "").encode()) <= 128:
+        raise BadRequest("INVOICE_PAYLOAD_INVALID")
+    currency = params.get("currency") or ""
+    if len(currency) != 3 or not currency.isupper():
+        raise BadRequest("CURRENCY_INVALID")
+    prices = params.get("prices") or []
+    if not prices or any(not isinstance(p.get("amount"), int) or not p.get("label") for p in prices):
+        raise BadRequest("PRICE_INVALID")
+    if sum(p["amount"] for p in prices) <= 0:
+        raise BadRequest("CURRENCY_TOTAL_AMOUNT_INVALID")

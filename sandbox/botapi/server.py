@@ -26,7 +26,7 @@ from aiohttp import web
 from sandbox.botapi import rules
 from sandbox.botapi.rules import BadRequest
 
-SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
+SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup", "sendinvoice"}
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same as a "
     "current content and reply markup of the message"
@@ -42,6 +42,7 @@ JSON_FIELDS = {
     "link_preview_options",
     "reply_parameters",
     "media",
+    "prices",
 }
 
 
@@ -95,6 +96,8 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1)
         self._callback_owner: dict[str, int] = {}
         self._answered: set[str] = set()  # Telegram accepts one answer per button press
+        self._checkouts: dict[str, dict] = {}  # pre-checkout query id -> the query, until answered
+        self.checkout_answers: dict[str, dict] = {}  # pre-checkout query id -> the bot's answer
         self._runner: web.AppRunner | None = None
         # Telegram's limits, when a test asks for them: about 30 messages a second overall and
         # one a second in a chat; past them it answers 429 with retry_after.
@@ -403,6 +406,59 @@ class FakeBotAPI:
             alert = str(params.get("show_alert", "false")).lower() == "true"
             self._see(user_id, Event("alert" if alert else "toast", text))
         return True
+
+    # ---- Telegram Payments (https://core.telegram.org/bots/api#payments) ----
+
+    async def api_sendinvoice(self, params: dict, files: dict) -> dict:
+        chat_id = int(params["chat_id"])
+        rules.check_invoice(params)
+        invoice = {
+            "title": params["title"],
+            "description": params["description"],
+            "start_parameter": "",
+            "currency": params["currency"],
+            "total_amount": sum(int(p["amount"]) for p in params["prices"]),
+        }
+        message = self._new_message(chat_id, invoice=invoice)
+        event = Event("invoice", params["title"], message["message_id"], markup={"invoice": params})
+        self._show(chat_id, event)
+        return message
+
+    async def api_answerprecheckoutquery(self, params: dict, files: dict) -> bool:
+        query_id = params.get("pre_checkout_query_id", "")
+        if query_id not in self._checkouts or query_id in self.checkout_answers:
+            raise BadRequest(QUERY_INVALID)
+        ok = str(params.get("ok", "")).lower() == "true"
+        if not ok and not params.get("error_message"):
+            raise BadRequest("error_message is required when ok is false")  # Telegram's rule
+        self.checkout_answers[query_id] = {"ok": ok, "error_message": params.get("error_message")}
+        return True
+
+    def pre_checkout(self, user: dict, invoice: dict) -> dict:
+        """The user pressed Pay on an invoice the bot sent (its params as sendInvoice had them)."""
+        query_id = secrets.token_hex(8)
+        query = {
+            "id": query_id,
+            "from": user,
+            "currency": invoice["currency"],
+            "total_amount": sum(int(p["amount"]) for p in invoice["prices"]),
+            "invoice_payload": invoice["payload"],
+        }
+        self._checkouts[query_id] = query
+        return {"pre_checkout_query": query}
+
+    def successful_payment(self, user: dict, invoice: dict) -> dict:
+        """The payment went through (Telegram sends it only after an ok pre-checkout)."""
+        message = self.user_message(user, "")["message"]
+        del message["text"]
+        message["successful_payment"] = {
+            "currency": invoice["currency"],
+            "total_amount": sum(int(p["amount"]) for p in invoice["prices"]),
+            "invoice_payload": invoice["payload"],
+            "telegram_payment_charge_id": "tg_" + secrets.token_hex(6),
+            "provider_payment_charge_id": "pr_" + secrets.token_hex(6),
+        }
+        return {"message": message}
 
     # ---- chats and messages ----
 

@@ -16,6 +16,9 @@ from tests.e2e.test_party_story import DURING_THE_PARTY, order, party, rsvp
 from tests.e2e.test_team_story import menu_of
 
 SECTIONS = {
+    "your_online_order_requests",
+    "your_shop_code",
+    "shop_codes_you_typed_that_do_not_exist",
     "format",
     "generated_at",
     "user",

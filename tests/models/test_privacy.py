@@ -12,7 +12,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import BigInteger, Integer, String, Text, func, select
 
-from models import Base, DomainError, botstate, commissions, compliance, demos, guests, notifications, orders, privacy
+from models import (
+    Base,
+    DomainError,
+    botstate,
+    commissions,
+    compliance,
+    demos,
+    guests,
+    notifications,
+    orders,
+    privacy,
+    shop,
+)
 from models.commissions import ClosedPeriod, CommissionEntry
 from models.demos import Demo
 from models.guests import Guest
@@ -146,6 +158,16 @@ async def seed(session) -> World:
     )
     await orders.cancel_order(session, order=typed, actor=sponsor, reason="Mr Quartermaine changed his mind", now=NOW)
 
+    # Online: his own shop code, a wrong code typed, and an order through the sponsor's party shop.
+    await shop.code_of(session, user=zeb, now=NOW)
+    await shop.code_of(session, user=sponsor, now=NOW)
+    assert await shop.advisor_for_code(session, text="NOSUCHCODE", user=zeb, now=NOW) is None
+    basket = await shop.open_basket(session, customer=zeb, reseller=sponsor, demo=hosted, now=NOW)
+    await shop.set_quantity(session, request=basket, product_id=spat, quantity=2, now=NOW)
+    shop.set_customer(basket, name=NAME)
+    shop.set_delivery(basket, delivery=shop.Delivery.ADDRESS, address="Zebulon Quartermaine, Via Po 3, Torino")
+    await shop.place(session, request=basket, now=NOW)
+
     # Messages, a half-finished flow, a closed month.
     plan = ReminderPlan()
     for demo in (open_demo, hosted):
@@ -270,9 +292,13 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_table_and_keeps_the_s
         "notifications",
         "order_events",
         "order_lines",
+        "order_request_lines",
+        "order_requests",
         "orders",
         "party_rewards",
         "products",
+        "shop_code_attempts",
+        "shop_codes",
         "user_drafts",
         "users",
     ]
@@ -408,6 +434,9 @@ async def test_the_copy_holds_every_section_with_the_persons_data_and_nobody_els
         "demos_you_host",
         "your_guest_registrations",
         "orders_you_placed",
+        "your_online_order_requests",
+        "your_shop_code",
+        "shop_codes_you_typed_that_do_not_exist",
         "conversations",
         "drafts",
         "messages_to_you",
@@ -416,6 +445,13 @@ async def test_the_copy_holds_every_section_with_the_persons_data_and_nobody_els
     assert [d["host_name"] for d in data["demos_you_run"]] == ["Hannah Host", "Anna"]
     assert [g["name"] for g in data["guests_you_added"]] == ["Gina Guest"]
     assert len(data["orders_you_logged"]) == 2 and len(data["buy_backs"]) == 1
+    [online] = data["your_online_order_requests"]
+    assert (online["status"], online["address"], [ln["quantity"] for ln in online["lines"]]) == (
+        "placed",
+        "Zebulon Quartermaine, Via Po 3, Torino",
+        [2],
+    )
+    assert len(data["your_shop_code"]) == 8 and len(data["shop_codes_you_typed_that_do_not_exist"]) == 1
     assert {e["level"] for e in data["commission_entries"]} == {0, 1}  # his sales and his recruit's
     assert [d["host_phone"] for d in data["demos_you_host"]] == ["+39 347 555 0199"]
     assert [g["name"] for g in data["your_guest_registrations"]] == [NAME]
