@@ -148,7 +148,7 @@ async def _show(update: Update, session, me: User, request: OrderRequest, *, pag
     demo = await session.get(Demo, request.demo_id) if request.demo_id else None
     total = await catalog.count_active_products(session)
     number, offset = locate(page, total=total, size=SHOP_PAGE)
-    products = await catalog.active_products(session, offset=offset, limit=SHOP_PAGE)
+    products = await catalog.active_products(session, lang=me.locale, offset=offset, limit=SHOP_PAGE)
     text, markup = shop_view(
         ShopHeader(reseller.display_name, demo.host_name.split(" ")[0] if demo else None),
         request.id,

@@ -52,7 +52,7 @@ def basket_text(lines: Lines, reader: User) -> str:
         rows.append(
             _("{quantity} × {name}: {amount}").format(
                 quantity=line.quantity,
-                name=product.name,
+                name=product.name_in(reader.locale),
                 amount=money_for(product.unit_price_minor * line.quantity, product.currency, reader),
             )
         )
@@ -67,7 +67,12 @@ def shop_view(
         [header_text(header), basket_text(lines, reader), _("Choose a product to add it to your basket.")]
     )
     rows = [
-        [(f"{p.name} · {money_for(p.unit_price_minor, p.currency, reader)}", ShopProduct(request_id, p.id))]
+        [
+            (
+                f"{p.name_in(reader.locale)} · {money_for(p.unit_price_minor, p.currency, reader)}",
+                ShopProduct(request_id, p.id),
+            )
+        ]
         for p in page.items
     ]
     rows = with_nav(rows, page, lambda n: ShopPage(request_id, n))
@@ -78,7 +83,7 @@ def shop_view(
 
 def quantity_question(request_id: int, product: Product, reader: User) -> tuple[str, InlineKeyboardMarkup]:
     text = _("{name} at {price}. How many? Choose or type a number.").format(
-        name=product.name, price=money_for(product.unit_price_minor, product.currency, reader)
+        name=product.name_in(reader.locale), price=money_for(product.unit_price_minor, product.currency, reader)
     )
     return text, keyboard([[(str(n), ShopQuantity(request_id, product.id, n)) for n in range(1, 6)]])
 
@@ -158,7 +163,7 @@ def request_for_advisor(
             rows.append(
                 [
                     (
-                        _("➖ {name} ({quantity})").format(name=product.name, quantity=line.quantity),
+                        _("➖ {name} ({quantity})").format(name=product.name_in(reader.locale), quantity=line.quantity),
                         RequestStep(request.id, line.id, -1),
                     ),
                     (_("➕"), RequestStep(request.id, line.id, 1)),
