@@ -12,6 +12,7 @@ BASIC_COMMANDS = (
     ("help", N_("What I can do for you")),
     ("settings", N_("Language, timezone and name")),
     ("privacy", N_("What we keep about you")),
+    ("code", N_("Shop with an advisor's code")),
 )
 SELLER_COMMANDS = (
     ("newdemo", N_("Schedule a home demo")),
@@ -20,6 +21,7 @@ SELLER_COMMANDS = (
     ("orders", N_("Your latest orders")),
     ("sales", N_("Sales today, this week, this month")),
     ("catalog", N_("Products and prices")),
+    ("shop", N_("Your shop link and code")),
     ("export", N_("Your orders as a CSV file")),
     ("team", N_("Your team")),
     ("commissions", N_("Your commissions and statements")),
