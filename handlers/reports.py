@@ -3,16 +3,13 @@ party, for the reseller and for the host."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
+from bot.offload import off_loop
 from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
 from models import DomainError, catalog, demos, orders, rewards
-from models.money import to_decimal
 from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
 from views.catalog import CATALOG_PAGE, catalog_page
 from views.dates import format_when, period_starts, to_local
@@ -20,7 +17,7 @@ from views.i18n import _
 from views.money import money_for
 from views.outgoing import Document
 from views.paging import locate, window
-from views.reports import reward_text, safe_cell
+from views.reports import orders_csv, reward_text
 
 
 async def show_catalog(update: Update, context: Context) -> None:
@@ -62,8 +59,9 @@ async def show_sales(update: Update, context: Context) -> None:
         money = lambda minor: money_for(minor, currency, me)  # noqa: E731
         labels = {"today": _("Today"), "week": _("This week"), "month": _("This month")}
         parts = []
-        for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
-            figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
+        periods = period_starts(context.clock.now(), me.timezone)
+        found = await orders.sales_in_periods(session, reseller_id=me.id, periods=periods, currency=currency)
+        for key, figures in found.items():
             parts.append(
                 _("{period}: sales {retail} ({orders} orders) · own use {own}").format(
                     period=labels[key],
@@ -77,49 +75,9 @@ async def show_sales(update: Update, context: Context) -> None:
 
 async def export_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                _("order"),
-                _("date"),
-                _("kind"),
-                _("customer"),
-                _("status"),
-                _("sku"),
-                _("product"),
-                _("quantity"),
-                _("withdrawn"),
-                _("unit price"),
-                _("amount kept"),
-                _("currency"),
-                _("withdrawal until"),
-            ]
-        )
-        for order, lines in await orders.all_orders(session, reseller_id=me.id):
-            for line in lines:
-                kept = 0 if order.status == orders.OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
-                writer.writerow(
-                    [
-                        safe_cell(v)
-                        for v in (
-                            order.id,
-                            to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"),
-                            order.kind,
-                            order.customer_name or "",
-                            order.status,
-                            line.sku,
-                            line.name,
-                            line.quantity,
-                            line.withdrawn_quantity,
-                            to_decimal(line.unit_price_minor, order.currency),
-                            to_decimal(kept, order.currency),
-                            order.currency,
-                            order.last_withdrawal_day.isoformat(),
-                        )
-                    ]
-                )
-        data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
+        found = await orders.all_orders(session, reseller_id=me.id)
+        tz = me.timezone
+        data = await off_loop(orders_csv, found, local=lambda instant: to_local(instant, tz))
         await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 
 

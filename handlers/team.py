@@ -7,8 +7,6 @@ person's id is checked against that.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import replace
 
@@ -16,9 +14,10 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
+from bot.offload import off_loop
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
 from models import DomainError, commissions, compliance, demos, orders, team
-from models.money import parse_amount, to_decimal
+from models.money import parse_amount
 from models.users import Role
 from views.callbacks import (
     BuyBackLine,
@@ -37,7 +36,7 @@ from views.money import money_for
 from views.outgoing import Document
 from views.paging import Page, page_of
 from views.payloads import clip_utf8
-from views.reports import flag_text, safe_cell
+from views.reports import flag_text, statement_csv
 from views.team import TEAM_PAGE, MemberRow, found_page, nobody_found, team_page
 
 SEARCH_BYTES = 30  # what a TeamFind button carries of the words
@@ -78,18 +77,25 @@ async def _show_found(update: Update, context: Context, words: str, page: int) -
 
 
 async def _with_figures(session, context: Context, me, page: Page[team.Branch]) -> Page[MemberRow]:
-    """The page's members with this week's sales and their last demo: queries for this page only."""
-    users = await team.users_by_id(session, [branch.user_id for branch in page.items])
-    week = period_starts(context.clock.now(), me.timezone)["week"]
-    rows = []
-    for branch in page.items:
-        sales = await orders.sales_between(
-            session, reseller_id=branch.user_id, start=week[0], end=week[1], currency=context.settings.currency
+    """The page's members with this week's sales and their last demo: three grouped queries
+    for the page, whatever its size."""
+    ids = [branch.user_id for branch in page.items]
+    users = await team.users_by_id(session, ids)
+    now = context.clock.now()
+    week = period_starts(now, me.timezone)["week"]
+    sales = await orders.sales_by_reseller(
+        session, reseller_ids=ids, start=week[0], end=week[1], currency=context.settings.currency
+    )
+    last = await demos.last_demo_starts(session, reseller_ids=ids, now=now)
+    rows = [
+        MemberRow(
+            users[branch.user_id],
+            branch.depth,
+            sales.get(branch.user_id, orders.NO_SALES).retail_minor,
+            last.get(branch.user_id),
         )
-        last = await demos.last_demo(session, reseller_id=branch.user_id, now=context.clock.now())
-        rows.append(
-            MemberRow(users[branch.user_id], branch.depth, sales.retail_minor, last.starts_at if last else None)
-        )
+        for branch in page.items
+    ]
     return replace(page, items=rows)
 
 
@@ -189,54 +195,11 @@ async def monthly_statement(update: Update, context: Context) -> None:
         period = (context.args[0] if context.args else "").strip()
         if not re.fullmatch(r"\d{4}-\d{2}", period):
             raise DomainError("period_unreadable")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                _("earner"),
-                _("order"),
-                _("level"),
-                _("kind"),
-                _("sales base"),
-                _("rate (bp)"),
-                _("commission"),
-                _("currency"),
-            ]
-        )
-        totals: dict[str, int] = {}
-        for entry, earner in await commissions.period_entries(session, period=period):
-            writer.writerow(
-                [
-                    safe_cell(earner.display_name),
-                    entry.order_id,
-                    entry.level,
-                    entry.kind,
-                    to_decimal(entry.base_minor, entry.currency),
-                    entry.rate_bp,
-                    to_decimal(entry.amount_minor, entry.currency),
-                    entry.currency,
-                ]
-            )
-            totals[earner.display_name] = totals.get(earner.display_name, 0) + entry.amount_minor
-        writer.writerow([])
-        writer.writerow([_("earner"), _("gross"), _("withholding"), _("net")])
-        for name, gross in totals.items():
-            withheld = commissions.withholding_for(gross, plan=plan, period=period)
-            writer.writerow(
-                [
-                    safe_cell(name),
-                    to_decimal(gross, plan.currency),
-                    to_decimal(withheld, plan.currency),
-                    to_decimal(gross - withheld, plan.currency),
-                ]
-            )
+        lines, totals = await commissions.period_statement(session, period=period)
+        data = await off_loop(statement_csv, lines, totals, plan=plan, period=period)
         await send_file(
             update,
-            Document(
-                buffer.getvalue().encode("utf-8-sig"),
-                f"commissions-{period}.csv",
-                _("Commission statement for {period}.").format(period=period),
-            ),
+            Document(data, f"commissions-{period}.csv", _("Commission statement for {period}.").format(period=period)),
         )
 
 

@@ -208,3 +208,63 @@ async def year_gross(session: AsyncSession, *, earner_id: int, year: int) -> int
         )
     )
     return int(total)
+
+
+async def gross_by_earner(session: AsyncSession, *, earner_ids: list[int], year: int) -> dict[int, int]:
+    """year_gross for many earners in one grouped query (an earner with nothing is missing)."""
+    rows = await session.execute(
+        select(CommissionEntry.earner_id, func.sum(CommissionEntry.amount_minor))
+        .where(
+            CommissionEntry.earner_id.in_(earner_ids),
+            CommissionEntry.period >= f"{year}-01",
+            CommissionEntry.period <= f"{year}-12",
+        )
+        .group_by(CommissionEntry.earner_id)
+    )
+    return {earner: int(total) for earner, total in rows}
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    earner: str
+    order_id: int
+    level: int
+    kind: str
+    base_minor: int
+    rate_bp: int
+    amount_minor: int
+    currency: str
+
+
+async def period_statement(session: AsyncSession, *, period: str) -> tuple[list[StatementLine], list[tuple[str, int]]]:
+    """The month's entries by earner's name, and each name's total (grouped, in the same order):
+    two statements, plain values (no entities to load), whatever the size of the company."""
+    lines = [
+        StatementLine(*row)
+        for row in await session.execute(
+            select(
+                User.display_name,
+                CommissionEntry.order_id,
+                CommissionEntry.level,
+                CommissionEntry.kind,
+                CommissionEntry.base_minor,
+                CommissionEntry.rate_bp,
+                CommissionEntry.amount_minor,
+                CommissionEntry.currency,
+            )
+            .join(User, User.id == CommissionEntry.earner_id)
+            .where(CommissionEntry.period == period)
+            .order_by(User.display_name, CommissionEntry.id)
+        )
+    ]
+    totals = [
+        (name, int(total))
+        for name, total in await session.execute(
+            select(User.display_name, func.sum(CommissionEntry.amount_minor))
+            .join(User, User.id == CommissionEntry.earner_id)
+            .where(CommissionEntry.period == period)
+            .group_by(User.display_name)
+            .order_by(User.display_name)
+        )
+    ]
+    return lines, totals

@@ -6,6 +6,7 @@ Thresholds come from the [compliance] part of the commission plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime
-from models.commissions import year_gross
-from models.orders import Order, OrderKind, OrderStatus, lines_of, sales_between, withdraw
+from models.commissions import gross_by_earner
+from models.orders import NO_SALES, Order, OrderKind, OrderStatus, SalesFigures, lines_of, sales_by_reseller, withdraw
 from models.plan import Plan
-from models.team import tree
+from models.team import Member, tree
 from models.users import Invite, User
 
 WINDOW = timedelta(days=30)
@@ -98,60 +99,74 @@ async def record_buy_back(
 
 
 async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: datetime) -> list[Flag]:
+    return await _check(session, [user], lambda: _subtrees(session, root=user), plan=plan, now=now)
+
+
+async def check_team(session: AsyncSession, *, manager: User, plan: Plan, now: datetime) -> list[Flag]:
+    """The manager and each active member of their team, in tree order: a fixed number of
+    grouped queries whatever the size of the team."""
+    team = await tree(session, root=manager)
+    people = [person for person in [manager, *(m.user for m in team)] if person.deactivated_at is None]
+    return await _check(session, people, lambda: _subtrees(session, root=manager, team=team), plan=plan, now=now)
+
+
+async def _subtrees(session: AsyncSession, *, root: User, team: list[Member] | None = None) -> dict[int, list[int]]:
+    """Each person of root's tree (root included) with everyone below them, themselves first."""
+    team = await tree(session, root=root) if team is None else team
+    children: dict[int, list[int]] = {}
+    for member in team:
+        children.setdefault(member.user.upline_id, []).append(member.user.id)
+    below: dict[int, list[int]] = {}
+    for person in reversed([root.id, *(m.user.id for m in team)]):  # children before their upline
+        below[person] = [person, *(i for child in children.get(person, []) for i in below[child])]
+    return below
+
+
+async def _check(
+    session: AsyncSession, people: list[User], subtrees: Callable, *, plan: Plan, now: datetime
+) -> list[Flag]:
+    if not people:
+        return []
     limits = plan.thresholds
     until = now + timedelta(seconds=1)  # up to and including now
-    figures = await sales_between(session, reseller_id=user.id, start=now - WINDOW, end=until, currency=plan.currency)
-    retail, own = figures.retail_minor, figures.own_use_minor
-    flags = []
-    window = {"retail_minor": retail, "own_use_minor": own, "days": WINDOW.days}
-    if own and retail * 10_000 < (retail + own) * limits.min_retail_share_bp:
-        share = retail * 10_000 // (retail + own)
-        flags.append(Flag("retail_share", user, {**window, "share_bp": share, "min_bp": limits.min_retail_share_bp}))
-    if own and (retail == 0 or own * 10_000 > retail * limits.max_own_use_share_bp):
-        flags.append(Flag("inventory_loading", user, {**window, "max_bp": limits.max_own_use_share_bp}))
+    ids = [person.id for person in people]
+    sales = await sales_by_reseller(session, reseller_ids=ids, start=now - WINDOW, end=until, currency=plan.currency)
     year = now.astimezone(ZoneInfo(plan.company_timezone)).year
-    earned = await year_gross(session, earner_id=user.id, year=year)
-    if earned >= limits.occasional_income_limit_minor:
-        flags.append(
-            Flag(
-                "occasional_income_over",
-                user,
-                {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year},
+    earned = await gross_by_earner(session, earner_ids=ids, year=year)
+    recruited = dict(
+        (
+            await session.execute(
+                select(Invite.created_by_id, func.count())
+                .where(Invite.created_by_id.in_(ids), Invite.used_at >= now - RECRUIT_WINDOW, Invite.used_at < now)
+                .group_by(Invite.created_by_id)
             )
-        )
-    elif earned * 10_000 >= limits.occasional_income_limit_minor * limits.occasional_income_warning_bp:
-        flags.append(
-            Flag(
-                "occasional_income_near",
-                user,
-                {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year},
-            )
-        )
-    recruits = (
-        await session.scalar(
-            select(func.count())
-            .select_from(Invite)
-            .where(Invite.created_by_id == user.id, Invite.used_at >= now - RECRUIT_WINDOW, Invite.used_at < now)
-        )
-        or 0
+        ).all()
     )
-    if recruits >= limits.recruits_min:
-        team = [m.user for m in await tree(session, root=user)]
-        team_retail = 0
-        for member in [user, *team]:
-            team_retail += (
-                await sales_between(
-                    session, reseller_id=member.id, start=now - RECRUIT_WINDOW, end=until, currency=plan.currency
-                )
-            ).retail_minor
-        if team_retail < recruits * limits.min_team_retail_per_recruit_minor:
+    team_retail: dict[int, int] = {}
+    if any(recruited.get(i, 0) >= limits.recruits_min for i in ids):
+        below = await subtrees()
+        retail = await sales_by_reseller(
+            session, reseller_ids=list(below), start=now - RECRUIT_WINDOW, end=until, currency=plan.currency
+        )
+        team_retail = {
+            person: sum(retail.get(i, NO_SALES).retail_minor for i in members) for person, members in below.items()
+        }
+    flags = []
+    for person in people:
+        figures = sales.get(person.id, NO_SALES)
+        flags += _flags(person, figures, earned.get(person.id, 0), year, limits)
+        recruits = int(recruited.get(person.id, 0))
+        if (
+            recruits >= limits.recruits_min
+            and team_retail[person.id] < recruits * limits.min_team_retail_per_recruit_minor
+        ):
             flags.append(
                 Flag(
                     "recruitment_heavy",
-                    user,
+                    person,
                     {
                         "recruits": recruits,
-                        "team_retail_minor": team_retail,
+                        "team_retail_minor": team_retail[person.id],
                         "days": RECRUIT_WINDOW.days,
                         "per_recruit_minor": limits.min_team_retail_per_recruit_minor,
                     },
@@ -160,9 +175,18 @@ async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: 
     return flags
 
 
-async def check_team(session: AsyncSession, *, manager: User, plan: Plan, now: datetime) -> list[Flag]:
+def _flags(user: User, figures: SalesFigures, earned: int, year: int, limits) -> list[Flag]:
+    retail, own = figures.retail_minor, figures.own_use_minor
     flags = []
-    for person in [manager, *(m.user for m in await tree(session, root=manager))]:
-        if person.deactivated_at is None:
-            flags += await check_reseller(session, user=person, plan=plan, now=now)
+    window = {"retail_minor": retail, "own_use_minor": own, "days": WINDOW.days}
+    if own and retail * 10_000 < (retail + own) * limits.min_retail_share_bp:
+        share = retail * 10_000 // (retail + own)
+        flags.append(Flag("retail_share", user, {**window, "share_bp": share, "min_bp": limits.min_retail_share_bp}))
+    if own and (retail == 0 or own * 10_000 > retail * limits.max_own_use_share_bp):
+        flags.append(Flag("inventory_loading", user, {**window, "max_bp": limits.max_own_use_share_bp}))
+    income = {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year}
+    if earned >= limits.occasional_income_limit_minor:
+        flags.append(Flag("occasional_income_over", user, income))
+    elif earned * 10_000 >= limits.occasional_income_limit_minor * limits.occasional_income_warning_bp:
+        flags.append(Flag("occasional_income_near", user, income))
     return flags

@@ -8,7 +8,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -229,6 +229,18 @@ async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -
         .order_by(Demo.starts_at.desc())
         .limit(1)
     )
+
+
+async def last_demo_starts(session: AsyncSession, *, reseller_ids: list[int], now: datetime) -> dict[int, datetime]:
+    """When each reseller's last demo (as last_demo picks it) started, in one grouped query."""
+    if not reseller_ids:
+        return {}
+    rows = await session.execute(
+        select(Demo.reseller_id, func.max(Demo.starts_at))
+        .where(Demo.reseller_id.in_(reseller_ids), Demo.starts_at <= now, Demo.status.in_(OPEN_STATUSES))
+        .group_by(Demo.reseller_id)
+    )
+    return dict(rows.tuples().all())  # max() keeps the column's type: aware UTC datetimes
 
 
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:

@@ -11,14 +11,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, distinct, exists, func, literal, select
+from sqlalchemy import String, case, cast, distinct, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 from models.notifications import Notification, Planned, plan_missing
-from models.orders import Order, OrderKind, OrderStatus, sales_between
-from models.rewards import RewardTable, party_reward
+from models.orders import (
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    counted_amount,
+    sales_by_reseller_query,
+    sales_in_periods,
+)
+from models.rewards import RewardTable, party_rewards
+from models.team import downline_cte
 from models.users import SALES_ROLES, Invite, Role, User
 
 HELD = (DemoStatus.CONFIRMED, DemoStatus.AWAITING_HOST, DemoStatus.PROPOSED)
@@ -94,60 +103,48 @@ class ResellerWeek:
     coming: list[Demo] = field(default_factory=list)
 
 
-async def _demos_between(session: AsyncSession, reseller_ids: list[int], start: datetime, end: datetime) -> list[Demo]:
-    return list(
-        (
-            await session.scalars(
-                select(Demo)
-                .where(
-                    Demo.reseller_id.in_(reseller_ids),
-                    Demo.status.in_(HELD),
-                    Demo.starts_at >= start,
-                    Demo.starts_at < end,
-                )
-                .order_by(Demo.starts_at)
-            )
-        ).all()
+def _held_between(reseller_ids, start: datetime, end: datetime):
+    return select(Demo).where(
+        Demo.reseller_id.in_(reseller_ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end
     )
 
 
-async def _guests_and_buyers(session: AsyncSession, demo_ids: list[int]) -> tuple[int, int]:
-    if not demo_ids:
-        return 0, 0
-    guests = await session.scalar(
+async def _demos_between(session: AsyncSession, reseller_ids, start: datetime, end: datetime) -> list[Demo]:
+    return list((await session.scalars(_held_between(reseller_ids, start, end).order_by(Demo.starts_at))).all())
+
+
+async def _guests_and_buyers(session: AsyncSession, demo_ids) -> tuple[int, int]:
+    """Guests who came (or said they would) and how many of them bought, at the demos given
+    (a list or a subquery of ids): one statement."""
+    guests = (
         select(func.count())
         .select_from(Guest)
         .where(Guest.demo_id.in_(demo_ids), (Guest.status == GuestStatus.GOING) | Guest.checked_in_at.is_not(None))
     )
-    buyers = await session.scalar(
-        select(func.count(distinct(Order.guest_id))).where(
-            Order.demo_id.in_(demo_ids),
-            Order.guest_id.is_not(None),
-            Order.kind == OrderKind.RETAIL,
-            Order.status == OrderStatus.CONFIRMED,
-        )
+    buyers = select(func.count(distinct(Order.guest_id))).where(
+        Order.demo_id.in_(demo_ids),
+        Order.guest_id.is_not(None),
+        Order.kind == OrderKind.RETAIL,
+        Order.status == OrderStatus.CONFIRMED,
     )
-    return int(guests or 0), int(buyers or 0)
+    row = (await session.execute(select(guests.scalar_subquery(), buyers.scalar_subquery()))).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 async def reseller_week(
     session: AsyncSession, *, user: User, week: date, currency: str, rewards: RewardTable
 ) -> ResellerWeek:
-    start, end = local_midnight(week, user.timezone), local_midnight(week + timedelta(days=7), user.timezone)
-    figures = await sales_between(session, reseller_id=user.id, start=start, end=end, currency=currency)
-    before = await sales_between(
-        session,
-        reseller_id=user.id,
-        start=local_midnight(week - timedelta(days=7), user.timezone),
-        end=start,
-        currency=currency,
-    )
+    """Six statements, whatever the week held."""
+    tz = user.timezone
+    start, end = local_midnight(week, tz), local_midnight(week + timedelta(days=7), tz)
+    periods = {"week": (start, end), "before": (local_midnight(week - timedelta(days=7), tz), start)}
+    sales = await sales_in_periods(session, reseller_id=user.id, periods=periods, currency=currency)
+    figures, before = sales["week"], sales["before"]
     held = await _demos_between(session, [user.id], start, end)
-    guests, buyers = await _guests_and_buyers(session, [d.id for d in held])
-    reward_total = 0
-    for demo in held:
-        reward_total += (await party_reward(session, table=rewards, demo_id=demo.id)).total_minor
-    coming = await _demos_between(session, [user.id], end, local_midnight(week + timedelta(days=14), user.timezone))
+    held_ids = [d.id for d in held]
+    guests, buyers = await _guests_and_buyers(session, held_ids) if held_ids else (0, 0)
+    rewards_by_demo = await party_rewards(session, table=rewards, demo_ids=held_ids) if held_ids else {}
+    coming = await _demos_between(session, [user.id], end, local_midnight(week + timedelta(days=14), tz))
     return ResellerWeek(
         retail_minor=figures.retail_minor,
         own_use_minor=figures.own_use_minor,
@@ -157,21 +154,26 @@ async def reseller_week(
         demos_held=len(held),
         guests=guests,
         buyers=buyers,
-        host_rewards_minor=reward_total,
+        host_rewards_minor=sum(reward.total_minor for reward in rewards_by_demo.values()),
         coming=coming,
     )
 
 
+def _team_ids(manager_id: int):
+    below = downline_cte(manager_id)
+    return below, select(below.c.id)
+
+
 async def downline(session: AsyncSession, *, user_id: int) -> list[User]:
-    """Everyone below, at any depth (breadth first)."""
-    team, frontier = [], [user_id]
-    while frontier:
-        level = list(
-            (await session.scalars(select(User).where(User.upline_id.in_(frontier)).order_by(User.display_name))).all()
-        )
-        team += level
-        frontier = [u.id for u in level]
-    return team
+    """Everyone below, at any depth, level by level and by name within a level: one recursive query."""
+    below, _ids = _team_ids(user_id)
+    return list(
+        (
+            await session.scalars(
+                select(User).join(below, below.c.id == User.id).order_by(below.c.depth, User.display_name, User.id)
+            )
+        ).all()
+    )
 
 
 @dataclass
@@ -199,50 +201,89 @@ class TeamWeek:
         return self.buyers * 10_000 // self.guests if self.guests else 0
 
 
+async def _members_week(session: AsyncSession, manager: User, start: datetime, end: datetime, currency: str) -> list:
+    """Each member of the team with their week's sales and demos held: one statement."""
+    below, ids = _team_ids(manager.id)
+    sales = sales_by_reseller_query(ids, start=start, end=end, currency=currency).subquery("sales")
+    held = (
+        select(Demo.reseller_id, func.count().label("held"))
+        .where(Demo.reseller_id.in_(ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end)
+        .group_by(Demo.reseller_id)
+        .subquery("held")
+    )
+    figures = [func.coalesce(column, 0) for column in list(sales.c)[1:]]
+    return (
+        await session.execute(
+            select(User, *figures, func.coalesce(held.c.held, 0))
+            .join(below, below.c.id == User.id)
+            .outerjoin(sales, sales.c.reseller_id == User.id)
+            .outerjoin(held, held.c.reseller_id == User.id)
+            .order_by(below.c.depth, User.display_name, User.id)
+        )
+    ).all()
+
+
+async def _weekly_retail(session: AsyncSession, ids, weeks: list[date], tz: str, currency: str) -> list[int]:
+    """The team's retail sales in each week (local midnights, DST included): one grouped query."""
+    edges = [local_midnight(first, tz) for first in [*weeks, weeks[-1] + timedelta(days=7)]]
+    bucket = case(*((Order.created_at < edge, n) for n, edge in enumerate(edges[1:])), else_=len(weeks))
+    rows = (
+        await session.execute(
+            select(bucket.label("bucket"), counted_amount(Order.kind == OrderKind.RETAIL))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(
+                Order.reseller_id.in_(ids),
+                Order.currency == currency,
+                Order.created_at >= edges[0],
+                Order.created_at < edges[-1],
+            )
+            .group_by("bucket")  # by its label: PostgreSQL would not match two copies of its parameters
+        )
+    ).all()
+    totals = dict.fromkeys(range(len(weeks)), 0)
+    for number, amount in rows:
+        totals[int(number)] = int(amount)
+    return [totals[n] for n in range(len(weeks))]
+
+
 async def team_week(session: AsyncSession, *, manager: User, week: date, currency: str) -> TeamWeek:
-    team = await downline(session, user_id=manager.id)
+    """Four statements, whatever the size of the team: members with their figures, guests and
+    buyers, recruits, and the 8-week trend."""
     tz = manager.timezone
     start, end = local_midnight(week, tz), local_midnight(week + timedelta(days=7), tz)
+    _below, ids = _team_ids(manager.id)
     members, own_total = [], 0
-    for member in team:
-        figures = await sales_between(session, reseller_id=member.id, start=start, end=end, currency=currency)
-        held = await _demos_between(session, [member.id], start, end)
-        members.append(MemberWeek(member, figures.retail_minor, figures.retail_orders, len(held)))
-        own_total += figures.own_use_minor
-    ids = [m.id for m in team]
-    held_all = await _demos_between(session, ids, start, end) if ids else []
-    guests, buyers = await _guests_and_buyers(session, [d.id for d in held_all])
+    for user, retail, own, retail_orders, _own_orders, held in await _members_week(
+        session, manager, start, end, currency
+    ):
+        members.append(MemberWeek(user, int(retail), int(retail_orders), int(held)))
+        own_total += int(own)
+    held_ids = select(Demo.id).where(
+        Demo.reseller_id.in_(ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end
+    )
+    guests, buyers = await _guests_and_buyers(session, held_ids) if members else (0, 0)
     recruits = (
         await session.scalar(
             select(func.count())
             .select_from(Invite)
-            .where(Invite.created_by_id.in_([manager.id, *ids]), Invite.used_at >= start, Invite.used_at < end)
+            .where(
+                (Invite.created_by_id == manager.id) | Invite.created_by_id.in_(ids),
+                Invite.used_at >= start,
+                Invite.used_at < end,
+            )
         )
         or 0
     )
-    trend = []
-    for weeks_back in range(7, -1, -1):
-        first = week - timedelta(weeks=weeks_back)
-        total = 0
-        for member in team:
-            total += (
-                await sales_between(
-                    session,
-                    reseller_id=member.id,
-                    start=local_midnight(first, tz),
-                    end=local_midnight(first + timedelta(days=7), tz),
-                    currency=currency,
-                )
-            ).retail_minor
-        trend.append((first, total))
+    weeks = [week - timedelta(weeks=back) for back in range(7, -1, -1)]
+    trend = await _weekly_retail(session, ids, weeks, tz, currency) if members else [0] * len(weeks)
     return TeamWeek(
         members=members,
         retail_minor=sum(m.retail_minor for m in members),
         own_use_minor=own_total,
         orders=sum(m.orders for m in members),
         recruits=int(recruits),
-        demos_held=len(held_all),
+        demos_held=sum(m.demos_held for m in members),
         guests=guests,
         buyers=buyers,
-        weekly_retail=trend,
+        weekly_retail=list(zip(weeks, trend, strict=True)),
     )

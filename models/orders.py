@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, case, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -401,9 +401,20 @@ async def cancel_order(session: AsyncSession, *, order: Order, actor: User, reas
     return order
 
 
-def _net_amount():
-    kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
-    return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
+def _kept():
+    return OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
+
+
+def counted_amount(*conditions):
+    """What still counts of the lines (net of withdrawals; nothing of a cancelled order), for
+    the rows meeting the conditions: a conditional sum, so that one grouped query can give
+    several figures at once."""
+    counted = and_(Order.status == OrderStatus.CONFIRMED, *conditions)
+    return func.coalesce(func.sum(case((counted, _kept()), else_=0)), 0)
+
+
+def _order_count(*conditions):
+    return func.count(func.distinct(case((and_(Order.status == OrderStatus.CONFIRMED, *conditions), Order.id))))
 
 
 @dataclass(frozen=True)
@@ -414,36 +425,94 @@ class SalesFigures:
     own_use_orders: int
 
 
-async def sales_between(
-    session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str
-) -> SalesFigures:
-    rows = (
+NO_SALES = SalesFigures(0, 0, 0, 0)
+FIGURES = ("retail_minor", "own_use_minor", "retail_orders", "own_use_orders")
+
+
+def _figures_columns(*conditions) -> list:
+    return [
+        counted_amount(Order.kind == OrderKind.RETAIL, *conditions),
+        counted_amount(Order.kind == OrderKind.OWN_USE, *conditions),
+        _order_count(Order.kind == OrderKind.RETAIL, *conditions),
+        _order_count(Order.kind == OrderKind.OWN_USE, *conditions),
+    ]
+
+
+def _figures(values) -> SalesFigures:
+    return SalesFigures(*(int(v or 0) for v in values))
+
+
+async def sales_in_periods(
+    session: AsyncSession, *, reseller_id: int, periods: dict[str, tuple[datetime, datetime]], currency: str
+) -> dict[str, SalesFigures]:
+    """One reseller's figures for several periods (today, this week, this month...): one query."""
+    if not periods:
+        return {}
+    columns = []
+    for start, end in periods.values():
+        columns += _figures_columns(Order.created_at >= start, Order.created_at < end)
+    row = (
         await session.execute(
-            select(
-                Order.kind,
-                _net_amount(),
-                func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED, Order.id)))),
-            )
+            select(*columns)
+            .select_from(Order)
             .join(OrderLine, OrderLine.order_id == Order.id)
             .where(
                 Order.reseller_id == reseller_id,
                 Order.currency == currency,
-                Order.created_at >= start,
-                Order.created_at < end,
+                Order.created_at >= min(start for start, _end in periods.values()),
+                Order.created_at < max(end for _start, end in periods.values()),
             )
-            .group_by(Order.kind)
         )
-    ).all()
-    figures = {kind: (int(amount), int(count)) for kind, amount, count in rows}
-    retail = figures.get(OrderKind.RETAIL, (0, 0))
-    own = figures.get(OrderKind.OWN_USE, (0, 0))
-    return SalesFigures(retail[0], own[0], retail[1], own[1])
+    ).one()
+    return {key: _figures(row[4 * n : 4 * n + 4]) for n, key in enumerate(periods)}
+
+
+async def sales_between(
+    session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str
+) -> SalesFigures:
+    found = await sales_in_periods(session, reseller_id=reseller_id, periods={"": (start, end)}, currency=currency)
+    return found[""]
+
+
+def sales_by_reseller_query(reseller_ids, *, start: datetime, end: datetime, currency: str):
+    """Each reseller's figures for the period, grouped: (reseller_id, retail, own use, retail
+    orders, own-use orders); `reseller_ids` may be a list or a subquery (a team's CTE)."""
+    return (
+        select(Order.reseller_id, *(c.label(n) for c, n in zip(_figures_columns(), FIGURES, strict=True)))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.reseller_id.in_(reseller_ids),
+            Order.currency == currency,
+            Order.created_at >= start,
+            Order.created_at < end,
+        )
+        .group_by(Order.reseller_id)
+    )
+
+
+async def sales_by_reseller(
+    session: AsyncSession, *, reseller_ids, start: datetime, end: datetime, currency: str
+) -> dict[int, SalesFigures]:
+    """Figures per reseller in one grouped query; a reseller with no sales is missing (NO_SALES)."""
+    rows = await session.execute(sales_by_reseller_query(reseller_ids, start=start, end=end, currency=currency))
+    return {row[0]: _figures(row[1:]) for row in rows}
+
+
+async def retail_by_demo(session: AsyncSession, *, demo_ids) -> dict[int, int]:
+    """Each party's sales for the host reward (see demo_retail_sales), in one grouped query."""
+    rows = await session.execute(
+        select(Order.demo_id, counted_amount())
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.demo_id.in_(demo_ids), Order.kind == OrderKind.RETAIL)
+        .group_by(Order.demo_id)
+    )
+    return {demo_id: int(amount) for demo_id, amount in rows}
 
 
 async def demo_retail_sales(session: AsyncSession, *, demo_id: int) -> int:
     """The party's sales for the host reward: retail only, net of withdrawals and cancellations."""
     amount = await session.scalar(
-        select(_net_amount())
+        select(counted_amount())
         .select_from(Order)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.demo_id == demo_id, Order.kind == OrderKind.RETAIL)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import DomainError
 from models.demos import Demo, DemoStatus
 from models.money import is_currency, parse_amount, percent_of
-from models.orders import demo_retail_sales
+from models.orders import demo_retail_sales, retail_by_demo
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,21 @@ async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: in
         sales_minor=await demo_retail_sales(session, demo_id=demo_id),
         bookings=await bookings_from(session, demo_id=demo_id),
     )
+
+
+async def party_rewards(session: AsyncSession, *, table: RewardTable, demo_ids) -> dict[int, HostReward]:
+    """party_reward for many demos (a list or a subquery of ids) in two grouped queries."""
+    sales = await retail_by_demo(session, demo_ids=demo_ids)
+    bookings = dict(
+        (
+            await session.execute(
+                select(Demo.source_demo_id, func.count())
+                .where(Demo.source_demo_id.in_(demo_ids), Demo.status != DemoStatus.CANCELLED)
+                .group_by(Demo.source_demo_id)
+            )
+        ).all()
+    )
+    return {
+        demo_id: host_reward(table, sales_minor=sales.get(demo_id, 0), bookings=int(bookings.get(demo_id, 0)))
+        for demo_id in set(sales) | set(bookings)
+    }

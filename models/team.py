@@ -30,7 +30,7 @@ class Branch:
     upline_id: int
 
 
-def _downline(root_id: int):
+def downline_cte(root_id: int):
     """Everyone below the root, at any depth, with their depth: one recursive query."""
     below = select(User.id, literal(1).label("depth")).where(User.upline_id == root_id).cte("below", recursive=True)
     return below.union_all(select(User.id, below.c.depth + 1).where(User.upline_id == below.c.id))
@@ -53,7 +53,7 @@ def _depth_first(rows: Sequence, root_id: int, *, upline, user_id) -> list:
 async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
     """The whole downline in tree order, ids and names only: enough to count, page and search a
     team of thousands in one query, then load only the page shown."""
-    below = _downline(root.id)
+    below = downline_cte(root.id)
     rows = (
         await session.execute(
             select(User.id, User.display_name, below.c.depth, User.upline_id)
@@ -66,7 +66,7 @@ async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
 
 async def tree(session: AsyncSession, *, root: User) -> list[Member]:
     """Depth first, each member followed by their own downline, alphabetically."""
-    below = _downline(root.id)
+    below = downline_cte(root.id)
     rows = (
         await session.execute(
             select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from models import compliance, rewards
+import csv
+import io
+from datetime import datetime
+
+from models import commissions, compliance, orders, rewards
+from models.money import to_decimal
+from models.plan import Plan
 from models.users import User
 from views.i18n import N_, _
 from views.money import format_rate, money_for
@@ -72,3 +78,99 @@ def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
     if flag.code.startswith("occasional_income"):
         values.update(earned=m("earned_minor"), limit=m("limit_minor"))
     return "⚠️ " + _(FLAGS[flag.code]).format(**values)
+
+
+def _csv(rows) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
+
+
+def statement_csv(
+    lines: list[commissions.StatementLine], totals: list[tuple[str, int]], *, plan: Plan, period: str
+) -> bytes:
+    """The admin's monthly statement: every entry, then each earner's gross, withholding and net.
+    Pure and possibly large: the caller builds it off the event loop."""
+    rows: list[list] = [
+        [
+            _("earner"),
+            _("order"),
+            _("level"),
+            _("kind"),
+            _("sales base"),
+            _("rate (bp)"),
+            _("commission"),
+            _("currency"),
+        ]
+    ]
+    rows += [
+        [
+            safe_cell(line.earner),
+            line.order_id,
+            line.level,
+            line.kind,
+            to_decimal(line.base_minor, line.currency),
+            line.rate_bp,
+            to_decimal(line.amount_minor, line.currency),
+            line.currency,
+        ]
+        for line in lines
+    ]
+    rows += [[], [_("earner"), _("gross"), _("withholding"), _("net")]]
+    for name, gross in totals:
+        withheld = commissions.withholding_for(gross, plan=plan, period=period)
+        rows.append(
+            [
+                safe_cell(name),
+                to_decimal(gross, plan.currency),
+                to_decimal(withheld, plan.currency),
+                to_decimal(gross - withheld, plan.currency),
+            ]
+        )
+    return _csv(rows)
+
+
+def orders_csv(found: list[tuple[orders.Order, list[orders.OrderLine]]], *, local) -> bytes:
+    """A reseller's orders, a row per line; `local` turns a UTC instant into their local time."""
+    rows: list[list] = [
+        [
+            _("order"),
+            _("date"),
+            _("kind"),
+            _("customer"),
+            _("status"),
+            _("sku"),
+            _("product"),
+            _("quantity"),
+            _("withdrawn"),
+            _("unit price"),
+            _("amount kept"),
+            _("currency"),
+            _("withdrawal until"),
+        ]
+    ]
+    for order, lines in found:
+        for line in lines:
+            kept = 0 if order.status == orders.OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
+            when: datetime = local(order.created_at)
+            rows.append(
+                [
+                    safe_cell(v)
+                    for v in (
+                        order.id,
+                        when.strftime("%Y-%m-%d %H:%M"),
+                        order.kind,
+                        order.customer_name or "",
+                        order.status,
+                        line.sku,
+                        line.name,
+                        line.quantity,
+                        line.withdrawn_quantity,
+                        to_decimal(line.unit_price_minor, order.currency),
+                        to_decimal(kept, order.currency),
+                        order.currency,
+                        order.last_withdrawal_day.isoformat(),
+                    )
+                ]
+            )
+    return _csv(rows)
