@@ -8,7 +8,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,9 +38,10 @@ OPEN_STATUSES = (DemoStatus.AWAITING_HOST, DemoStatus.PROPOSED, DemoStatus.CONFI
 
 class Demo(Base):
     __tablename__ = "demos"
+    __table_args__ = (Index("ix_demos_reseller_id_starts_at", "reseller_id", "starts_at"),)  # demos held in a week
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     host_name: Mapped[str] = mapped_column(String(HOST_NAME_MAX))
     host_phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX))
@@ -55,7 +56,7 @@ class Demo(Base):
     # At most this many guests say they are coming; None: no limit.
     capacity: Mapped[int | None] = mapped_column(Integer)
     # The party at which this demo was booked: a booking there earns that party's host a bonus.
-    source_demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"))
+    source_demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"), index=True)  # bookings at a party
     host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proposed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped whenever the time changes, so calendar apps replace the event they hold.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, and_, case, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,9 +57,11 @@ class WithdrawalPolicy:
 
 class Order(Base):
     __tablename__ = "orders"
+    # A reseller's (or a team's) sales in a period: the roll-ups' main access path.
+    __table_args__ = (Index("ix_orders_reseller_id_created_at", "reseller_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"), index=True)
     guest_id: Mapped[int | None] = mapped_column(ForeignKey("guests.id"))
     customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -85,9 +87,13 @@ class Order(Base):
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
+    # Covering: an order's amounts are summed without reading the lines themselves.
+    __table_args__ = (
+        Index("ix_order_lines_order_id_amounts", "order_id", "unit_price_minor", "quantity", "withdrawn_quantity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     sku: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(120))
