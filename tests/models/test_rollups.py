@@ -69,7 +69,7 @@ world = st.tuples(
 
 
 async def build(session: AsyncSession, shape) -> tuple[User, list[User]]:
-    uplines, sales, held, invited = shape
+    uplines = shape[0]
     leader = await make_user(session, role=Role.MANAGER, name="Zeno", created_at=FIRST)
     members = await make_team(
         session, root=leader, uplines=[u % n for n, u in enumerate(uplines, 1)], name=lambda n: NAMES[n - 1]
@@ -80,6 +80,7 @@ async def build(session: AsyncSession, shape) -> tuple[User, list[User]]:
 
 async def add_rows(session: AsyncSession, shape, people: list[User]) -> None:
     """The shape's orders, demos and invites; a row's person is people[n % len(people)]."""
+    _uplines, sales, held, invited = shape
     product = Product(sku="P", name="P", unit_price_minor=1, currency="EUR", active=True, updated_at=FIRST)
     session.add(product)
     await session.flush()
@@ -145,10 +146,10 @@ def expected_sales(shape, people: list[User], seller: User, start: datetime, end
     """What still counts, the plain way: confirmed orders in the currency, net of withdrawals."""
     amounts = {OrderKind.RETAIL: [0, 0], OrderKind.OWN_USE: [0, 0]}
     for who, kind, status, currency, hours, lines in shape[1]:
-        if people[who % len(people)] is seller and status == OrderStatus.CONFIRMED and currency == "EUR":
-            if start <= when(hours) < end:
-                amounts[kind][0] += sum(price * (q - min(w, q)) for price, q, w in lines)
-                amounts[kind][1] += 1
+        mine = people[who % len(people)] is seller and status == OrderStatus.CONFIRMED and currency == "EUR"
+        if mine and start <= when(hours) < end:
+            amounts[kind][0] += sum(price * (q - min(w, q)) for price, q, w in lines)
+            amounts[kind][1] += 1
     retail, own = amounts[OrderKind.RETAIL], amounts[OrderKind.OWN_USE]
     return orders.SalesFigures(retail[0], own[0], retail[1], own[1])
 
