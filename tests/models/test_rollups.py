@@ -207,9 +207,9 @@ async def digest_statements(session: AsyncSession, size: int) -> tuple[int, int]
     members = await make_team(session, root=leader, uplines=[n // 3 for n in range(size)], name=lambda n: f"M {n}")
     shape = (
         [],
-        [(n, OrderKind.RETAIL, OrderStatus.CONFIRMED, "EUR", 24 * 64 + n, [(1000, 1, 0)]) for n in range(size + 1)],
-        [(n, DemoStatus.CONFIRMED, 24 * 64 + n) for n in range(size + 1)],
-        [(n, 24 * 64) for n in range(size + 1)],
+        [(n, OrderKind.RETAIL, OrderStatus.CONFIRMED, "EUR", 24 * 67 + n, [(1000, 1, 0)]) for n in range(size + 1)],
+        [(n, DemoStatus.CONFIRMED, 24 * 67 + n) for n in range(size + 1)],  # held in the digest's week
+        [(n, 24 * 67) for n in [0, 0, *range(size + 1)]],  # 3 recruits for the leader: the team check runs
     )
     await add_rows(session, shape, [leader, *members])
     env = Env(currency="EUR", reward_table=TABLE, plan=PLAN, now=local_midnight(WEEK + timedelta(days=7), "UTC"))
