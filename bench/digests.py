@@ -1,6 +1,7 @@
-"""1,000 weekly digests against a fake Bot API that enforces Telegram's 30 messages a second.
+"""N weekly digests (1,000 by default; the issue's goal is for 10,000) against a fake Bot API that
+enforces Telegram's 30 messages a second.
 
-Prints the time taken as a ratio of the floor N/30 s (goal: at most 1.10), and, measured in the
+Prints the time taken as a ratio of the floor N/30 s (goal: at most 1.05), and, measured in the
 same run, the ratio to a plain loop that sends N messages through the same rate-limited bot
 with no database work at all. Also counts messages lost and 429s left unanswered (goal: 0).
 Run: .venv/bin/python bench/digests.py [N]
@@ -61,7 +62,7 @@ async def main(count: int) -> None:
     floor = count / 30
     print(f"digests: {count}, sent {sent}, delivered to {len(delivered)} chats, lost {count - len(delivered)}")
     print(f"429 answered by the server: {len(api.too_many)}, left unanswered: {count - sent}")
-    print(f"time {elapsed:.1f} s; floor N/30 = {floor:.1f} s; ratio to floor {elapsed / floor:.3f} (goal <= 1.10)")
+    print(f"time {elapsed:.1f} s; floor N/30 = {floor:.1f} s; ratio to floor {elapsed / floor:.3f} (goal <= 1.05)")
     print(f"baseline (bare sends, same run) {baseline:.1f} s; ratio to baseline {elapsed / baseline:.3f}")
 
 
