@@ -468,7 +468,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lines", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     args.url = args.url or (f"sqlite+aiosqlite:///{SQLITE_PATH}" if args.db == "sqlite" else PG_URL)
-    args.url = args.url.replace("sqlite:///", "sqlite+aiosqlite:///").replace("postgresql://", "postgresql+psycopg://")
+    if args.url.startswith("sqlite:///"):
+        args.url = args.url.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
+    if args.url.startswith("postgresql://"):
+        args.url = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
     assert Path(args.url.split("///", 1)[1]).exists() or not args.url.startswith("sqlite") or args.seed, (
         "no database: run bench/seed.py first, or pass --seed"
     )

@@ -366,7 +366,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lines", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     args.url = args.url or (f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else PG_URL)
-    args.url = args.url.replace("sqlite:///", "sqlite+aiosqlite:///")
+    if args.url.startswith("sqlite:///"):
+        args.url = args.url.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
     if args.url.startswith("postgresql://"):
         args.url = args.url.replace("postgresql://", "postgresql+psycopg://")
     return args

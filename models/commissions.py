@@ -11,9 +11,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, String, func, select
+from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -210,18 +211,23 @@ async def year_gross(session: AsyncSession, *, earner_id: int, year: int) -> int
     return int(total)
 
 
-async def gross_by_earner(session: AsyncSession, *, earner_ids: list[int], year: int) -> dict[int, int]:
-    """year_gross for many earners in one grouped query (an earner with nothing is missing)."""
-    rows = await session.execute(
+@cache
+def _gross_statement():
+    return (
         select(CommissionEntry.earner_id, func.sum(CommissionEntry.amount_minor))
         .where(
-            CommissionEntry.earner_id.in_(earner_ids),
-            CommissionEntry.period >= f"{year}-01",
-            CommissionEntry.period <= f"{year}-12",
+            CommissionEntry.earner_id.in_(bindparam("ids", expanding=True)),
+            CommissionEntry.period >= bindparam("first"),
+            CommissionEntry.period <= bindparam("last"),
         )
         .group_by(CommissionEntry.earner_id)
     )
-    return {earner: int(total) for earner, total in rows}
+
+
+async def gross_by_earner(session: AsyncSession, *, earner_ids: list[int], year: int) -> dict[int, int]:
+    """year_gross for many earners in one grouped query (an earner with nothing is missing)."""
+    values = {"ids": list(earner_ids), "first": f"{year}-01", "last": f"{year}-12"}
+    return {earner: int(total) for earner, total in await session.execute(_gross_statement(), values)}
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, func, select
+from sqlalchemy import ForeignKey, Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -122,6 +123,19 @@ async def _subtrees(session: AsyncSession, *, root: User, team: list[Member] | N
     return below
 
 
+@cache
+def _recruits_statement():
+    return (
+        select(Invite.created_by_id, func.count())
+        .where(
+            Invite.created_by_id.in_(bindparam("ids", expanding=True)),
+            Invite.used_at >= bindparam("start"),
+            Invite.used_at < bindparam("end"),
+        )
+        .group_by(Invite.created_by_id)
+    )
+
+
 async def _check(
     session: AsyncSession, people: list[User], subtrees: Callable, *, plan: Plan, now: datetime
 ) -> list[Flag]:
@@ -133,15 +147,8 @@ async def _check(
     sales = await sales_by_reseller(session, reseller_ids=ids, start=now - WINDOW, end=until, currency=plan.currency)
     year = now.astimezone(ZoneInfo(plan.company_timezone)).year
     earned = await gross_by_earner(session, earner_ids=ids, year=year)
-    recruited = dict(
-        (
-            await session.execute(
-                select(Invite.created_by_id, func.count())
-                .where(Invite.created_by_id.in_(ids), Invite.used_at >= now - RECRUIT_WINDOW, Invite.used_at < now)
-                .group_by(Invite.created_by_id)
-            )
-        ).all()
-    )
+    values = {"ids": ids, "start": now - RECRUIT_WINDOW, "end": now}
+    recruited = dict((await session.execute(_recruits_statement(), values)).tuples().all())
     team_retail: dict[int, int] = {}
     if any(recruited.get(i, 0) >= limits.recruits_min for i in ids):
         below = await subtrees()

@@ -6,9 +6,10 @@ import calendar
 import enum
 import secrets
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import phonenumbers
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -232,15 +233,24 @@ async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -
     )
 
 
+@cache
+def _last_demos_statement():
+    return (
+        select(Demo.reseller_id, func.max(Demo.starts_at))
+        .where(
+            Demo.reseller_id.in_(bindparam("ids", expanding=True)),
+            Demo.starts_at <= bindparam("now"),
+            Demo.status.in_(OPEN_STATUSES),
+        )
+        .group_by(Demo.reseller_id)
+    )
+
+
 async def last_demo_starts(session: AsyncSession, *, reseller_ids: list[int], now: datetime) -> dict[int, datetime]:
     """When each reseller's last demo (as last_demo picks it) started, in one grouped query."""
     if not reseller_ids:
         return {}
-    rows = await session.execute(
-        select(Demo.reseller_id, func.max(Demo.starts_at))
-        .where(Demo.reseller_id.in_(reseller_ids), Demo.starts_at <= now, Demo.status.in_(OPEN_STATUSES))
-        .group_by(Demo.reseller_id)
-    )
+    rows = await session.execute(_last_demos_statement(), {"ids": list(reseller_ids), "now": now})
     return dict(rows.tuples().all())  # max() keeps the column's type: aware UTC datetimes
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, distinct, exists, func, literal, select
+from sqlalchemy import String, bindparam, case, cast, distinct, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.demos import Demo, DemoStatus
@@ -103,19 +104,30 @@ class ResellerWeek:
     coming: list[Demo] = field(default_factory=list)
 
 
-def _held_between(reseller_ids, start: datetime, end: datetime):
+# Statements built once with bind parameters and reused (see models.orders): `root` is the
+# leader, `start`/`end` the week, `reseller_id` one seller, `demo_ids` an expanding list.
+
+
+def _held(reseller_ids):
     return select(Demo).where(
-        Demo.reseller_id.in_(reseller_ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end
+        Demo.reseller_id.in_(reseller_ids),
+        Demo.status.in_(HELD),
+        Demo.starts_at >= bindparam("start"),
+        Demo.starts_at < bindparam("end"),
     )
 
 
-async def _demos_between(session: AsyncSession, reseller_ids, start: datetime, end: datetime) -> list[Demo]:
-    return list((await session.scalars(_held_between(reseller_ids, start, end).order_by(Demo.starts_at))).all())
+@cache
+def _own_demos_statement():
+    return _held([bindparam("reseller_id")]).order_by(Demo.starts_at)
 
 
-async def _guests_and_buyers(session: AsyncSession, demo_ids) -> tuple[int, int]:
-    """Guests who came (or said they would) and how many of them bought, at the demos given
-    (a list or a subquery of ids): one statement."""
+def _team_ids():
+    below = downline_cte(bindparam("root"))
+    return below, select(below.c.id)
+
+
+def _guests_and_buyers_of(demo_ids):
     guests = (
         select(func.count())
         .select_from(Guest)
@@ -127,8 +139,23 @@ async def _guests_and_buyers(session: AsyncSession, demo_ids) -> tuple[int, int]
         Order.kind == OrderKind.RETAIL,
         Order.status == OrderStatus.CONFIRMED,
     )
-    row = (await session.execute(select(guests.scalar_subquery(), buyers.scalar_subquery()))).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    return select(guests.scalar_subquery(), buyers.scalar_subquery())
+
+
+@cache
+def _guests_and_buyers_statement():
+    return _guests_and_buyers_of(bindparam("demo_ids", expanding=True))
+
+
+@cache
+def _team_guests_and_buyers_statement():
+    _below, ids = _team_ids()
+    return _guests_and_buyers_of(_held(ids).with_only_columns(Demo.id))
+
+
+async def _demos_between(session: AsyncSession, reseller_id: int, start: datetime, end: datetime) -> list[Demo]:
+    values = {"reseller_id": reseller_id, "start": start, "end": end}
+    return list((await session.scalars(_own_demos_statement(), values)).all())
 
 
 async def reseller_week(
@@ -140,11 +167,14 @@ async def reseller_week(
     periods = {"week": (start, end), "before": (local_midnight(week - timedelta(days=7), tz), start)}
     sales = await sales_in_periods(session, reseller_id=user.id, periods=periods, currency=currency)
     figures, before = sales["week"], sales["before"]
-    held = await _demos_between(session, [user.id], start, end)
+    held = await _demos_between(session, user.id, start, end)
     held_ids = [d.id for d in held]
-    guests, buyers = await _guests_and_buyers(session, held_ids) if held_ids else (0, 0)
-    rewards_by_demo = await party_rewards(session, table=rewards, demo_ids=held_ids) if held_ids else {}
-    coming = await _demos_between(session, [user.id], end, local_midnight(week + timedelta(days=14), tz))
+    guests, buyers, rewards_by_demo = 0, 0, {}
+    if held_ids:
+        row = (await session.execute(_guests_and_buyers_statement(), {"demo_ids": held_ids})).one()
+        guests, buyers = int(row[0] or 0), int(row[1] or 0)
+        rewards_by_demo = await party_rewards(session, table=rewards, demo_ids=held_ids)
+    coming = await _demos_between(session, user.id, end, local_midnight(week + timedelta(days=14), tz))
     return ResellerWeek(
         retail_minor=figures.retail_minor,
         own_use_minor=figures.own_use_minor,
@@ -159,21 +189,15 @@ async def reseller_week(
     )
 
 
-def _team_ids(manager_id: int):
-    below = downline_cte(manager_id)
-    return below, select(below.c.id)
+@cache
+def _downline_statement():
+    below, _ids = _team_ids()
+    return select(User).join(below, below.c.id == User.id).order_by(below.c.depth, User.display_name, User.id)
 
 
 async def downline(session: AsyncSession, *, user_id: int) -> list[User]:
     """Everyone below, at any depth, level by level and by name within a level: one recursive query."""
-    below, _ids = _team_ids(user_id)
-    return list(
-        (
-            await session.scalars(
-                select(User).join(below, below.c.id == User.id).order_by(below.c.depth, User.display_name, User.id)
-            )
-        ).all()
-    )
+    return list((await session.scalars(_downline_statement(), {"root": user_id})).all())
 
 
 @dataclass
@@ -201,49 +225,57 @@ class TeamWeek:
         return self.buyers * 10_000 // self.guests if self.guests else 0
 
 
-async def _members_week(session: AsyncSession, manager: User, start: datetime, end: datetime, currency: str) -> list:
-    """Each member of the team with their week's sales and demos held: one statement."""
-    below, ids = _team_ids(manager.id)
-    sales = sales_by_reseller_query(ids, start=start, end=end, currency=currency).subquery("sales")
+@cache
+def _members_statement():
+    """Each member of the team with their week's sales and demos held."""
+    below, ids = _team_ids()
+    sales = sales_by_reseller_query(ids).subquery("sales")
     held = (
-        select(Demo.reseller_id, func.count().label("held"))
-        .where(Demo.reseller_id.in_(ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end)
+        _held(ids)
+        .with_only_columns(Demo.reseller_id, func.count().label("held"))
         .group_by(Demo.reseller_id)
         .subquery("held")
     )
     figures = [func.coalesce(column, 0) for column in list(sales.c)[1:]]
     return (
-        await session.execute(
-            select(User, *figures, func.coalesce(held.c.held, 0))
-            .join(below, below.c.id == User.id)
-            .outerjoin(sales, sales.c.reseller_id == User.id)
-            .outerjoin(held, held.c.reseller_id == User.id)
-            .order_by(below.c.depth, User.display_name, User.id)
-        )
-    ).all()
+        select(User, *figures, func.coalesce(held.c.held, 0))
+        .join(below, below.c.id == User.id)
+        .outerjoin(sales, sales.c.reseller_id == User.id)
+        .outerjoin(held, held.c.reseller_id == User.id)
+        .order_by(below.c.depth, User.display_name, User.id)
+    )
 
 
-async def _weekly_retail(session: AsyncSession, ids, weeks: list[date], tz: str, currency: str) -> list[int]:
-    """The team's retail sales in each week (local midnights, DST included): one grouped query."""
-    edges = [local_midnight(first, tz) for first in [*weeks, weeks[-1] + timedelta(days=7)]]
-    bucket = case(*((Order.created_at < edge, n) for n, edge in enumerate(edges[1:])), else_=len(weeks))
-    rows = (
-        await session.execute(
-            select(bucket.label("bucket"), counted_amount(Order.kind == OrderKind.RETAIL))
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(
-                Order.reseller_id.in_(ids),
-                Order.currency == currency,
-                Order.created_at >= edges[0],
-                Order.created_at < edges[-1],
-            )
-            .group_by("bucket")  # by its label: PostgreSQL would not match two copies of its parameters
+@cache
+def _recruits_statement():
+    _below, ids = _team_ids()
+    return (
+        select(func.count())
+        .select_from(Invite)
+        .where(
+            (Invite.created_by_id == bindparam("root")) | Invite.created_by_id.in_(ids),
+            Invite.used_at >= bindparam("start"),
+            Invite.used_at < bindparam("end"),
         )
-    ).all()
-    totals = dict.fromkeys(range(len(weeks)), 0)
-    for number, amount in rows:
-        totals[int(number)] = int(amount)
-    return [totals[n] for n in range(len(weeks))]
+    )
+
+
+@cache
+def _trend_statement(weeks: int):
+    """The team's retail sales in each of `weeks` weeks, edges e0..e{weeks}: one grouped query."""
+    _below, ids = _team_ids()
+    bucket = case(*((Order.created_at < bindparam(f"e{n + 1}"), n) for n in range(weeks)), else_=weeks)
+    return (
+        select(bucket.label("bucket"), counted_amount(Order.kind == OrderKind.RETAIL))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.reseller_id.in_(ids),
+            Order.currency == bindparam("currency"),
+            Order.created_at >= bindparam("e0"),
+            Order.created_at < bindparam(f"e{weeks}"),
+        )
+        .group_by("bucket")  # by its label: PostgreSQL would not match two copies of its parameters
+    )
 
 
 async def team_week(session: AsyncSession, *, manager: User, week: date, currency: str) -> TeamWeek:
@@ -251,39 +283,30 @@ async def team_week(session: AsyncSession, *, manager: User, week: date, currenc
     buyers, recruits, and the 8-week trend."""
     tz = manager.timezone
     start, end = local_midnight(week, tz), local_midnight(week + timedelta(days=7), tz)
-    _below, ids = _team_ids(manager.id)
+    values = {"root": manager.id, "start": start, "end": end, "currency": currency}
     members, own_total = [], 0
-    for user, retail, own, retail_orders, _own_orders, held in await _members_week(
-        session, manager, start, end, currency
-    ):
+    for user, retail, own, retail_orders, _own_orders, held in await session.execute(_members_statement(), values):
         members.append(MemberWeek(user, int(retail), int(retail_orders), int(held)))
         own_total += int(own)
-    held_ids = select(Demo.id).where(
-        Demo.reseller_id.in_(ids), Demo.status.in_(HELD), Demo.starts_at >= start, Demo.starts_at < end
-    )
-    guests, buyers = await _guests_and_buyers(session, held_ids) if members else (0, 0)
-    recruits = (
-        await session.scalar(
-            select(func.count())
-            .select_from(Invite)
-            .where(
-                (Invite.created_by_id == manager.id) | Invite.created_by_id.in_(ids),
-                Invite.used_at >= start,
-                Invite.used_at < end,
-            )
-        )
-        or 0
-    )
+    recruits = int(await session.scalar(_recruits_statement(), values) or 0)
+    guests = buyers = 0
     weeks = [week - timedelta(weeks=back) for back in range(7, -1, -1)]
-    trend = await _weekly_retail(session, ids, weeks, tz, currency) if members else [0] * len(weeks)
+    totals = dict.fromkeys(range(len(weeks)), 0)
+    if members:
+        row = (await session.execute(_team_guests_and_buyers_statement(), values)).one()
+        guests, buyers = int(row[0] or 0), int(row[1] or 0)
+        edges = [local_midnight(first, tz) for first in [*weeks, weeks[-1] + timedelta(days=7)]]
+        trend = {"root": manager.id, "currency": currency, **{f"e{n}": edge for n, edge in enumerate(edges)}}
+        for number, amount in await session.execute(_trend_statement(len(weeks)), trend):
+            totals[int(number)] = int(amount)
     return TeamWeek(
         members=members,
         retail_minor=sum(m.retail_minor for m in members),
         own_use_minor=own_total,
         orders=sum(m.orders for m in members),
-        recruits=int(recruits),
+        recruits=recruits,
         demos_held=sum(m.demos_held for m in members),
         guests=guests,
         buyers=buyers,
-        weekly_retail=list(zip(weeks, trend, strict=True)),
+        weekly_retail=[(first, totals[n]) for n, first in enumerate(weeks)],
     )

@@ -12,9 +12,10 @@ import enum
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, and_, case, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -448,28 +449,41 @@ def _figures(values) -> SalesFigures:
     return SalesFigures(*(int(v or 0) for v in values))
 
 
+# The roll-up statements are built once, with bind parameters for the values, and reused:
+# SQLAlchemy then skips building the expression and its cache key on every call (for the small
+# queries of /sales or a digest, that was most of the time).
+
+
+@cache
+def _periods_statement(count: int):
+    columns = []
+    for n in range(count):
+        columns += _figures_columns(Order.created_at >= bindparam(f"start{n}"), Order.created_at < bindparam(f"end{n}"))
+    return (
+        select(*columns)
+        .select_from(Order)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.reseller_id == bindparam("reseller_id"),
+            Order.currency == bindparam("currency"),
+            Order.created_at >= bindparam("low"),
+            Order.created_at < bindparam("high"),
+        )
+    )
+
+
 async def sales_in_periods(
     session: AsyncSession, *, reseller_id: int, periods: dict[str, tuple[datetime, datetime]], currency: str
 ) -> dict[str, SalesFigures]:
     """One reseller's figures for several periods (today, this week, this month...): one query."""
     if not periods:
         return {}
-    columns = []
-    for start, end in periods.values():
-        columns += _figures_columns(Order.created_at >= start, Order.created_at < end)
-    row = (
-        await session.execute(
-            select(*columns)
-            .select_from(Order)
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(
-                Order.reseller_id == reseller_id,
-                Order.currency == currency,
-                Order.created_at >= min(start for start, _end in periods.values()),
-                Order.created_at < max(end for _start, end in periods.values()),
-            )
-        )
-    ).one()
+    values = {"reseller_id": reseller_id, "currency": currency}
+    for n, (start, end) in enumerate(periods.values()):
+        values[f"start{n}"], values[f"end{n}"] = start, end
+    values["low"] = min(start for start, _end in periods.values())
+    values["high"] = max(end for _start, end in periods.values())
+    row = (await session.execute(_periods_statement(len(periods)), values)).one()
     return {key: _figures(row[4 * n : 4 * n + 4]) for n, key in enumerate(periods)}
 
 
@@ -480,38 +494,51 @@ async def sales_between(
     return found[""]
 
 
-def sales_by_reseller_query(reseller_ids, *, start: datetime, end: datetime, currency: str):
-    """Each reseller's figures for the period, grouped: (reseller_id, retail, own use, retail
-    orders, own-use orders); `reseller_ids` may be a list or a subquery (a team's CTE)."""
+def sales_by_reseller_query(reseller_ids):
+    """Each reseller's figures in a period, grouped: (reseller_id, retail, own use, retail
+    orders, own-use orders); `reseller_ids` is a subquery (a team's CTE) or an expanding
+    parameter. The period and currency are the parameters `start`, `end` and `currency`."""
     return (
         select(Order.reseller_id, *(c.label(n) for c, n in zip(_figures_columns(), FIGURES, strict=True)))
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(
             Order.reseller_id.in_(reseller_ids),
-            Order.currency == currency,
-            Order.created_at >= start,
-            Order.created_at < end,
+            Order.currency == bindparam("currency"),
+            Order.created_at >= bindparam("start"),
+            Order.created_at < bindparam("end"),
         )
         .group_by(Order.reseller_id)
     )
 
 
+@cache
+def _by_reseller_statement():
+    return sales_by_reseller_query(bindparam("ids", expanding=True))
+
+
 async def sales_by_reseller(
-    session: AsyncSession, *, reseller_ids, start: datetime, end: datetime, currency: str
+    session: AsyncSession, *, reseller_ids: list[int], start: datetime, end: datetime, currency: str
 ) -> dict[int, SalesFigures]:
     """Figures per reseller in one grouped query; a reseller with no sales is missing (NO_SALES)."""
-    rows = await session.execute(sales_by_reseller_query(reseller_ids, start=start, end=end, currency=currency))
-    return {row[0]: _figures(row[1:]) for row in rows}
+    if not reseller_ids:
+        return {}
+    values = {"ids": list(reseller_ids), "start": start, "end": end, "currency": currency}
+    return {row[0]: _figures(row[1:]) for row in await session.execute(_by_reseller_statement(), values)}
 
 
-async def retail_by_demo(session: AsyncSession, *, demo_ids) -> dict[int, int]:
-    """Each party's sales for the host reward (see demo_retail_sales), in one grouped query."""
-    rows = await session.execute(
+@cache
+def _by_demo_statement():
+    return (
         select(Order.demo_id, counted_amount())
         .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.demo_id.in_(demo_ids), Order.kind == OrderKind.RETAIL)
+        .where(Order.demo_id.in_(bindparam("demo_ids", expanding=True)), Order.kind == OrderKind.RETAIL)
         .group_by(Order.demo_id)
     )
+
+
+async def retail_by_demo(session: AsyncSession, *, demo_ids: list[int]) -> dict[int, int]:
+    """Each party's sales for the host reward (see demo_retail_sales), in one grouped query."""
+    rows = await session.execute(_by_demo_statement(), {"demo_ids": list(demo_ids)})
     return {demo_id: int(amount) for demo_id, amount in rows}
 
 

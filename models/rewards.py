@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
@@ -98,18 +99,19 @@ async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: in
     )
 
 
-async def party_rewards(session: AsyncSession, *, table: RewardTable, demo_ids) -> dict[int, HostReward]:
-    """party_reward for many demos (a list or a subquery of ids) in two grouped queries."""
-    sales = await retail_by_demo(session, demo_ids=demo_ids)
-    bookings = dict(
-        (
-            await session.execute(
-                select(Demo.source_demo_id, func.count())
-                .where(Demo.source_demo_id.in_(demo_ids), Demo.status != DemoStatus.CANCELLED)
-                .group_by(Demo.source_demo_id)
-            )
-        ).all()
+@cache
+def _bookings_statement():
+    return (
+        select(Demo.source_demo_id, func.count())
+        .where(Demo.source_demo_id.in_(bindparam("demo_ids", expanding=True)), Demo.status != DemoStatus.CANCELLED)
+        .group_by(Demo.source_demo_id)
     )
+
+
+async def party_rewards(session: AsyncSession, *, table: RewardTable, demo_ids: list[int]) -> dict[int, HostReward]:
+    """party_reward for many demos in two grouped queries."""
+    sales = await retail_by_demo(session, demo_ids=demo_ids)
+    bookings = dict((await session.execute(_bookings_statement(), {"demo_ids": list(demo_ids)})).tuples().all())
     return {
         demo_id: host_reward(table, sales_minor=sales.get(demo_id, 0), bookings=int(bookings.get(demo_id, 0)))
         for demo_id in set(sales) | set(bookings)

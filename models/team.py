@@ -6,8 +6,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
@@ -50,36 +51,45 @@ def _depth_first(rows: Sequence, root_id: int, *, upline, user_id) -> list:
     return ordered
 
 
+@cache
+def _outline_statement():
+    below = downline_cte(bindparam("root"))
+    return (
+        select(User.id, User.display_name, below.c.depth, User.upline_id)
+        .join(below, below.c.id == User.id)
+        .order_by(User.display_name, User.id)
+    )
+
+
+@cache
+def _tree_statement():
+    below = downline_cte(bindparam("root"))
+    return select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)
+
+
+@cache
+def _users_statement():
+    return select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
     """The whole downline in tree order, ids and names only: enough to count, page and search a
     team of thousands in one query, then load only the page shown."""
-    below = downline_cte(root.id)
-    rows = (
-        await session.execute(
-            select(User.id, User.display_name, below.c.depth, User.upline_id)
-            .join(below, below.c.id == User.id)
-            .order_by(User.display_name, User.id)
-        )
-    ).all()
+    rows = (await session.execute(_outline_statement(), {"root": root.id})).all()
     return [Branch(*row) for row in _depth_first(rows, root.id, upline=lambda r: r.upline_id, user_id=lambda r: r.id)]
 
 
 async def tree(session: AsyncSession, *, root: User) -> list[Member]:
     """Depth first, each member followed by their own downline, alphabetically."""
-    below = downline_cte(root.id)
-    rows = (
-        await session.execute(
-            select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)
-        )
-    ).all()
+    rows = (await session.execute(_tree_statement(), {"root": root.id})).all()
     ordered = _depth_first(rows, root.id, upline=lambda r: r[0].upline_id, user_id=lambda r: r[0].id)
     return [Member(user, depth) for user, depth in ordered]
 
 
 async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
-    return (
-        {user.id: user for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()} if ids else {}
-    )
+    if not ids:
+        return {}
+    return {user.id: user for user in (await session.scalars(_users_statement(), {"ids": list(ids)})).all()}
 
 
 def _folded(text: str) -> str:
