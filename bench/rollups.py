@@ -314,10 +314,9 @@ async def _flags_hand(h: Hand, leader: User) -> list:
         if gone is not None:
             continue
         figures = orders.SalesFigures(*(int(v) for v in sales.get(person, (0, 0, 0, 0))))
-        user = User(id=person)
         flags += [
-            (f.code, person, sorted(f.figures.items()))
-            for f in compliance._flags(user, figures, int(earned.get(person, 0)), year, limits)
+            (code, who, sorted(found.items()))
+            for code, who, found in compliance._flags(person, figures, int(earned.get(person, 0)), year, limits)
         ]
         recruits = int(recruited.get(person, 0))
         if (

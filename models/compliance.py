@@ -20,7 +20,7 @@ from models.base import Base, DomainError, UTCDateTime
 from models.commissions import gross_by_earner
 from models.orders import NO_SALES, Order, OrderKind, OrderStatus, SalesFigures, lines_of, sales_by_reseller, withdraw
 from models.plan import Plan
-from models.team import Member, tree
+from models.team import Leaf, leaves, users_by_id
 from models.users import Invite, User
 
 WINDOW = timedelta(days=30)
@@ -100,27 +100,24 @@ async def record_buy_back(
 
 
 async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: datetime) -> list[Flag]:
-    return await _check(session, [user], lambda: _subtrees(session, root=user), plan=plan, now=now)
+    async def team() -> list[Leaf]:
+        return await leaves(session, root=user)
+
+    return await _check(session, user, [user.id], team, plan=plan, now=now)
 
 
 async def check_team(session: AsyncSession, *, manager: User, plan: Plan, now: datetime) -> list[Flag]:
     """The manager and each active member of their team, in tree order: a fixed number of
-    grouped queries whatever the size of the team."""
-    team = await tree(session, root=manager)
-    people = [person for person in [manager, *(m.user for m in team)] if person.deactivated_at is None]
-    return await _check(session, people, lambda: _subtrees(session, root=manager, team=team), plan=plan, now=now)
+    grouped queries whatever the size of the team (people are loaded only when flagged)."""
+    rows = await leaves(session, root=manager)
+    ids = [leaf.user_id for leaf in rows if leaf.deactivated_at is None]
+    if manager.deactivated_at is None:
+        ids.insert(0, manager.id)
 
+    async def team() -> list[Leaf]:
+        return rows
 
-async def _subtrees(session: AsyncSession, *, root: User, team: list[Member] | None = None) -> dict[int, list[int]]:
-    """Each person of root's tree (root included) with everyone below them, themselves first."""
-    team = await tree(session, root=root) if team is None else team
-    children: dict[int, list[int]] = {}
-    for member in team:
-        children.setdefault(member.user.upline_id, []).append(member.user.id)
-    below: dict[int, list[int]] = {}
-    for person in reversed([root.id, *(m.user.id for m in team)]):  # children before their upline
-        below[person] = [person, *(i for child in children.get(person, []) for i in below[child])]
-    return below
+    return await _check(session, manager, ids, team, plan=plan, now=now)
 
 
 @cache
@@ -137,13 +134,14 @@ def _recruits_statement():
 
 
 async def _check(
-    session: AsyncSession, people: list[User], subtrees: Callable, *, plan: Plan, now: datetime
+    session: AsyncSession, root: User, ids: list[int], team: Callable, *, plan: Plan, now: datetime
 ) -> list[Flag]:
-    if not people:
+    """The flags of the people `ids` (root, or root and their team), in that order; `team` gives
+    root's whole team when the recruitment check needs each one's team sales."""
+    if not ids:
         return []
     limits = plan.thresholds
     until = now + timedelta(seconds=1)  # up to and including now
-    ids = [person.id for person in people]
     sales = await sales_by_reseller(session, reseller_ids=ids, start=now - WINDOW, end=until, currency=plan.currency)
     year = now.astimezone(ZoneInfo(plan.company_timezone)).year
     earned = await gross_by_earner(session, earner_ids=ids, year=year)
@@ -151,49 +149,45 @@ async def _check(
     recruited = dict((await session.execute(_recruits_statement(), values)).tuples().all())
     team_retail: dict[int, int] = {}
     if any(recruited.get(i, 0) >= limits.recruits_min for i in ids):
-        below = await subtrees()
+        rows = await team()
+        everyone = [root.id, *(leaf.user_id for leaf in rows)]
         retail = await sales_by_reseller(
-            session, reseller_ids=list(below), start=now - RECRUIT_WINDOW, end=until, currency=plan.currency
+            session, reseller_ids=everyone, start=now - RECRUIT_WINDOW, end=until, currency=plan.currency
         )
-        team_retail = {
-            person: sum(retail.get(i, NO_SALES).retail_minor for i in members) for person, members in below.items()
-        }
-    flags = []
-    for person in people:
-        figures = sales.get(person.id, NO_SALES)
-        flags += _flags(person, figures, earned.get(person.id, 0), year, limits)
-        recruits = int(recruited.get(person.id, 0))
+        team_retail = {person: retail.get(person, NO_SALES).retail_minor for person in everyone}
+        for leaf in reversed(rows):  # tree order reversed: everyone's team is complete before their upline's
+            team_retail[leaf.upline_id] += team_retail[leaf.user_id]
+    found: list[tuple[str, int, dict]] = []
+    for person in ids:
+        found += _flags(person, sales.get(person, NO_SALES), earned.get(person, 0), year, limits)
+        recruits = int(recruited.get(person, 0))
         if (
             recruits >= limits.recruits_min
-            and team_retail[person.id] < recruits * limits.min_team_retail_per_recruit_minor
+            and team_retail[person] < recruits * limits.min_team_retail_per_recruit_minor
         ):
-            flags.append(
-                Flag(
-                    "recruitment_heavy",
-                    person,
-                    {
-                        "recruits": recruits,
-                        "team_retail_minor": team_retail[person.id],
-                        "days": RECRUIT_WINDOW.days,
-                        "per_recruit_minor": limits.min_team_retail_per_recruit_minor,
-                    },
-                )
-            )
-    return flags
+            figures = {
+                "recruits": recruits,
+                "team_retail_minor": team_retail[person],
+                "days": RECRUIT_WINDOW.days,
+                "per_recruit_minor": limits.min_team_retail_per_recruit_minor,
+            }
+            found.append(("recruitment_heavy", person, figures))
+    people = {root.id: root} | await users_by_id(session, sorted({p for _c, p, _f in found} - {root.id}))
+    return [Flag(code, people[person], figures) for code, person, figures in found]
 
 
-def _flags(user: User, figures: SalesFigures, earned: int, year: int, limits) -> list[Flag]:
+def _flags(person: int, figures: SalesFigures, earned: int, year: int, limits) -> list[tuple[str, int, dict]]:
     retail, own = figures.retail_minor, figures.own_use_minor
     flags = []
     window = {"retail_minor": retail, "own_use_minor": own, "days": WINDOW.days}
     if own and retail * 10_000 < (retail + own) * limits.min_retail_share_bp:
         share = retail * 10_000 // (retail + own)
-        flags.append(Flag("retail_share", user, {**window, "share_bp": share, "min_bp": limits.min_retail_share_bp}))
+        flags.append(("retail_share", person, {**window, "share_bp": share, "min_bp": limits.min_retail_share_bp}))
     if own and (retail == 0 or own * 10_000 > retail * limits.max_own_use_share_bp):
-        flags.append(Flag("inventory_loading", user, {**window, "max_bp": limits.max_own_use_share_bp}))
+        flags.append(("inventory_loading", person, {**window, "max_bp": limits.max_own_use_share_bp}))
     income = {"earned_minor": earned, "limit_minor": limits.occasional_income_limit_minor, "year": year}
     if earned >= limits.occasional_income_limit_minor:
-        flags.append(Flag("occasional_income_over", user, income))
+        flags.append(("occasional_income_over", person, income))
     elif earned * 10_000 >= limits.occasional_income_limit_minor * limits.occasional_income_warning_bp:
-        flags.append(Flag("occasional_income_near", user, income))
+        flags.append(("occasional_income_near", person, income))
     return flags

@@ -31,6 +31,15 @@ class Branch:
     upline_id: int
 
 
+@dataclass(frozen=True)
+class Leaf:
+    """A member as the team checks need them: where they hang, and whether they are active."""
+
+    user_id: int
+    upline_id: int
+    deactivated_at: datetime | None
+
+
 def downline_cte(root_id: int):
     """Everyone below the root, at any depth, with their depth: one recursive query."""
     below = select(User.id, literal(1).label("depth")).where(User.upline_id == root_id).cte("below", recursive=True)
@@ -65,6 +74,22 @@ def _outline_statement():
 def _tree_statement():
     below = downline_cte(bindparam("root"))
     return select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)
+
+
+@cache
+def _leaves_statement():
+    below = downline_cte(bindparam("root"))
+    return (
+        select(User.id, User.upline_id, User.deactivated_at)
+        .join(below, below.c.id == User.id)
+        .order_by(User.display_name, User.id)
+    )
+
+
+async def leaves(session: AsyncSession, *, root: User) -> list[Leaf]:
+    """The whole downline in tree order (as tree() has it), without loading anyone."""
+    rows = (await session.execute(_leaves_statement(), {"root": root.id})).all()
+    return [Leaf(*row) for row in _depth_first(rows, root.id, upline=lambda r: r[1], user_id=lambda r: r[0])]
 
 
 @cache
