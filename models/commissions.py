@@ -12,13 +12,14 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select
+from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, enum_column
+from models.base import Base, UTCDateTime, core_rows, enum_column
 from models.money import share_of
 from models.orders import Order, OrderKind, lines_of, net
 from models.plan import Plan
@@ -227,11 +228,12 @@ def _gross_statement():
 async def gross_by_earner(session: AsyncSession, *, earner_ids: list[int], year: int) -> dict[int, int]:
     """year_gross for many earners in one grouped query (an earner with nothing is missing)."""
     values = {"ids": list(earner_ids), "first": f"{year}-01", "last": f"{year}-12"}
-    return {earner: int(total) for earner, total in await session.execute(_gross_statement(), values)}
+    return {earner: int(total) for earner, total in await core_rows(session, _gross_statement(), values)}
 
 
-@dataclass(frozen=True)
-class StatementLine:
+class StatementLine(NamedTuple):
+    """The fields of a statement's line (the rows period_statement returns have these names)."""
+
     earner: str
     order_id: int
     level: int
@@ -242,35 +244,40 @@ class StatementLine:
     currency: str
 
 
-async def period_statement(session: AsyncSession, *, period: str) -> tuple[list[StatementLine], list[tuple[str, int]]]:
-    """The month's entries by earner's name, and each name's total (grouped, in the same order):
-    two statements, plain values (no entities to load), whatever the size of the company."""
-    lines = [
-        StatementLine(*row)
-        for row in await session.execute(
-            select(
-                User.display_name,
-                CommissionEntry.order_id,
-                CommissionEntry.level,
-                CommissionEntry.kind,
-                CommissionEntry.base_minor,
-                CommissionEntry.rate_bp,
-                CommissionEntry.amount_minor,
-                CommissionEntry.currency,
-            )
-            .join(User, User.id == CommissionEntry.earner_id)
-            .where(CommissionEntry.period == period)
-            .order_by(User.display_name, CommissionEntry.id)
+@cache
+def _statement_lines():
+    return (
+        select(
+            User.display_name.label("earner"),
+            CommissionEntry.order_id,
+            CommissionEntry.level,
+            type_coerce(CommissionEntry.kind, String).label("kind"),  # the stored value, as the CSV shows it
+            CommissionEntry.base_minor,
+            CommissionEntry.rate_bp,
+            CommissionEntry.amount_minor,
+            CommissionEntry.currency,
         )
-    ]
-    totals = [
-        (name, int(total))
-        for name, total in await session.execute(
-            select(User.display_name, func.sum(CommissionEntry.amount_minor))
-            .join(User, User.id == CommissionEntry.earner_id)
-            .where(CommissionEntry.period == period)
-            .group_by(User.display_name)
-            .order_by(User.display_name)
-        )
-    ]
+        .join(User, User.id == CommissionEntry.earner_id)
+        .where(CommissionEntry.period == bindparam("period"))
+        .order_by(User.display_name, CommissionEntry.id)
+    )
+
+
+@cache
+def _statement_totals():
+    return (
+        select(User.display_name, func.sum(CommissionEntry.amount_minor))
+        .join(User, User.id == CommissionEntry.earner_id)
+        .where(CommissionEntry.period == bindparam("period"))
+        .group_by(User.display_name)
+        .order_by(User.display_name)
+    )
+
+
+async def period_statement(session: AsyncSession, *, period: str) -> tuple[list, list[tuple[str, int]]]:
+    """The month's entries by earner's name (rows with StatementLine's fields), and each name's
+    total (grouped, in the same order): two statements, plain values (no entities to load, no
+    object per line), whatever the size of the company."""
+    lines = list((await core_rows(session, _statement_lines(), {"period": period})).all())
+    totals = [(name, int(total)) for name, total in await core_rows(session, _statement_totals(), {"period": period})]
     return lines, totals

@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime
+from models.base import Base, DomainError, UTCDateTime, core_rows
 from models.commissions import gross_by_earner
 from models.orders import NO_SALES, Order, OrderKind, OrderStatus, SalesFigures, lines_of, sales_by_reseller, withdraw
 from models.plan import Plan
@@ -146,7 +146,7 @@ async def _check(
     year = now.astimezone(ZoneInfo(plan.company_timezone)).year
     earned = await gross_by_earner(session, earner_ids=ids, year=year)
     values = {"ids": ids, "start": now - RECRUIT_WINDOW, "end": now}
-    recruited = dict((await session.execute(_recruits_statement(), values)).tuples().all())
+    recruited = dict((await core_rows(session, _recruits_statement(), values)).tuples().all())
     team_retail: dict[int, int] = {}
     if any(recruited.get(i, 0) >= limits.recruits_min for i in ids):
         rows = await team()

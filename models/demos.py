@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, enum_column
+from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
 from models.text import clean_text
 from models.users import User
 
@@ -250,7 +250,7 @@ async def last_demo_starts(session: AsyncSession, *, reseller_ids: list[int], no
     """When each reseller's last demo (as last_demo picks it) started, in one grouped query."""
     if not reseller_ids:
         return {}
-    rows = await session.execute(_last_demos_statement(), {"ids": list(reseller_ids), "now": now})
+    rows = await core_rows(session, _last_demos_statement(), {"ids": list(reseller_ids), "now": now})
     return dict(rows.tuples().all())  # max() keeps the column's type: aware UTC datetimes
 
 

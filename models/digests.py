@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, bindparam, case, cast, distinct, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import core_rows
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 from models.notifications import Notification, Planned, plan_missing
@@ -171,7 +172,7 @@ async def reseller_week(
     held_ids = [d.id for d in held]
     guests, buyers, rewards_by_demo = 0, 0, {}
     if held_ids:
-        row = (await session.execute(_guests_and_buyers_statement(), {"demo_ids": held_ids})).one()
+        row = (await core_rows(session, _guests_and_buyers_statement(), {"demo_ids": held_ids})).one()
         guests, buyers = int(row[0] or 0), int(row[1] or 0)
         rewards_by_demo = await party_rewards(session, table=rewards, demo_ids=held_ids)
     coming = await _demos_between(session, user.id, end, local_midnight(week + timedelta(days=14), tz))
@@ -288,16 +289,16 @@ async def team_week(session: AsyncSession, *, manager: User, week: date, currenc
     for user, retail, own, retail_orders, _own_orders, held in await session.execute(_members_statement(), values):
         members.append(MemberWeek(user, int(retail), int(retail_orders), int(held)))
         own_total += int(own)
-    recruits = int(await session.scalar(_recruits_statement(), values) or 0)
+    recruits = int((await core_rows(session, _recruits_statement(), values)).scalar() or 0)
     guests = buyers = 0
     weeks = [week - timedelta(weeks=back) for back in range(7, -1, -1)]
     totals = dict.fromkeys(range(len(weeks)), 0)
     if members:
-        row = (await session.execute(_team_guests_and_buyers_statement(), values)).one()
+        row = (await core_rows(session, _team_guests_and_buyers_statement(), values)).one()
         guests, buyers = int(row[0] or 0), int(row[1] or 0)
         edges = [local_midnight(first, tz) for first in [*weeks, weeks[-1] + timedelta(days=7)]]
         trend = {"root": manager.id, "currency": currency, **{f"e{n}": edge for n, edge in enumerate(edges)}}
-        for number, amount in await session.execute(_trend_statement(len(weeks)), trend):
+        for number, amount in await core_rows(session, _trend_statement(len(weeks)), trend):
             totals[int(number)] = int(amount)
     return TeamWeek(
         members=members,

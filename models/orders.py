@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, and_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, enum_column
+from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
 from models.catalog import Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
@@ -483,7 +483,7 @@ async def sales_in_periods(
         values[f"start{n}"], values[f"end{n}"] = start, end
     values["low"] = min(start for start, _end in periods.values())
     values["high"] = max(end for _start, end in periods.values())
-    row = (await session.execute(_periods_statement(len(periods)), values)).one()
+    row = (await core_rows(session, _periods_statement(len(periods)), values)).one()
     return {key: _figures(row[4 * n : 4 * n + 4]) for n, key in enumerate(periods)}
 
 
@@ -523,7 +523,7 @@ async def sales_by_reseller(
     if not reseller_ids:
         return {}
     values = {"ids": list(reseller_ids), "start": start, "end": end, "currency": currency}
-    return {row[0]: _figures(row[1:]) for row in await session.execute(_by_reseller_statement(), values)}
+    return {row[0]: _figures(row[1:]) for row in await core_rows(session, _by_reseller_statement(), values)}
 
 
 @cache
@@ -538,7 +538,7 @@ def _by_demo_statement():
 
 async def retail_by_demo(session: AsyncSession, *, demo_ids: list[int]) -> dict[int, int]:
     """Each party's sales for the host reward (see demo_retail_sales), in one grouped query."""
-    rows = await session.execute(_by_demo_statement(), {"demo_ids": list(demo_ids)})
+    rows = await core_rows(session, _by_demo_statement(), {"demo_ids": list(demo_ids)})
     return {demo_id: int(amount) for demo_id, amount in rows}
 
 

@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import DomainError
+from models.base import DomainError, core_rows
 from models.demos import Demo, DemoStatus
 from models.money import is_currency, parse_amount, percent_of
 from models.orders import demo_retail_sales, retail_by_demo
@@ -111,7 +111,7 @@ def _bookings_statement():
 async def party_rewards(session: AsyncSession, *, table: RewardTable, demo_ids: list[int]) -> dict[int, HostReward]:
     """party_reward for many demos in two grouped queries."""
     sales = await retail_by_demo(session, demo_ids=demo_ids)
-    bookings = dict((await session.execute(_bookings_statement(), {"demo_ids": list(demo_ids)})).tuples().all())
+    bookings = dict((await core_rows(session, _bookings_statement(), {"demo_ids": list(demo_ids)})).tuples().all())
     return {
         demo_id: host_reward(table, sales_minor=sales.get(demo_id, 0), bookings=int(bookings.get(demo_id, 0)))
         for demo_id in set(sales) | set(bookings)

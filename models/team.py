@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import DomainError
+from models.base import DomainError, core_rows
 from models.users import Role, User
 
 
@@ -21,9 +23,9 @@ class Member:
     depth: int  # 1: recruited by the root
 
 
-@dataclass(frozen=True)
-class Branch:
-    """A member as the team list needs them before a page is chosen: no more than this."""
+class Branch(NamedTuple):
+    """A member as the team list needs them before a page is chosen: no more than this (a
+    tuple: a team of 10,000 makes 10,000 of them for each page shown)."""
 
     user_id: int
     name: str
@@ -31,8 +33,7 @@ class Branch:
     upline_id: int
 
 
-@dataclass(frozen=True)
-class Leaf:
+class Leaf(NamedTuple):
     """A member as the team checks need them: where they hang, and whether they are active."""
 
     user_id: int
@@ -88,8 +89,8 @@ def _leaves_statement():
 
 async def leaves(session: AsyncSession, *, root: User) -> list[Leaf]:
     """The whole downline in tree order (as tree() has it), without loading anyone."""
-    rows = (await session.execute(_leaves_statement(), {"root": root.id})).all()
-    return [Leaf(*row) for row in _depth_first(rows, root.id, upline=lambda r: r[1], user_id=lambda r: r[0])]
+    rows = (await core_rows(session, _leaves_statement(), {"root": root.id})).all()
+    return [Leaf._make(row) for row in _depth_first(rows, root.id, upline=itemgetter(1), user_id=itemgetter(0))]
 
 
 @cache
@@ -100,8 +101,8 @@ def _users_statement():
 async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
     """The whole downline in tree order, ids and names only: enough to count, page and search a
     team of thousands in one query, then load only the page shown."""
-    rows = (await session.execute(_outline_statement(), {"root": root.id})).all()
-    return [Branch(*row) for row in _depth_first(rows, root.id, upline=lambda r: r.upline_id, user_id=lambda r: r.id)]
+    rows = (await core_rows(session, _outline_statement(), {"root": root.id})).all()
+    return [Branch._make(row) for row in _depth_first(rows, root.id, upline=itemgetter(3), user_id=itemgetter(0))]
 
 
 async def tree(session: AsyncSession, *, root: User) -> list[Member]:

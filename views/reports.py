@@ -86,10 +86,9 @@ def _csv(rows) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
 
 
-def statement_csv(
-    lines: list[commissions.StatementLine], totals: list[tuple[str, int]], *, plan: Plan, period: str
-) -> bytes:
-    """The admin's monthly statement: every entry, then each earner's gross, withholding and net.
+def statement_csv(lines: list, totals: list[tuple[str, int]], *, plan: Plan, period: str) -> bytes:
+    """The admin's monthly statement: every entry (rows with commissions.StatementLine's fields),
+    then each earner's gross, withholding and net.
     Pure and possibly large: the caller builds it off the event loop."""
     rows: list[list] = [
         [
