@@ -4,7 +4,7 @@ enforces Telegram's 30 messages a second.
 Prints the time taken as a ratio of the floor N/30 s (goal: at most 1.05), and, measured in the
 same run, the ratio to a plain loop that sends N messages through the same rate-limited bot
 with no database work at all. Also counts messages lost and 429s left unanswered (goal: 0).
-Run: .venv/bin/python bench/digests.py [N]
+Run: .venv/bin/python bench/digests.py [N] [postgresql://.../DB]   (SQLite in /tmp by default)
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ class FixedClock(Clock):
         return NOW
 
 
-async def main(count: int) -> None:
+async def main(count: int, url: str | None = None) -> None:
     api = await limited_server([*range(100_000, 100_000 + count), *range(900_000, 900_000 + count)])
-    db = await fresh_database()
+    db = await fresh_database(url)
     people = await add_people(db, count)
     await add_due(db, people, kind="reseller_digest", payload={"week_start": "2031-03-17"}, due=NOW)
     settings = Settings(_env_file=None, bot_token=api.token, telegram_api_url=api.url, dispatch_in_bot=False)
@@ -67,4 +67,6 @@ async def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+    # A PostgreSQL URL as the second argument runs it there (the database is emptied first).
+    url = sys.argv[2].replace("postgresql://", "postgresql+psycopg://", 1) if len(sys.argv) > 2 else None
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000, url))

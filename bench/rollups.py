@@ -25,7 +25,7 @@ from sqlalchemy import select, text
 
 from bot.config import Settings
 from bot.db import Database
-from models import commissions, compliance, demos, digests, orders, team
+from models import commissions, compliance, digests, orders, team
 from models.digests import local_midnight
 from models.users import User
 from views.dates import period_starts
@@ -345,15 +345,10 @@ async def _flags_hand(h: Hand, leader: User) -> list:
 
 async def team_view_project(session, leader: User):
     page = page_of(await team.outline(session, root=leader), 0, TEAM_PAGE)
-    ids = [b.user_id for b in page.items]
-    users = await team.users_by_id(session, ids)
     start, end = period_starts(NOW, leader.timezone)["week"]
-    sales = await orders.sales_by_reseller(session, reseller_ids=ids, start=start, end=end, currency=CURRENCY)
-    last = await demos.last_demo_starts(session, reseller_ids=ids, now=NOW)
-    return page.total, [
-        (users[b.user_id].id, b.depth, sales.get(b.user_id, orders.NO_SALES).retail_minor, last.get(b.user_id))
-        for b in page.items
-    ]
+    ids = [b.user_id for b in page.items]
+    found = await team.with_week_sales(session, ids=ids, start=start, end=end, currency=CURRENCY, now=NOW)
+    return page.total, [(found[b.user_id][0].id, b.depth, found[b.user_id][1], found[b.user_id][2]) for b in page.items]
 
 
 async def team_view_hand(session, leader: User):

@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import Context
 from bot.offload import off_loop
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
-from models import DomainError, commissions, compliance, demos, orders, team
+from models import DomainError, commissions, compliance, orders, team
 from models.money import parse_amount
 from models.users import Role
 from views.callbacks import (
@@ -77,25 +77,18 @@ async def _show_found(update: Update, context: Context, words: str, page: int) -
 
 
 async def _with_figures(session, context: Context, me, page: Page[team.Branch]) -> Page[MemberRow]:
-    """The page's members with this week's sales and their last demo: three grouped queries
-    for the page, whatever its size."""
-    ids = [branch.user_id for branch in page.items]
-    users = await team.users_by_id(session, ids)
+    """The page's members with this week's sales and their last demo: one statement for the page."""
     now = context.clock.now()
     week = period_starts(now, me.timezone)["week"]
-    sales = await orders.sales_by_reseller(
-        session, reseller_ids=ids, start=week[0], end=week[1], currency=context.settings.currency
+    found = await team.with_week_sales(
+        session,
+        ids=[branch.user_id for branch in page.items],
+        start=week[0],
+        end=week[1],
+        currency=context.settings.currency,
+        now=now,
     )
-    last = await demos.last_demo_starts(session, reseller_ids=ids, now=now)
-    rows = [
-        MemberRow(
-            users[branch.user_id],
-            branch.depth,
-            sales.get(branch.user_id, orders.NO_SALES).retail_minor,
-            last.get(branch.user_id),
-        )
-        for branch in page.items
-    ]
+    rows = [MemberRow(found[b.user_id][0], b.depth, found[b.user_id][1], found[b.user_id][2]) for b in page.items]
     return replace(page, items=rows)
 
 

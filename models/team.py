@@ -10,10 +10,12 @@ from functools import cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, literal, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError, core_rows
+from models.demos import OPEN_STATUSES, Demo
+from models.orders import sales_by_reseller_query
 from models.users import Role, User
 
 
@@ -116,6 +118,38 @@ async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Us
     if not ids:
         return {}
     return {user.id: user for user in (await session.scalars(_users_statement(), {"ids": list(ids)})).all()}
+
+
+@cache
+def _page_statement():
+    """The members shown on a page of /team with their week's retail sales and when their last
+    demo started: one statement for the page."""
+    ids = bindparam("ids", expanding=True)
+    sales = sales_by_reseller_query(ids).subquery("sales")
+    last = (
+        select(Demo.reseller_id, func.max(Demo.starts_at).label("last"))
+        .where(Demo.reseller_id.in_(ids), Demo.starts_at <= bindparam("now"), Demo.status.in_(OPEN_STATUSES))
+        .group_by(Demo.reseller_id)
+        .subquery("last")
+    )
+    return (
+        select(User, func.coalesce(sales.c.retail_minor, 0), last.c.last)
+        .outerjoin(sales, sales.c.reseller_id == User.id)
+        .outerjoin(last, last.c.reseller_id == User.id)
+        .where(User.id.in_(ids))
+    )
+
+
+async def with_week_sales(
+    session: AsyncSession, *, ids: Sequence[int], start: datetime, end: datetime, currency: str, now: datetime
+) -> dict[int, tuple[User, int, datetime | None]]:
+    """Each member with their retail sales between start and end, and when their last demo (as
+    demos.last_demo picks it) started."""
+    if not ids:
+        return {}
+    values = {"ids": list(ids), "start": start, "end": end, "currency": currency, "now": now}
+    rows = await session.execute(_page_statement(), values)
+    return {user.id: (user, int(retail), last) for user, retail, last in rows}
 
 
 def _folded(text: str) -> str:
