@@ -466,9 +466,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         args.url = args.url.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
     if args.url.startswith("postgresql://"):
         args.url = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-    assert Path(args.url.split("///", 1)[1]).exists() or not args.url.startswith("sqlite") or args.seed, (
-        "no database: run bench/seed.py first, or pass --seed"
-    )
+    if args.url.startswith("sqlite") and not args.seed and not Path(args.url.split("///", 1)[1]).exists():
+        raise SystemExit("no database: run bench/seed.py first, or pass --seed")
     return args
 
 

@@ -17,10 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime, core_rows
-from models.commissions import gross_by_earner
-from models.orders import NO_SALES, Order, OrderKind, OrderStatus, SalesFigures, lines_of, sales_by_reseller, withdraw
+from models.commissions import CommissionEntry
+from models.orders import (
+    NO_SALES,
+    Order,
+    OrderKind,
+    OrderStatus,
+    SalesFigures,
+    lines_of,
+    sales_by_reseller_query,
+    withdraw,
+)
 from models.plan import Plan
-from models.team import Leaf, leaves, users_by_id
+from models.team import Leaf, downline_cte, leaves, users_by_id
 from models.users import Invite, User
 
 WINDOW = timedelta(days=30)
@@ -103,7 +112,7 @@ async def check_reseller(session: AsyncSession, *, user: User, plan: Plan, now: 
     async def team() -> list[Leaf]:
         return await leaves(session, root=user)
 
-    return await _check(session, user, [user.id], team, plan=plan, now=now)
+    return await _check(session, user, [user.id], team, plan=plan, now=now, whole_team=False)
 
 
 async def check_team(session: AsyncSession, *, manager: User, plan: Plan, now: datetime) -> list[Flag]:
@@ -117,44 +126,72 @@ async def check_team(session: AsyncSession, *, manager: User, plan: Plan, now: d
     async def team() -> list[Leaf]:
         return rows
 
-    return await _check(session, manager, ids, team, plan=plan, now=now)
+    return await _check(session, manager, ids, team, plan=plan, now=now, whole_team=True)
 
 
 @cache
-def _recruits_statement():
-    return (
+def _statements(whole_team: bool) -> tuple:
+    """Sales, commissions earned and recruits per person, for the people `ids` (an expanding
+    list) or for `root` and everyone below (the recursive CTE: a team of 10,000 is no list of
+    10,000 parameters for PostgreSQL to plan)."""
+    if whole_team:
+        below = downline_cte(bindparam("root"))
+        people = select(below.c.id).union_all(select(bindparam("root", type_=Integer)))
+    else:
+        people = bindparam("ids", expanding=True)
+    sales = sales_by_reseller_query(people)
+    earned = (
+        select(CommissionEntry.earner_id, func.sum(CommissionEntry.amount_minor))
+        .where(
+            CommissionEntry.earner_id.in_(people),
+            CommissionEntry.period >= bindparam("first"),
+            CommissionEntry.period <= bindparam("last"),
+        )
+        .group_by(CommissionEntry.earner_id)
+    )
+    recruits = (
         select(Invite.created_by_id, func.count())
         .where(
-            Invite.created_by_id.in_(bindparam("ids", expanding=True)),
-            Invite.used_at >= bindparam("start"),
-            Invite.used_at < bindparam("end"),
+            Invite.created_by_id.in_(people), Invite.used_at >= bindparam("start"), Invite.used_at < bindparam("end")
         )
         .group_by(Invite.created_by_id)
     )
+    return sales, earned, recruits
+
+
+async def _sales(session: AsyncSession, statement, values: dict) -> dict[int, SalesFigures]:
+    return {
+        row[0]: SalesFigures(*(int(v or 0) for v in row[1:])) for row in await core_rows(session, statement, values)
+    }
 
 
 async def _check(
-    session: AsyncSession, root: User, ids: list[int], team: Callable, *, plan: Plan, now: datetime
+    session: AsyncSession, root: User, ids: list[int], team: Callable, *, plan: Plan, now: datetime, whole_team: bool
 ) -> list[Flag]:
-    """The flags of the people `ids` (root, or root and their team), in that order; `team` gives
-    root's whole team when the recruitment check needs each one's team sales."""
+    """The flags of the people `ids` (root, or root and their whole team: `whole_team`), in that
+    order; `team` gives root's team in tree order when the recruitment check needs it."""
     if not ids:
         return []
     limits = plan.thresholds
     until = now + timedelta(seconds=1)  # up to and including now
-    sales = await sales_by_reseller(session, reseller_ids=ids, start=now - WINDOW, end=until, currency=plan.currency)
     year = now.astimezone(ZoneInfo(plan.company_timezone)).year
-    earned = await gross_by_earner(session, earner_ids=ids, year=year)
-    values = {"ids": ids, "start": now - RECRUIT_WINDOW, "end": now}
-    recruited = dict((await core_rows(session, _recruits_statement(), values)).tuples().all())
+    sales_of, earned_of, recruits_of = _statements(whole_team)
+    who = {"root": root.id} if whole_team else {"ids": ids}
+    money = {**who, "currency": plan.currency, "end": until}
+    sales = await _sales(session, sales_of, {**money, "start": now - WINDOW})
+    values = {**who, "first": f"{year}-01", "last": f"{year}-12"}
+    earned = {person: int(total) for person, total in await core_rows(session, earned_of, values)}
+    values = {**who, "start": now - RECRUIT_WINDOW, "end": now}
+    recruited = dict((await core_rows(session, recruits_of, values)).tuples().all())
     team_retail: dict[int, int] = {}
     if any(recruited.get(i, 0) >= limits.recruits_min for i in ids):
         rows = await team()
-        everyone = [root.id, *(leaf.user_id for leaf in rows)]
-        retail = await sales_by_reseller(
-            session, reseller_ids=everyone, start=now - RECRUIT_WINDOW, end=until, currency=plan.currency
+        retail = await _sales(
+            session,
+            _statements(True)[0],
+            {"root": root.id, "currency": plan.currency, "start": now - RECRUIT_WINDOW, "end": until},
         )
-        team_retail = {person: retail.get(person, NO_SALES).retail_minor for person in everyone}
+        team_retail = {p: retail.get(p, NO_SALES).retail_minor for p in [root.id, *(leaf.user_id for leaf in rows)]}
         for leaf in reversed(rows):  # tree order reversed: everyone's team is complete before their upline's
             team_retail[leaf.upline_id] += team_retail[leaf.user_id]
     found: list[tuple[str, int, dict]] = []

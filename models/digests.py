@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, bindparam, case, cast, distinct, exists, func, literal, select
@@ -201,9 +202,16 @@ async def downline(session: AsyncSession, *, user_id: int) -> list[User]:
     return list((await session.scalars(_downline_statement(), {"root": user_id})).all())
 
 
+class Person(NamedTuple):
+    """Who a member is, as a digest names them: a team of 10,000 loads no 10,000 entities."""
+
+    id: int
+    display_name: str
+
+
 @dataclass
 class MemberWeek:
-    user: User
+    user: Person
     retail_minor: int
     orders: int
     demos_held: int
@@ -239,7 +247,7 @@ def _members_statement():
     )
     figures = [func.coalesce(column, 0) for column in list(sales.c)[1:]]
     return (
-        select(User, *figures, func.coalesce(held.c.held, 0))
+        select(User.id, User.display_name, *figures, func.coalesce(held.c.held, 0))
         .join(below, below.c.id == User.id)
         .outerjoin(sales, sales.c.reseller_id == User.id)
         .outerjoin(held, held.c.reseller_id == User.id)
@@ -286,8 +294,8 @@ async def team_week(session: AsyncSession, *, manager: User, week: date, currenc
     start, end = local_midnight(week, tz), local_midnight(week + timedelta(days=7), tz)
     values = {"root": manager.id, "start": start, "end": end, "currency": currency}
     members, own_total = [], 0
-    for user, retail, own, retail_orders, _own_orders, held in await session.execute(_members_statement(), values):
-        members.append(MemberWeek(user, int(retail), int(retail_orders), int(held)))
+    for user_id, name, retail, own, retail_orders, _own, held in await core_rows(session, _members_statement(), values):
+        members.append(MemberWeek(Person(user_id, name), int(retail), int(retail_orders), int(held)))
         own_total += int(own)
     recruits = int((await core_rows(session, _recruits_statement(), values)).scalar() or 0)
     guests = buyers = 0
