@@ -120,6 +120,15 @@ async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Us
     return {user.id: user for user in (await session.scalars(_users_statement(), {"ids": list(ids)})).all()}
 
 
+class Shown(NamedTuple):
+    """A member as a page of /team shows them."""
+
+    id: int
+    display_name: str
+    role: Role | None
+    deactivated_at: datetime | None
+
+
 @cache
 def _page_statement():
     """The members shown on a page of /team with their week's retail sales and when their last
@@ -133,7 +142,14 @@ def _page_statement():
         .subquery("last")
     )
     return (
-        select(User, func.coalesce(sales.c.retail_minor, 0), last.c.last)
+        select(
+            User.id,
+            User.display_name,
+            User.role,
+            User.deactivated_at,
+            func.coalesce(sales.c.retail_minor, 0),
+            last.c.last,
+        )
         .outerjoin(sales, sales.c.reseller_id == User.id)
         .outerjoin(last, last.c.reseller_id == User.id)
         .where(User.id.in_(ids))
@@ -142,14 +158,14 @@ def _page_statement():
 
 async def with_week_sales(
     session: AsyncSession, *, ids: Sequence[int], start: datetime, end: datetime, currency: str, now: datetime
-) -> dict[int, tuple[User, int, datetime | None]]:
+) -> dict[int, tuple[Shown, int, datetime | None]]:
     """Each member with their retail sales between start and end, and when their last demo (as
     demos.last_demo picks it) started."""
     if not ids:
         return {}
     values = {"ids": list(ids), "start": start, "end": end, "currency": currency, "now": now}
-    rows = await session.execute(_page_statement(), values)
-    return {user.id: (user, int(retail), last) for user, retail, last in rows}
+    rows = await core_rows(session, _page_statement(), values)
+    return {row[0]: (Shown(*row[:4]), int(row[4]), row[5]) for row in rows}
 
 
 def _folded(text: str) -> str:
