@@ -1,9 +1,10 @@
-"""1,000 weekly digests against a fake Bot API that enforces Telegram's 30 messages a second.
+"""N weekly digests (1,000 by default; the issue's goal is for 10,000) against a fake Bot API that
+enforces Telegram's 30 messages a second.
 
-Prints the time taken as a ratio of the floor N/30 s (goal: at most 1.10), and, measured in the
+Prints the time taken as a ratio of the floor N/30 s (goal: at most 1.05), and, measured in the
 same run, the ratio to a plain loop that sends N messages through the same rate-limited bot
 with no database work at all. Also counts messages lost and 429s left unanswered (goal: 0).
-Run: .venv/bin/python bench/digests.py [N]
+Run: .venv/bin/python bench/digests.py [N] [postgresql://.../DB]   (SQLite in /tmp by default)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from telegram.ext import ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
-from bot.ratelimit import PriorityRateLimiter
+from bot.ratelimit import BULK, PriorityRateLimiter
 from models.notifications import Notification
 
 
@@ -28,9 +29,9 @@ class FixedClock(Clock):
         return NOW
 
 
-async def main(count: int) -> None:
+async def main(count: int, url: str | None = None) -> None:
     api = await limited_server([*range(100_000, 100_000 + count), *range(900_000, 900_000 + count)])
-    db = await fresh_database()
+    db = await fresh_database(url)
     people = await add_people(db, count)
     await add_due(db, people, kind="reseller_digest", payload={"week_start": "2031-03-17"}, due=NOW)
     settings = Settings(_env_file=None, bot_token=api.token, telegram_api_url=api.url, dispatch_in_bot=False)
@@ -42,7 +43,7 @@ async def main(count: int) -> None:
 
         async def bare(chat: int) -> None:
             async with semaphore:
-                await bot.send_message(chat, "x")
+                await bot.send_message(chat, "x", rate_limit_args=BULK)  # paced as the outbox is
 
         await asyncio.gather(*(bare(900_000 + n) for n in range(count)))
         baseline = time.monotonic() - started
@@ -61,9 +62,11 @@ async def main(count: int) -> None:
     floor = count / 30
     print(f"digests: {count}, sent {sent}, delivered to {len(delivered)} chats, lost {count - len(delivered)}")
     print(f"429 answered by the server: {len(api.too_many)}, left unanswered: {count - sent}")
-    print(f"time {elapsed:.1f} s; floor N/30 = {floor:.1f} s; ratio to floor {elapsed / floor:.3f} (goal <= 1.10)")
+    print(f"time {elapsed:.1f} s; floor N/30 = {floor:.1f} s; ratio to floor {elapsed / floor:.3f} (goal <= 1.05)")
     print(f"baseline (bare sends, same run) {baseline:.1f} s; ratio to baseline {elapsed / baseline:.3f}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
+    # A PostgreSQL URL as the second argument runs it there (the database is emptied first).
+    url = sys.argv[2].replace("postgresql://", "postgresql+psycopg://", 1) if len(sys.argv) > 2 else None
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000, url))

@@ -10,6 +10,8 @@ at-least-once, never silently lost.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import os
 import socket
@@ -23,6 +25,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.notices import LOADERS, Defer
+from bot.offload import off_loop
 from bot.ratelimit import BULK, PriorityRateLimiter
 from models import commissions, digests, party_rewards, privacy
 from models.notifications import NoticeStatus, Notification, claim, due_rows, release_claims, renew_claims
@@ -37,6 +40,7 @@ LEASE = timedelta(minutes=1)  # a claim not renewed for this long belongs to a d
 RENEW_EVERY = 20.0  # seconds between renewals of the claims being sent
 HOUSEKEEPING_EVERY = timedelta(minutes=1)  # closing months and planning digests: a minute late is fine
 BACKOFF_BASE = timedelta(seconds=30)
+DRAWN = {"team_digest"}  # views that draw a chart or build a file: rendered off the event loop
 
 
 class Dispatcher:
@@ -202,9 +206,26 @@ class Dispatcher:
                 return await self._finish(row, NoticeStatus.CANCELLED, "nothing to say any more")
             if isinstance(facts, Defer):
                 return await self._retry(row, facts.until, None, count=False)
-            with use_locale(recipient.locale), use_timezone(recipient.timezone):
-                message = VIEWS[row.kind](facts, recipient, env)
+            if row.kind in DRAWN:  # a chart, a CSV: on a worker thread, so nobody's reply waits
+                message = await off_loop(_render, row.kind, facts, recipient, env)
+            else:
+                message = _render(row.kind, facts, recipient, env)
+            await self._keep_chart(row, message)
             await self._send(row, recipient, message)
+
+    async def _keep_chart(self, row: Notification, message: Outgoing) -> None:
+        """A chart just drawn is kept in the row's payload before the first attempt to send it:
+        a retry (or another process, after a crash) sends the same PNG without drawing it again."""
+        data = row.data
+        if (
+            message.photo is None
+            or message.photo_key is None
+            or (data.get("chart") or {}).get("key") == message.photo_key
+        ):
+            return
+        data["chart"] = {"key": message.photo_key, "png": base64.b64encode(message.photo).decode("ascii")}
+        row.payload = json.dumps(data)
+        await self._update(row, {"payload": row.payload})
 
     async def _send(self, row: Notification, recipient: User, message: Outgoing) -> None:
         try:
@@ -297,6 +318,11 @@ class Dispatcher:
                 .where(Notification.id == row.id, Notification.claimed_by == self.worker)
                 .values(**values)
             )
+
+
+def _render(kind: str, facts, recipient: User, env: Env) -> Outgoing:
+    with use_locale(recipient.locale), use_timezone(recipient.timezone):
+        return VIEWS[kind](facts, recipient, env)
 
 
 def _seconds(retry_after) -> timedelta:

@@ -149,7 +149,7 @@ async def team_digest(session: AsyncSession, row: Notification, reader: User, en
     week = date.fromisoformat(row.data["week_start"])
     team = await digests.team_week(session, manager=reader, week=week, currency=env.currency)
     flags = await compliance.check_team(session, manager=reader, plan=env.plan, now=env.now)
-    return TeamDigestFacts(week, team, flags)
+    return TeamDigestFacts(week, team, flags, chart=row.data.get("chart"))
 
 
 async def host_confirmed(session: AsyncSession, row: Notification, reader: User, env: Env) -> DemoFacts | None:

@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
+from bot.offload import off_loop
 from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
 from models import DomainError, catalog, demos, orders, party_rewards
 from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
@@ -59,8 +60,9 @@ async def show_sales(update: Update, context: Context) -> None:
         money = lambda minor: money_for(minor, currency, me)  # noqa: E731
         labels = {"today": _("Today"), "week": _("This week"), "month": _("This month")}
         parts = []
-        for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
-            figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
+        periods = period_starts(context.clock.now(), me.timezone)
+        found = await orders.sales_in_periods(session, reseller_id=me.id, periods=periods, currency=currency)
+        for key, figures in found.items():
             parts.append(
                 ngettext(
                     "{period}: sales {retail} ({orders} order) · own use {own}",
@@ -78,7 +80,8 @@ async def show_sales(update: Update, context: Context) -> None:
 
 async def export_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        data = orders_csv(await orders.all_orders(session, reseller_id=me.id), me)
+        found = await orders.all_orders(session, reseller_id=me.id)
+        data = await off_loop(orders_csv, found, me)
         await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 
 

@@ -104,9 +104,9 @@ async def delivered(update: Update, context: Context) -> None:
         )
 
 
-async def statement_by_source(session, writer, *, period: str, plan) -> None:
+async def statement_by_source(session, *, period: str, plan) -> list[list]:
     """The month's retail sales of each advisor by source (demo, party link, personal link or
-    code): one grouped query (models.shop.sales_by_source)."""
+    code), as rows of the statement: one grouped query (models.shop.sales_by_source)."""
     tz = plan.company_timezone
     first = date.fromisoformat(f"{period}-01")
     following = (first + timedelta(days=32)).replace(day=1)
@@ -118,10 +118,9 @@ async def statement_by_source(session, writer, *, period: str, plan) -> None:
         currency=plan.currency,
     )
     names = await users.names_of(session, {rid for rid, _s in amounts})
-    writer.writerow([])
-    writer.writerow([_("advisor"), _("source"), _("sales"), _("currency")])
+    rows: list[list] = [[_("advisor"), _("source"), _("sales"), _("currency")]]
     for (reseller_id, source), amount in sorted(amounts.items(), key=lambda kv: (names.get(kv[0][0], ""), kv[0][1])):
-        writer.writerow(
+        rows.append(
             [
                 safe_cell(names.get(reseller_id, "")),
                 source_label(source),
@@ -129,6 +128,7 @@ async def statement_by_source(session, writer, *, period: str, plan) -> None:
                 plan.currency,
             ]
         )
+    return rows
 
 
 def handlers() -> list:

@@ -7,8 +7,6 @@ person's id is checked against that.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import replace
 
@@ -16,10 +14,11 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import Context
+from bot.offload import off_loop
 from handlers import shop_answers
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
-from models import DomainError, careers, commissions, compliance, demos, orders, team
-from models.money import parse_amount, to_decimal
+from models import DomainError, careers, commissions, compliance, orders, team
+from models.money import parse_amount
 from models.users import Role
 from views.callbacks import (
     BuyBackLine,
@@ -39,7 +38,7 @@ from views.money import format_rate, money_for
 from views.outgoing import Document
 from views.paging import Page, page_of
 from views.payloads import clip_utf8
-from views.reports import flag_text, safe_cell
+from views.reports import flag_text, statement_csv
 from views.team import TEAM_PAGE, MemberRow, found_page, nobody_found, team_page
 
 SEARCH_BYTES = 30  # what a TeamFind button carries of the words
@@ -98,27 +97,20 @@ async def _show_found(update: Update, context: Context, words: str, page: int) -
 
 
 async def _with_figures(session, context: Context, me, page: Page[team.Branch]) -> Page[MemberRow]:
-    """The page's members with this week's sales and their last demo: queries for this page only."""
-    users = await team.users_by_id(session, [branch.user_id for branch in page.items])
-    week = period_starts(context.clock.now(), me.timezone)["week"]
-    titles = await career_standings(session, context, [branch.user_id for branch in page.items])
+    """The page's members with this week's sales, their last and next demo and their title: one
+    statement for the page, and one for the titles."""
+    now = context.clock.now()
+    week = period_starts(now, me.timezone)["week"]
+    ids = [branch.user_id for branch in page.items]
+    found = await team.with_week_sales(
+        session, ids=ids, start=week[0], end=week[1], currency=context.settings.currency, now=now
+    )
+    titles = await career_standings(session, context, ids)
     rows = []
-    for branch in page.items:
-        sales = await orders.sales_between(
-            session, reseller_id=branch.user_id, start=week[0], end=week[1], currency=context.settings.currency
-        )
-        now = context.clock.now()
-        upcoming = await demos.next_demo(session, reseller_id=branch.user_id, now=now)
-        last = await demos.last_completed_demo(session, reseller_id=branch.user_id, now=now)
+    for b in page.items:
+        shown, sales, last, upcoming = found[b.user_id]
         rows.append(
-            MemberRow(
-                users[branch.user_id],
-                branch.depth,
-                sales.retail_minor,
-                last.starts_at if last else None,
-                next_demo_at=upcoming.starts_at if upcoming else None,
-                title=title_label(titles.get(branch.user_id), me),
-            )
+            MemberRow(shown, b.depth, sales, last, next_demo_at=upcoming, title=title_label(titles.get(b.user_id), me))
         )
     return replace(page, items=rows)
 
@@ -231,55 +223,12 @@ async def monthly_statement(update: Update, context: Context) -> None:
         period = (context.args[0] if context.args else "").strip()
         if not re.fullmatch(r"\d{4}-\d{2}", period):
             raise DomainError("period_unreadable")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                _("earner"),
-                _("order"),
-                _("level"),
-                _("kind"),
-                _("sales base"),
-                _("rate (bp)"),
-                _("commission"),
-                _("currency"),
-            ]
-        )
-        totals: dict[str, int] = {}
-        for entry, earner in await commissions.period_entries(session, period=period):
-            writer.writerow(
-                [
-                    safe_cell(earner.display_name),
-                    entry.order_id,
-                    entry.level,
-                    entry.kind,
-                    to_decimal(entry.base_minor, entry.currency),
-                    entry.rate_bp,
-                    to_decimal(entry.amount_minor, entry.currency),
-                    entry.currency,
-                ]
-            )
-            totals[earner.display_name] = totals.get(earner.display_name, 0) + entry.amount_minor
-        writer.writerow([])
-        writer.writerow([_("earner"), _("gross"), _("withholding"), _("net")])
-        for name, gross in totals.items():
-            withheld = commissions.withholding_for(gross, plan=plan, period=period)
-            writer.writerow(
-                [
-                    safe_cell(name),
-                    to_decimal(gross, plan.currency),
-                    to_decimal(withheld, plan.currency),
-                    to_decimal(gross - withheld, plan.currency),
-                ]
-            )
-        await shop_answers.statement_by_source(session, writer, period=period, plan=plan)
+        lines, totals = await commissions.period_statement(session, period=period)
+        by_source = await shop_answers.statement_by_source(session, period=period, plan=plan)
+        data = await off_loop(statement_csv, lines, totals, plan=plan, period=period, by_source=by_source)
         await send_file(
             update,
-            Document(
-                buffer.getvalue().encode("utf-8-sig"),
-                f"commissions-{period}.csv",
-                _("Commission statement for {period}.").format(period=period),
-            ),
+            Document(data, f"commissions-{period}.csv", _("Commission statement for {period}.").format(period=period)),
         )
 
 

@@ -7,13 +7,15 @@ import enum
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, enum_column
+from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
 from models.text import clean_text
 from models.users import User
 
@@ -39,9 +41,10 @@ OPEN_STATUSES = (DemoStatus.AWAITING_HOST, DemoStatus.PROPOSED, DemoStatus.CONFI
 
 class Demo(Base):
     __tablename__ = "demos"
+    __table_args__ = (Index("ix_demos_reseller_id_starts_at", "reseller_id", "starts_at"),)  # demos held in a week
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     host_name: Mapped[str] = mapped_column(String(HOST_NAME_MAX))
     host_phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX))
@@ -56,7 +59,7 @@ class Demo(Base):
     # At most this many guests say they are coming; None: no limit.
     capacity: Mapped[int | None] = mapped_column(Integer)
     # The party at which this demo was booked: a booking there earns that party's host a bonus.
-    source_demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"))
+    source_demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"), index=True)  # bookings at a party
     host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proposed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The party takes orders until this instant (set by the advisor); None: the default, the end
@@ -290,6 +293,27 @@ async def demos_around(
     recent = [d for d in found if d.starts_at <= now][::-1][:each]
     upcoming = [d for d in found if d.starts_at > now][:each]
     return DemosAround(recent, upcoming)
+
+
+@cache
+def _last_demos_statement() -> Select[Any]:
+    return (
+        select(Demo.reseller_id, func.max(Demo.starts_at))
+        .where(
+            Demo.reseller_id.in_(bindparam("ids", expanding=True)),
+            Demo.starts_at <= bindparam("now"),
+            Demo.status.in_(OPEN_STATUSES),
+        )
+        .group_by(Demo.reseller_id)
+    )
+
+
+async def last_demo_starts(session: AsyncSession, *, reseller_ids: list[int], now: datetime) -> dict[int, datetime]:
+    """When each reseller's last demo (as last_demo picks it) started, in one grouped query."""
+    if not reseller_ids:
+        return {}
+    rows = await core_rows(session, _last_demos_statement(), {"ids": list(reseller_ids), "now": now})
+    return dict(rows.tuples().all())  # max() keeps the column's type: aware UTC datetimes
 
 
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:

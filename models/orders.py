@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, Text, case, func, select
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, enum_column
+from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
 from models.catalog import NamedInLanguages, Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
@@ -76,9 +94,11 @@ class WithdrawalPolicy:
 
 class Order(Base):
     __tablename__ = "orders"
+    # A reseller's (or a team's) sales in a period: the roll-ups' main access path.
+    __table_args__ = (Index("ix_orders_reseller_id_created_at", "reseller_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"), index=True)
     guest_id: Mapped[int | None] = mapped_column(ForeignKey("guests.id"))
     customer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -113,9 +133,13 @@ class OrderLine(NamedInLanguages, Base):
     later catalog edit never rewrites a receipt, and each reader still reads it in their language."""
 
     __tablename__ = "order_lines"
+    # Covering: an order's amounts are summed without reading the lines themselves.
+    __table_args__ = (
+        Index("ix_order_lines_order_id_amounts", "order_id", "unit_price_minor", "quantity", "withdrawn_quantity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     sku: Mapped[str] = mapped_column(String(32))
     unit_price_minor: Mapped[int] = mapped_column(Integer)  # the price it was sold at
@@ -451,9 +475,22 @@ def has_withdrawal_right(order: Order, lines: list[OrderLine]) -> bool:
     )
 
 
-def _net_amount() -> ColumnElement[int]:
-    kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
-    return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
+def _kept() -> ColumnElement[int]:
+    return OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
+
+
+def counted_amount(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    """What still counts of the lines (net of withdrawals; nothing of a cancelled order), for
+    the rows meeting the conditions: a conditional sum, so that one grouped query can give
+    several figures at once."""
+    counted = and_(Order.status == OrderStatus.CONFIRMED, *conditions)
+    return func.coalesce(func.sum(case((counted, _kept()), else_=0)), 0)
+
+
+def _order_count(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    # An order counts while something of it is kept: not cancelled, not wholly withdrawn.
+    kept = and_(Order.status == OrderStatus.CONFIRMED, OrderLine.quantity > OrderLine.withdrawn_quantity, *conditions)
+    return func.count(func.distinct(case((kept, Order.id))))
 
 
 @dataclass(frozen=True)
@@ -464,47 +501,120 @@ class SalesFigures:
     own_use_orders: int
 
 
+NO_SALES = SalesFigures(0, 0, 0, 0)
+FIGURES = ("retail_minor", "own_use_minor", "retail_orders", "own_use_orders")
+
+
+def _figures_columns(*conditions: ColumnElement[bool]) -> list[ColumnElement[int]]:
+    return [
+        counted_amount(Order.kind == OrderKind.RETAIL, *conditions),
+        counted_amount(Order.kind == OrderKind.OWN_USE, *conditions),
+        _order_count(Order.kind == OrderKind.RETAIL, *conditions),
+        _order_count(Order.kind == OrderKind.OWN_USE, *conditions),
+    ]
+
+
+def _figures(values: Iterable[Any]) -> SalesFigures:
+    return SalesFigures(*(int(v or 0) for v in values))
+
+
+# The roll-up statements are built once, with bind parameters for the values, and reused:
+# SQLAlchemy then skips building the expression and its cache key on every call (for the small
+# queries of /sales or a digest, that was most of the time).
+
+
+@cache
+def _periods_statement(count: int) -> Select[Any]:
+    columns: list[ColumnElement[int]] = []
+    for n in range(count):
+        columns += _figures_columns(Order.created_at >= bindparam(f"start{n}"), Order.created_at < bindparam(f"end{n}"))
+    return (
+        select(*columns)
+        .select_from(Order)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.reseller_id == bindparam("reseller_id"),
+            Order.currency == bindparam("currency"),
+            Order.created_at >= bindparam("low"),
+            Order.created_at < bindparam("high"),
+        )
+    )
+
+
+async def sales_in_periods(
+    session: AsyncSession, *, reseller_id: int, periods: dict[str, tuple[datetime, datetime]], currency: str
+) -> dict[str, SalesFigures]:
+    """One reseller's figures for several periods (today, this week, this month...): one query."""
+    if not periods:
+        return {}
+    values = {"reseller_id": reseller_id, "currency": currency}
+    for n, (start, end) in enumerate(periods.values()):
+        values[f"start{n}"], values[f"end{n}"] = start, end
+    values["low"] = min(start for start, _end in periods.values())
+    values["high"] = max(end for _start, end in periods.values())
+    row = (await core_rows(session, _periods_statement(len(periods)), values)).one()
+    return {key: _figures(row[4 * n : 4 * n + 4]) for n, key in enumerate(periods)}
+
+
 async def sales_between(
     session: AsyncSession, *, reseller_id: int, start: datetime, end: datetime, currency: str
 ) -> SalesFigures:
-    rows = (
-        await session.execute(
-            select(
-                Order.kind,
-                _net_amount(),
-                # An order counts while something of it is kept: not cancelled, not wholly withdrawn.
-                func.count(
-                    func.distinct(
-                        case(
-                            (
-                                (Order.status == OrderStatus.CONFIRMED)
-                                & (OrderLine.quantity > OrderLine.withdrawn_quantity),
-                                Order.id,
-                            )
-                        )
-                    )
-                ),
-            )
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(
-                Order.reseller_id == reseller_id,
-                Order.currency == currency,
-                Order.created_at >= start,
-                Order.created_at < end,
-            )
-            .group_by(Order.kind)
+    found = await sales_in_periods(session, reseller_id=reseller_id, periods={"": (start, end)}, currency=currency)
+    return found[""]
+
+
+def sales_by_reseller_query(reseller_ids: BindParameter[Any] | Select[Any] | CompoundSelect[Any]) -> Select[Any]:
+    """Each reseller's figures in a period, grouped: (reseller_id, retail, own use, retail
+    orders, own-use orders); `reseller_ids` is a subquery (a team's CTE) or an expanding
+    parameter. The period and currency are the parameters `start`, `end` and `currency`."""
+    return (
+        select(Order.reseller_id, *(c.label(n) for c, n in zip(_figures_columns(), FIGURES, strict=True)))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.reseller_id.in_(reseller_ids),
+            Order.currency == bindparam("currency"),
+            Order.created_at >= bindparam("start"),
+            Order.created_at < bindparam("end"),
         )
-    ).all()
-    figures = {kind: (int(amount), int(count)) for kind, amount, count in rows}
-    retail = figures.get(OrderKind.RETAIL, (0, 0))
-    own = figures.get(OrderKind.OWN_USE, (0, 0))
-    return SalesFigures(retail[0], own[0], retail[1], own[1])
+        .group_by(Order.reseller_id)
+    )
+
+
+@cache
+def _by_reseller_statement() -> Select[Any]:
+    return sales_by_reseller_query(bindparam("ids", expanding=True))
+
+
+async def sales_by_reseller(
+    session: AsyncSession, *, reseller_ids: list[int], start: datetime, end: datetime, currency: str
+) -> dict[int, SalesFigures]:
+    """Figures per reseller in one grouped query; a reseller with no sales is missing (NO_SALES)."""
+    if not reseller_ids:
+        return {}
+    values = {"ids": list(reseller_ids), "start": start, "end": end, "currency": currency}
+    return {row[0]: _figures(row[1:]) for row in await core_rows(session, _by_reseller_statement(), values)}
+
+
+@cache
+def _by_demo_statement() -> Select[Any]:
+    return (
+        select(Order.demo_id, counted_amount())
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.demo_id.in_(bindparam("demo_ids", expanding=True)), Order.kind == OrderKind.RETAIL)
+        .group_by(Order.demo_id)
+    )
+
+
+async def retail_by_demo(session: AsyncSession, *, demo_ids: list[int]) -> dict[int, int]:
+    """Each party's sales for the host reward (see demo_retail_sales), in one grouped query."""
+    rows = await core_rows(session, _by_demo_statement(), {"demo_ids": list(demo_ids)})
+    return {demo_id: int(amount) for demo_id, amount in rows}
 
 
 async def demo_retail_sales(session: AsyncSession, *, demo_id: int) -> int:
     """The party's sales for the host reward: retail only, net of withdrawals and cancellations."""
     amount = await session.scalar(
-        select(_net_amount())
+        select(counted_amount())
         .select_from(Order)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.demo_id == demo_id, Order.kind == OrderKind.RETAIL)

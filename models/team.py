@@ -6,12 +6,16 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from sqlalchemy import CTE, literal, select, update
+from sqlalchemy import CTE, BindParameter, Select, bindparam, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import DomainError, rowcount
+from models.base import DomainError, core_rows, rowcount
+from models.demos import OPEN_STATUSES, Demo, DemoStatus
+from models.orders import sales_by_reseller_query
 from models.users import Role, User
 
 
@@ -21,9 +25,9 @@ class Member:
     depth: int  # 1: recruited by the root
 
 
-@dataclass(frozen=True)
-class Branch:
-    """A member as the team list needs them before a page is chosen: no more than this."""
+class Branch(NamedTuple):
+    """A member as the team list needs them before a page is chosen: no more than this (a
+    tuple: a team of 10,000 makes 10,000 of them for each page shown)."""
 
     user_id: int
     name: str
@@ -31,7 +35,15 @@ class Branch:
     upline_id: int
 
 
-def _downline(root_id: int) -> CTE:
+class Leaf(NamedTuple):
+    """A member as the team checks need them: where they hang, and whether they are active."""
+
+    user_id: int
+    upline_id: int
+    deactivated_at: datetime | None
+
+
+def downline_cte(root_id: int | BindParameter[Any]) -> CTE:
     """Everyone below the root, at any depth, with their depth: one recursive query."""
     below = select(User.id, literal(1).label("depth")).where(User.upline_id == root_id).cte("below", recursive=True)
     return below.union_all(select(User.id, below.c.depth + 1).where(User.upline_id == below.c.id))
@@ -53,36 +65,118 @@ def _depth_first(
     return ordered
 
 
+@cache
+def _outline_statement() -> Select[Any]:
+    below = downline_cte(bindparam("root"))
+    return (
+        select(User.id, User.display_name, below.c.depth, User.upline_id)
+        .join(below, below.c.id == User.id)
+        .order_by(User.display_name, User.id)
+    )
+
+
+@cache
+def _tree_statement() -> Select[Any]:
+    below = downline_cte(bindparam("root"))
+    return select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)
+
+
+@cache
+def _leaves_statement() -> Select[Any]:
+    below = downline_cte(bindparam("root"))
+    return (
+        select(User.id, User.upline_id, User.deactivated_at)
+        .join(below, below.c.id == User.id)
+        .order_by(User.display_name, User.id)
+    )
+
+
+async def leaves(session: AsyncSession, *, root: User) -> list[Leaf]:
+    """The whole downline in tree order (as tree() has it), without loading anyone."""
+    rows = (await core_rows(session, _leaves_statement(), {"root": root.id})).all()
+    return [Leaf._make(row) for row in _depth_first(rows, root.id, upline=itemgetter(1), user_id=itemgetter(0))]
+
+
+@cache
+def _users_statement() -> Select[Any]:
+    return select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 async def outline(session: AsyncSession, *, root: User) -> list[Branch]:
     """The whole downline in tree order, ids and names only: enough to count, page and search a
     team of thousands in one query, then load only the page shown."""
-    below = _downline(root.id)
-    rows = (
-        await session.execute(
-            select(User.id, User.display_name, below.c.depth, User.upline_id)
-            .join(below, below.c.id == User.id)
-            .order_by(User.display_name, User.id)
-        )
-    ).all()
-    return [Branch(*row) for row in _depth_first(rows, root.id, upline=lambda r: r.upline_id, user_id=lambda r: r.id)]
+    rows = (await core_rows(session, _outline_statement(), {"root": root.id})).all()
+    return [Branch._make(row) for row in _depth_first(rows, root.id, upline=itemgetter(3), user_id=itemgetter(0))]
 
 
 async def tree(session: AsyncSession, *, root: User) -> list[Member]:
     """Depth first, each member followed by their own downline, alphabetically."""
-    below = _downline(root.id)
-    rows = (
-        await session.execute(
-            select(User, below.c.depth).join(below, below.c.id == User.id).order_by(User.display_name, User.id)
-        )
-    ).all()
+    rows = (await session.execute(_tree_statement(), {"root": root.id})).all()
     ordered = _depth_first(rows, root.id, upline=lambda r: r[0].upline_id, user_id=lambda r: r[0].id)
     return [Member(user, depth) for user, depth in ordered]
 
 
 async def users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
-    return (
-        {user.id: user for user in (await session.scalars(select(User).where(User.id.in_(ids)))).all()} if ids else {}
+    if not ids:
+        return {}
+    return {user.id: user for user in (await session.scalars(_users_statement(), {"ids": list(ids)})).all()}
+
+
+class Shown(NamedTuple):
+    """A member as a page of /team shows them."""
+
+    id: int
+    display_name: str
+    role: Role | None
+    deactivated_at: datetime | None
+
+
+@cache
+def _page_statement() -> Select[Any]:
+    """The members shown on a page of /team with their week's retail sales and when their last
+    demo started: one statement for the page."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    sales = sales_by_reseller_query(ids).subquery("sales")
+    # The last demo the host confirmed and that has begun, and the next one still to start.
+    last = (
+        select(Demo.reseller_id, func.max(Demo.starts_at).label("last"))
+        .where(Demo.reseller_id.in_(ids), Demo.starts_at <= bindparam("now"), Demo.status == DemoStatus.CONFIRMED)
+        .group_by(Demo.reseller_id)
+        .subquery("last")
     )
+    upcoming = (
+        select(Demo.reseller_id, func.min(Demo.starts_at).label("next"))
+        .where(Demo.reseller_id.in_(ids), Demo.starts_at > bindparam("now"), Demo.status.in_(OPEN_STATUSES))
+        .group_by(Demo.reseller_id)
+        .subquery("upcoming")
+    )
+    return (
+        select(
+            User.id,
+            User.display_name,
+            User.role,
+            User.deactivated_at,
+            func.coalesce(sales.c.retail_minor, 0),
+            last.c.last,
+            upcoming.c.next,
+        )
+        .outerjoin(sales, sales.c.reseller_id == User.id)
+        .outerjoin(last, last.c.reseller_id == User.id)
+        .outerjoin(upcoming, upcoming.c.reseller_id == User.id)
+        .where(User.id.in_(ids))
+    )
+
+
+async def with_week_sales(
+    session: AsyncSession, *, ids: Sequence[int], start: datetime, end: datetime, currency: str, now: datetime
+) -> dict[int, tuple[Shown, int, datetime | None, datetime | None]]:
+    """Each member with their retail sales between start and end, when their last confirmed demo
+    started and when their next one starts."""
+    if not ids:
+        return {}
+    values = {"ids": list(ids), "start": start, "end": end, "currency": currency, "now": now}
+    rows = await core_rows(session, _page_statement(), values)
+    return {row[0]: (Shown(*row[:4]), int(row[4]), row[5], row[6]) for row in rows}
 
 
 def _folded(text: str) -> str:

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, select, update
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,7 +37,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(NAME_MAX))
     locale: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
-    upline_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    upline_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # the downline CTE
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when Telegram answers 403 (the person blocked the bot): nothing more is sent to them.
@@ -60,6 +60,7 @@ class User(Base):
 
 class Invite(Base):
     __tablename__ = "invites"
+    __table_args__ = (Index("ix_invites_created_by_id_used_at", "created_by_id", "used_at"),)  # recruits in a period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)

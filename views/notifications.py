@@ -6,6 +6,7 @@ rewards as they are then) and of the reader. One view per kind of row.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from views.callbacks import (
     HostGuests,
     OrderView,
 )
-from views.charts import weekly_sales_png
+from views.charts import chart_key, weekly_sales_png
 from views.dates import format_when
 from views.demos import calendar_document, host_keyboard, host_view
 from views.i18n import _, formatting_locale, ngettext
@@ -107,6 +108,7 @@ class TeamDigestFacts:
     week: date
     team: TeamWeek
     flags: list[Flag]
+    chart: dict | None = None  # {"key", "png"}: drawn for an earlier attempt to send this digest
 
 
 def _when(demo: Demo, reader: User) -> str:
@@ -452,13 +454,17 @@ def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
     if facts.flags:
         lines.append(_("Warning signs in your team:"))
         lines += [flag_text(flag, reader, env.plan.currency) for flag in facts.flags]
-    chart = weekly_sales_png(
-        team.weekly_retail,
-        labels=[format_skeleton("MMMd", w, locale=locale) for w, _m in team.weekly_retail],
-        currency=env.currency,
-        title=_("Team sales, last 8 weeks"),
-        y_label=env.currency,
-    )
+    chart_facts = {
+        "labels": [format_skeleton("MMMd", w, locale=locale) for w, _m in team.weekly_retail],
+        "currency": env.currency,
+        "title": _("Team sales, last 8 weeks"),
+        "y_label": env.currency,
+    }
+    key = chart_key(team.weekly_retail, **chart_facts)
+    if facts.chart and facts.chart.get("key") == key:
+        chart = base64.b64decode(facts.chart["png"])
+    else:
+        chart = weekly_sales_png(team.weekly_retail, **chart_facts)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([_("member"), _("sales"), _("orders"), _("demos held")])
@@ -472,7 +478,7 @@ def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
             ]
         )
     document = Document(buffer.getvalue().encode("utf-8-sig"), f"team-{week.isoformat()}.csv")
-    return Outgoing("\n".join(lines), photo=chart, document=document)
+    return Outgoing("\n".join(lines), photo=chart, photo_key=key, document=document)
 
 
 def error_alert(facts: dict, reader: User, env: Env) -> Outgoing:

@@ -43,6 +43,7 @@ class Outgoing:
     text: str = ""
     markup: InlineKeyboardMarkup | None = None
     photo: bytes | None = None
+    photo_key: str | None = None  # what the photo was drawn from (views.charts.chart_key): to keep it
     document: Document | None = None
     extra: list[Document] = field(default_factory=list)
     commands: list[BotCommand] | None = None  # the person's command menu, set in their chat

@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 from babel.numbers import get_decimal_symbol
 
-from models import compliance, orders, rewards
+from models import commissions, compliance, orders, rewards
 from models.money import to_decimal
 from models.orders import Order, OrderKind, OrderLine, OrderStatus
+from models.plan import Plan
 from models.users import User
 from views.dates import format_days, to_local
 from views.i18n import N_, _, formatting_locale, ngettext
@@ -147,3 +148,56 @@ def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
         values.update(earned=m("earned_minor"), limit=m("limit_minor"))
     message = FLAGS[flag.code]
     return "⚠️ " + (message(f) if callable(message) else _(message)).format(**values)
+
+
+def _csv(rows) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
+
+
+def statement_csv(
+    lines: list, totals: list[tuple[str, int]], *, plan: Plan, period: str, by_source: list[list] | None = None
+) -> bytes:
+    """The admin's monthly statement: every entry (rows with commissions.StatementLine's fields),
+    then each earner's gross, withholding and net.
+    Pure and possibly large: the caller builds it off the event loop."""
+    rows: list[list] = [
+        [
+            _("earner"),
+            _("order"),
+            _("level"),
+            _("kind"),
+            _("sales base"),
+            _("rate (bp)"),
+            _("commission"),
+            _("currency"),
+        ]
+    ]
+    rows += [
+        [
+            safe_cell(line.earner),
+            line.order_id,
+            line.level,
+            line.kind,
+            to_decimal(line.base_minor, line.currency),
+            line.rate_bp,
+            to_decimal(line.amount_minor, line.currency),
+            line.currency,
+        ]
+        for line in lines
+    ]
+    rows += [[], [_("earner"), _("gross"), _("withholding"), _("net")]]
+    for name, gross in totals:
+        withheld = commissions.withholding_for(gross, plan=plan, period=period)
+        rows.append(
+            [
+                safe_cell(name),
+                to_decimal(gross, plan.currency),
+                to_decimal(withheld, plan.currency),
+                to_decimal(gross - withheld, plan.currency),
+            ]
+        )
+    if by_source:
+        rows += [[], *by_source]  # each advisor's sales by source (at demos, party links, personal code)
+    return _csv(rows)

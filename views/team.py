@@ -8,6 +8,7 @@ from datetime import datetime
 from babel.dates import format_skeleton
 from telegram import InlineKeyboardMarkup
 
+from models.team import Shown
 from models.users import Role, User
 from views.callbacks import TeamFind, TeamMember, TeamPage
 from views.dates import to_local
@@ -26,7 +27,7 @@ INDENT_LEVELS = 10
 class MemberRow:
     """A member of the page shown, with this week's figures."""
 
-    user: User
+    user: Shown | User  # a User has the fields shown too
     depth: int
     week_sales_minor: int
     last_demo_at: datetime | None  # the last demo held to its end

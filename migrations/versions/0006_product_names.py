@@ -1,7 +1,7 @@
 """product names per language: products and the order lines that keep them
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26 03:10:00
 
 Each product may have a name in it, en, de, es and fr (NULL: the default `name` is shown); an
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"  # the lead re-chains this after 0005 when merging
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
