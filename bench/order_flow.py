@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
+import pstats
+import signal
 import statistics
 import sys
 import tempfile
@@ -135,17 +138,21 @@ async def advisor(api, user_id: int, script, stop: asyncio.Event, window: list[f
                 run.latencies.append(latency)
 
 
-async def load(api, pid: int, ids: list[int], script, args, run: Run) -> None:
+async def load(api, pid: int, ids: list[int], script, args, run: Run, profile: bool) -> None:
     stop = asyncio.Event()
     now = time.monotonic()
     window = [now + args.warm_up, now + args.warm_up + args.seconds]
     workers = [asyncio.create_task(advisor(api, u, script, stop, window, run)) for u in ids]
     await asyncio.sleep(args.warm_up)
+    if profile:
+        os.kill(pid, signal.SIGUSR1)
     cpu_before, started = cpu_seconds(pid), time.monotonic()
     while time.monotonic() < window[1]:
         run.rss_peak = max(run.rss_peak, rss_mb(pid))
         await asyncio.sleep(0.25)
     run.cpu, run.seconds = cpu_seconds(pid) - cpu_before, time.monotonic() - started
+    if profile:
+        os.kill(pid, signal.SIGUSR2)
     stop.set()
     await asyncio.wait(workers, timeout=20)
     for task in workers:
@@ -154,7 +161,7 @@ async def load(api, pid: int, ids: list[int], script, args, run: Run) -> None:
         task.cancel()
 
 
-async def measure(api, process, ids: list[int], script, args, name: str) -> Run:
+async def measure(api, process, ids: list[int], script, args, name: str, profile: bool = False) -> Run:
     run = Run(name)
     first = asyncio.ensure_future(ask(api, ids[0], "/start", timeout=60))
     await asyncio.wait([first, asyncio.ensure_future(process.wait())], return_when=asyncio.FIRST_COMPLETED)
@@ -162,12 +169,42 @@ async def measure(api, process, ids: list[int], script, args, name: str) -> Run:
         raise RuntimeError(f"{name}: the bot did not answer within 60 s (exit code {process.returncode})")
     await asyncio.sleep(2)
     run.rss_idle = rss_mb(process.pid)
-    await load(api, process.pid, ids, script, args, run)
+    await load(api, process.pid, ids, script, args, run, profile)
     if process.returncode is not None:
         raise RuntimeError(f"{name}: the bot exited with {process.returncode}")
     if not run.latencies:
         raise RuntimeError(f"{name}: no reply in the measured window")
     return run
+
+
+async def start_profiled_bot(api, db, log: Path, out: Path, **env: str) -> asyncio.subprocess.Process:
+    """As common.start_bot, under bench/profiled_bot.py (cProfile for the measured window)."""
+    url = db.engine.url.render_as_string(hide_password=False).replace("+aiosqlite", "").replace("+psycopg", "")
+    environment = dict(
+        os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=url, PROFILE_OUT=str(out), **env
+    )
+    with log.open("ab") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bench" / "profiled_bot.py"), "run", cwd=ROOT, env=environment,
+            stdout=output, stderr=output,
+        )  # fmt: skip
+
+
+def write_profile(stats_file: Path, target: Path, title: str, updates: int) -> None:
+    """The top 20 functions by own time and by cumulative time, and the SQL sent, as text."""
+    for _ in range(100):  # the bot writes it on SIGUSR2
+        if stats_file.exists() and stats_file.stat().st_size:
+            break
+        time.sleep(0.1)
+    text = io.StringIO()
+    text.write(title + "\n")
+    stats = pstats.Stats(str(stats_file), stream=text).strip_dirs()
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(20)
+    sql = Path(str(stats_file) + ".sql").read_text()
+    total = sum(int(line.split()[0]) for line in sql.splitlines())
+    text.write(f"SQL statements: {total} for about {updates} updates ({total / updates:.1f} an update)\n{sql}")
+    target.write_text(text.getvalue())
 
 
 async def start_echo(api, log: Path) -> asyncio.subprocess.Process:
@@ -192,8 +229,15 @@ async def main(args) -> int:
         echo = await start_echo(api, log)
         baseline = await measure(api, echo, ids, ECHO, args, "echo bot")
         await stop_processes(echo)
-        bot = await start_bot(api, db, log=log, DISPATCH_IN_BOT="true", **limits)
-        orders = await measure(api, bot, ids, ORDER, args, "order flow")
+        if args.profile:
+            stats = log.parent / "order_flow.prof"
+            bot = await start_profiled_bot(api, db, log, stats, DISPATCH_IN_BOT="true", **limits)
+        else:
+            bot = await start_bot(api, db, log=log, DISPATCH_IN_BOT="true", **limits)
+        orders = await measure(api, bot, ids, ORDER, args, "order flow", bool(args.profile))
+        if args.profile:
+            title = f"order flow, {args.advisors} advisors, {db.engine.dialect.name}, {orders.cpu_ms:.2f} ms CPU/update"
+            write_profile(stats, Path(args.profile), title + " (without the profiler's cost)", len(orders.latencies))
     except BaseException:
         if log.exists():
             print(f"log ({log}), last lines:", *log.read_text(errors="replace").splitlines()[-20:], sep="\n")
@@ -233,6 +277,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20, help="seconds measured per bot (default 20)")
     parser.add_argument("--warm-up", type=float, default=3, help="seconds of load before measuring (default 3)")
     parser.add_argument("--telegram-limits", action="store_true", help="keep the bot's per-chat reply limit")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the bot over the window; top 20 to FILE")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite", help=f"or {PG_URL}, emptied")
     return parser.parse_args()
 
