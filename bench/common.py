@@ -26,6 +26,8 @@ from models.users import User  # noqa: E402
 from tests.fakebot.server import Event, FakeBotAPI  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
+# The PostgreSQL database of `--db postgresql`: emptied first, so never one that matters.
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wt_bench")
 
 
 def machine() -> str:

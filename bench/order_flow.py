@@ -37,6 +37,7 @@ from pathlib import Path
 
 from common import (
     NOW,
+    PG_URL,
     ROOT,
     add_people,
     ask,
@@ -53,7 +54,6 @@ from common import (
 from tests.factories import load_catalog
 
 FIRST_ID = 100_000
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wt_bench"
 # (what the advisor does, the button's callback data prefix or the text typed)
 ORDER = [("text", "/order"), ("press", "od:nodemo"), ("press", "od:own"), ("text", "TM7"),
          ("press", "od:qty"), ("press", "od:review"), ("press", "od:confirm")]  # fmt: skip

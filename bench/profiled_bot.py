@@ -5,8 +5,8 @@ SQLite driver's thread (aiosqlite) is not in it."""
 
 from __future__ import annotations
 
-import cProfile
 import collections
+import cProfile
 import os
 import signal
 import sys
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.__main__ import main  # noqa: E402
+from bot.__main__ import main
 
 profiler = cProfile.Profile()
 statements: collections.Counter[str] | None = None  # SQL sent while profiling, by its first words
