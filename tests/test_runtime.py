@@ -12,3 +12,37 @@ async def test_sqlite_uses_wal_and_waits_when_busy(tmp_path):
         assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     await db.dispose()
+
+
+async def test_a_sqlite_read_scope_reads_beside_the_writer_and_may_not_write(tmp_path):
+    import asyncio
+
+    import pytest
+
+    from bot.db import ReadOnlyTransaction
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'readers.sqlite3'}")
+    async with db.session_scope() as session:
+        await session.execute(text("CREATE TABLE notes (body TEXT)"))
+        await session.execute(text("INSERT INTO notes VALUES ('committed')"))
+    writing, read_done = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with db.session_scope() as session:
+            await session.execute(text("INSERT INTO notes VALUES ('not yet committed')"))
+            writing.set()
+            await read_done.wait()  # the writer holds its transaction until the reader has read
+
+    task = asyncio.create_task(writer())
+    await writing.wait()
+    async with db.read_scope() as session:  # would wait for the writer forever in session_scope
+        seen = (await session.scalars(text("SELECT body FROM notes"))).all()
+    read_done.set()
+    await task
+    assert seen == ["committed"]
+    with pytest.raises(ReadOnlyTransaction):
+        async with db.read_scope() as session:
+            await session.execute(text("INSERT INTO notes VALUES ('refused')"))
+    async with db.read_scope() as session:
+        assert (await session.scalars(text("SELECT body FROM notes"))).all() == ["committed", "not yet committed"]
+    await db.dispose()
