@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # True while this task holds a transaction open: no Telegram call may happen then (a slow call
@@ -60,8 +61,32 @@ def _refuse_writes(_conn, _cursor, statement: str, *_args) -> None:
         raise ReadOnlyTransaction(f"a write inside a read-only transaction: {statement[:60]}")
 
 
+# A pooled PostgreSQL connection idle longer than this is pinged before use (the server may
+# have restarted meanwhile). Not on every checkout: that is a round trip more on every update.
+IDLE_BEFORE_PING = 30.0
+
+
+def _note_idle(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: AsyncEngine):
+    def checkout(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("idle_since", time.monotonic()) <= IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # gone: the pool drops it and checks out another
+            raise exc.DisconnectionError(str(error)) from error
+
+    return checkout
+
+
 def create_engine(url: str, **kwargs) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"), **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine.sync_engine, "checkin", _note_idle)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle(engine))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
