@@ -40,7 +40,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"machine: nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}"
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())  # other work on the same cores skews every figure
+    return f"machine: nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}, load average {load}"
 
 
 async def fresh_database(url: str | None = None) -> Database:

@@ -190,7 +190,7 @@ async def start_profiled_bot(api, db, log: Path, out: Path, **env: str) -> async
         )  # fmt: skip
 
 
-def write_profile(stats_file: Path, target: Path, title: str, updates: int) -> None:
+def write_profile(stats_file: Path, target: Path, title: str) -> None:
     """The top 20 functions by own time and by cumulative time, and the SQL sent, as text."""
     for _ in range(100):  # the bot writes it on SIGUSR2
         if stats_file.exists() and stats_file.stat().st_size:
@@ -201,9 +201,9 @@ def write_profile(stats_file: Path, target: Path, title: str, updates: int) -> N
     stats = pstats.Stats(str(stats_file), stream=text).strip_dirs()
     stats.sort_stats("tottime").print_stats(20)
     stats.sort_stats("cumulative").print_stats(20)
-    sql = Path(str(stats_file) + ".sql").read_text()
+    handled, sql = Path(str(stats_file) + ".sql").read_text().split("\n", 1)
     total = sum(int(line.split()[0]) for line in sql.splitlines())
-    text.write(f"SQL statements: {total} for about {updates} updates ({total / updates:.1f} an update)\n{sql}")
+    text.write(f"SQL statements: {total} for {handled} updates ({total / max(1, int(handled)):.1f} an update)\n{sql}")
     target.write_text(text.getvalue())
 
 
@@ -237,7 +237,7 @@ async def main(args) -> int:
         orders = await measure(api, bot, ids, ORDER, args, "order flow", bool(args.profile))
         if args.profile:
             title = f"order flow, {args.advisors} advisors, {db.engine.dialect.name}, {orders.cpu_ms:.2f} ms CPU/update"
-            write_profile(stats, Path(args.profile), title + " (without the profiler's cost)", len(orders.latencies))
+            write_profile(stats, Path(args.profile), title + " (the profiler's own cost included)")
     except BaseException:
         if log.exists():
             print(f"log ({log}), last lines:", *log.read_text(errors="replace").splitlines()[-20:], sep="\n")

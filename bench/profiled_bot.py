@@ -18,9 +18,19 @@ from sqlalchemy.engine import Engine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.__main__ import main
+from bot.boundary import BoundaryProcessor
 
 profiler = cProfile.Profile()
 statements: collections.Counter[str] | None = None  # SQL sent while profiling, by its first words
+updates = 0  # updates that began while profiling
+_process = BoundaryProcessor.do_process_update
+
+
+async def _counted(self, update, coroutine) -> None:
+    global updates
+    if statements is not None:
+        updates += 1
+    await _process(self, update, coroutine)
 
 
 def _count(_conn, _cursor, statement: str, *_args) -> None:
@@ -29,8 +39,8 @@ def _count(_conn, _cursor, statement: str, *_args) -> None:
 
 
 def _start(*_args) -> None:
-    global statements
-    statements = collections.Counter()
+    global statements, updates
+    statements, updates = collections.Counter(), 0
     profiler.enable()
 
 
@@ -38,7 +48,7 @@ def _stop(*_args) -> None:
     global statements
     profiler.disable()
     Path(os.environ["PROFILE_OUT"] + ".sql").write_text(
-        "".join(f"{n:>7}  {sql}\n" for sql, n in (statements or {}).most_common(40))
+        f"{updates}\n" + "".join(f"{n:>7}  {sql}\n" for sql, n in (statements or {}).most_common(40))
     )
     statements = None
     profiler.dump_stats(os.environ["PROFILE_OUT"])
@@ -46,6 +56,7 @@ def _stop(*_args) -> None:
 
 if __name__ == "__main__":
     event.listen(Engine, "before_cursor_execute", _count)
+    BoundaryProcessor.do_process_update = _counted
     signal.signal(signal.SIGUSR1, _start)
     signal.signal(signal.SIGUSR2, _stop)
     sys.exit(main(sys.argv[1:]))
