@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import BigInteger, Insert, String, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,7 +41,7 @@ async def load_conversations(session: AsyncSession, name: str) -> dict[tuple, ob
 
 async def save_conversation(session: AsyncSession, *, name: str, key: tuple, state: object, now: datetime) -> None:
     """One statement, whether the row exists or not (this runs on every step of every flow)."""
-    table = ConversationState.__table__
+    table = cast(Table, ConversationState.__table__)
     key_json = json.dumps(list(key))
     if state is None:
         await session.execute(delete(table).where(table.c.name == name, table.c.key == key_json))
@@ -59,11 +60,11 @@ async def save_draft(session: AsyncSession, *, telegram_id: int, data: dict, now
         await drop_draft(session, telegram_id=telegram_id)
         return
     values = {"telegram_id": telegram_id, "data": json.dumps(data), "updated_at": now}
-    await session.execute(_upsert(session, UserDraft.__table__, values, keys=("telegram_id",)))
+    await session.execute(_upsert(session, cast(Table, UserDraft.__table__), values, keys=("telegram_id",)))
 
 
 async def drop_draft(session: AsyncSession, *, telegram_id: int) -> None:
-    table = UserDraft.__table__
+    table = cast(Table, UserDraft.__table__)
     await session.execute(delete(table).where(table.c.telegram_id == telegram_id))
 
 
