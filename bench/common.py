@@ -26,6 +26,8 @@ from models.users import User  # noqa: E402
 from sandbox.botapi.server import Event, FakeBotAPI  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
+# The PostgreSQL database of `--db postgresql`: emptied first, so never one that matters.
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wt_bench")
 
 
 def machine() -> str:
@@ -38,7 +40,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"machine: nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}"
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())  # other work on the same cores skews every figure
+    return f"machine: nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}, load average {load}"
 
 
 async def fresh_database(url: str | None = None) -> Database:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import (
+    PG_URL,
     add_people,
     ask,
     fake_server,
@@ -50,7 +51,6 @@ from models.users import User
 
 FIRST_ID = 100_000  # the advisor measured; the busy ones follow
 DEMOS_EACH = 5
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wt_bench"
 
 
 @dataclass

@@ -188,7 +188,8 @@ class Dispatcher:
             if self.stopping:
                 return  # not started: stop() hands it back
             env = self.env()
-            async with self.db.session_scope() as session:
+            # Loading and rendering only read: on SQLite they do not queue behind replies' writes.
+            async with self.db.read_scope() as session:
                 recipient = await session.get(User, row.recipient_id)
                 late = row.expires_at is not None and env.now >= row.expires_at
                 facts = (

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, Text, delete, select
+from sqlalchemy import BigInteger, Insert, String, Table, Text, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,17 +42,14 @@ async def load_conversations(session: AsyncSession, name: str) -> dict[tuple[Any
 async def save_conversation(
     session: AsyncSession, *, name: str, key: tuple[Any, ...], state: object, now: datetime
 ) -> None:
+    """One statement, whether the row exists or not (this runs on every step of every flow)."""
+    table = cast(Table, ConversationState.__table__)
     key_json = json.dumps(list(key))
-    row = await session.get(ConversationState, (name, key_json))
     if state is None:
-        if row is not None:
-            await session.delete(row)
+        await session.execute(delete(table).where(table.c.name == name, table.c.key == key_json))
         return
-    if row is None:
-        session.add(ConversationState(name=name, key=key_json, state=json.dumps(state), updated_at=now))
-    else:
-        row.state = json.dumps(state)
-        row.updated_at = now
+    values = {"name": name, "key": key_json, "state": json.dumps(state), "updated_at": now}
+    await session.execute(_upsert(session, table, values, keys=("name", "key")))
 
 
 async def load_drafts(session: AsyncSession) -> dict[int, dict[str, Any]]:
@@ -59,17 +58,22 @@ async def load_drafts(session: AsyncSession) -> dict[int, dict[str, Any]]:
 
 
 async def save_draft(session: AsyncSession, *, telegram_id: int, data: dict[str, Any], now: datetime) -> None:
-    row = await session.get(UserDraft, telegram_id)
     if not data:
-        if row is not None:
-            await session.delete(row)
+        await drop_draft(session, telegram_id=telegram_id)
         return
-    if row is None:
-        session.add(UserDraft(telegram_id=telegram_id, data=json.dumps(data), updated_at=now))
-    else:
-        row.data = json.dumps(data)
-        row.updated_at = now
+    values = {"telegram_id": telegram_id, "data": json.dumps(data), "updated_at": now}
+    await session.execute(_upsert(session, cast(Table, UserDraft.__table__), values, keys=("telegram_id",)))
 
 
 async def drop_draft(session: AsyncSession, *, telegram_id: int) -> None:
-    await session.execute(delete(UserDraft).where(UserDraft.telegram_id == telegram_id))
+    table = cast(Table, UserDraft.__table__)
+    await session.execute(delete(table).where(table.c.telegram_id == telegram_id))
+
+
+def _upsert(session: AsyncSession, table: Table, values: dict, *, keys: tuple[str, ...]) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE: both databases speak it (SQLite since 3.24)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={column: statement.excluded[column] for column in values if column not in keys}
+    )

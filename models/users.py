@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, select, update
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -80,8 +80,13 @@ async def unreachable_among(session: AsyncSession, user_ids: Iterable[int | None
     return set(found)
 
 
+# Built once: every update looks its sender up, and a statement built anew must be traversed
+# again for its cache key before SQLAlchemy finds the compiled form.
+_BY_TELEGRAM_ID = select(User).where(User.telegram_id == bindparam("telegram_id"))
+
+
 async def user_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
-    found: User | None = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    found: User | None = await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
     return found
 
 

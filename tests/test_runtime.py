@@ -12,3 +12,55 @@ async def test_sqlite_uses_wal_and_waits_when_busy(tmp_path):
         assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     await db.dispose()
+
+
+async def test_a_sqlite_read_scope_reads_beside_the_writer_and_may_not_write(tmp_path):
+    import asyncio
+
+    import pytest
+
+    from bot.db import ReadOnlyTransaction
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'readers.sqlite3'}")
+    async with db.session_scope() as session:
+        await session.execute(text("CREATE TABLE notes (body TEXT)"))
+        await session.execute(text("INSERT INTO notes VALUES ('committed')"))
+    writing, read_done = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with db.session_scope() as session:
+            await session.execute(text("INSERT INTO notes VALUES ('not yet committed')"))
+            writing.set()
+            await read_done.wait()  # the writer holds its transaction until the reader has read
+
+    task = asyncio.create_task(writer())
+    await writing.wait()
+    async with db.read_scope() as session:  # would wait for the writer forever in session_scope
+        seen = (await session.scalars(text("SELECT body FROM notes"))).all()
+    read_done.set()
+    await task
+    assert seen == ["committed"]
+    with pytest.raises(ReadOnlyTransaction):
+        async with db.read_scope() as session:
+            await session.execute(text("INSERT INTO notes VALUES ('refused')"))
+    async with db.read_scope() as session:
+        assert (await session.scalars(text("SELECT body FROM notes"))).all() == ["committed", "not yet committed"]
+    await db.dispose()
+
+
+async def test_a_pooled_postgresql_connection_idle_for_a_while_is_checked_before_use(db, monkeypatch):
+    """The server restarted (here: the connection killed) while the bot was idle: the next
+    transaction gets a fresh connection instead of failing."""
+    import bot.db
+
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite has no server to lose
+    async with db.session_scope() as session:
+        pid = await session.scalar(text("SELECT pg_backend_pid()"))
+    other = Database(db.engine.url.render_as_string(hide_password=False))
+    async with other.session_scope() as session:
+        await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await other.dispose()
+    monkeypatch.setattr(bot.db, "IDLE_BEFORE_PING", 0.0)
+    async with db.session_scope() as session:
+        assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
