@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.notices import LOADERS, Defer
 from bot.ratelimit import BULK, PriorityRateLimiter
-from models import commissions, digests, privacy
+from models import botstate, commissions, digests, privacy
 from models.notifications import NoticeStatus, Notification, claim, due_rows, release_claims, renew_claims
 from models.users import User
 from views.i18n import use_locale, use_timezone
@@ -37,6 +37,7 @@ LEASE = timedelta(minutes=1)  # a claim not renewed for this long belongs to a d
 RENEW_EVERY = 20.0  # seconds between renewals of the claims being sent
 HOUSEKEEPING_EVERY = timedelta(minutes=1)  # closing months and planning digests: a minute late is fine
 BACKOFF_BASE = timedelta(seconds=30)
+HANDLED_UPDATES_KEPT = timedelta(days=2)  # Telegram gives up on an update after 24 hours
 
 
 class Dispatcher:
@@ -165,6 +166,7 @@ class Dispatcher:
                 if self._purged_on != now.date():
                     async with self.db.session_scope() as session:
                         await privacy.purge_stale_guests(session, now=now, months=self.settings.guest_retention_months)
+                        await botstate.forget_handled_updates(session, before=now - HANDLED_UPDATES_KEPT)
                     self._purged_on = now.date()
                 await self.plan_weekly()
                 self._housekept_at = now
