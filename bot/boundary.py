@@ -86,11 +86,11 @@ class BoundaryProcessor(BaseUpdateProcessor):
         self.application: Application | None = None
         self._locks: dict[str, list] = {}  # key -> [lock, holders and waiters]
         # Telegram delivers an update again when it saw no answer in time (a webhook that timed
-        # out, a restart mid-request). In one process these ids are enough to drop the replay;
-        # across processes the database keeps idempotency and per-user order (unique keys,
-        # conditional updates, conversation state committed with the change).
+        # out, a restart mid-request). In one process these ids drop the replay at once; across
+        # processes the update id recorded with each commit does (models.botstate).
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._waiting: dict[int, asyncio.Future[None]] = {}  # update id -> done when handled
+        self._in_progress: set[int] = set()
 
     def when_handled(self, update_id: int) -> asyncio.Future[None]:
         """Done once the update has been handled (committed and replied to, refused, or dropped)."""
@@ -114,18 +114,26 @@ class BoundaryProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update) or self.application is None:
             await coroutine
             return
+        update_id = update.update_id
+        if self._seen_before(update_id):
+            coroutine.close()
+            log.info("update %s received again: already handled, dropped", update_id)
+            if update_id not in self._in_progress:  # else its answer waits for the first delivery
+                self._settle(update_id)
+            return
+        self._in_progress.add(update_id)
         try:
             await self._process(update, coroutine)
         finally:
-            waiting = self._waiting.pop(update.update_id, None)
-            if waiting is not None and not waiting.done():
-                waiting.set_result(None)
+            self._in_progress.discard(update_id)
+            self._settle(update_id)
+
+    def _settle(self, update_id: int) -> None:
+        waiting = self._waiting.pop(update_id, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
 
     async def _process(self, update: Update, coroutine: Awaitable[Any]) -> None:
-        if self._seen_before(update.update_id):
-            coroutine.close()
-            log.info("update %s received again: already handled, dropped", update.update_id)
-            return
         started = time.perf_counter()
         with UpdateLine() as line:
             async with self._in_order(update):
