@@ -1,7 +1,7 @@
 """handled updates: a delivery again of a committed update is a no-op, across web processes
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-26 03:10:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import models.base
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
