@@ -1,4 +1,5 @@
-"""python -m bot [run | webhook | migrate | clock | health | locales | catalog import FILE.csv]"""
+"""python -m bot [run | webhook | migrate | clock | health | locales [--apply LANG=FILE.json]
+| catalog import FILE.csv]"""
 
 import argparse
 import sys
@@ -19,7 +20,14 @@ def _parser() -> argparse.ArgumentParser:
         "clock", help="send reminders and digests from their own process (with DISPATCH_IN_BOT=false on the bot)"
     )
     commands.add_parser("health", help="check the database and the outbox lag; exit 0 if healthy, 1 if not")
-    commands.add_parser("locales", help="extract, merge and compile the translations")
+    locales = commands.add_parser("locales", help="extract, merge and compile the translations")
+    locales.add_argument(
+        "--apply",
+        action="append",
+        default=[],
+        metavar="LANG=FILE.json",
+        help="write a translator's JSON file (a list of msgid/msgstr) into that language's catalog first",
+    )
     catalog = commands.add_parser("catalog", help="manage the product catalog")
     catalog_commands = catalog.add_subparsers(dest="action", required=True)
     importing = catalog_commands.add_parser(
@@ -27,6 +35,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("file")
     return parser
+
+
+def _locales(applies: list[str]) -> int:
+    from pathlib import Path
+
+    from bot.locales import refresh
+
+    files = {}
+    for item in applies:
+        lang, _sep, path = item.partition("=")
+        if not path:
+            print(f"--apply wants LANG=FILE.json, not {item!r}", file=sys.stderr)
+            return 2
+        files[lang] = Path(path)
+    problems = refresh(files)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _configure_logs(settings) -> None:
@@ -38,10 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.configure()  # until the settings are read: no secrets known yet, the patterns still apply
     if args.command == "locales":
-        from bot.locales import refresh
-
-        refresh()
-        return 0
+        return _locales(args.apply)
     try:
         settings = load_settings()
         _configure_logs(settings)

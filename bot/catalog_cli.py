@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.db import Database
 from models.catalog import CatalogFileError, import_catalog
 from views.errors import error_text
-from views.i18n import _, use_locale
+from views.i18n import _, ngettext, use_locale
 
 
 async def _import(settings: Settings, text: str) -> tuple[int, int]:
@@ -39,13 +39,18 @@ def import_file(settings: Settings, path: str) -> int:
                     _("line {line}: {problem}").format(line=problem.line, problem=error_text(problem)), file=sys.stderr
                 )
             print(
-                _("Nothing was imported: {count} problems. Fix them and run the import again.").format(
-                    count=len(failure.errors)
-                ),
+                ngettext(
+                    "Nothing was imported: {count} problem. Fix it and run the import again.",
+                    "Nothing was imported: {count} problems. Fix them and run the import again.",
+                    len(failure.errors),
+                ).format(count=len(failure.errors)),
                 file=sys.stderr,
             )
             return 1
         print(
-            _("Catalog imported: {created} new products, {updated} updated.").format(created=created, updated=updated)
+            _("Catalog imported: {created}, {updated}.").format(
+                created=ngettext("{count} new product", "{count} new products", created).format(count=created),
+                updated=ngettext("{count} product updated", "{count} products updated", updated).format(count=updated),
+            )
         )
         return 0

@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.notices import LOADERS, Defer
 from bot.ratelimit import BULK, PriorityRateLimiter
-from models import botstate, commissions, digests, privacy
+from models import botstate, commissions, digests, party_rewards, privacy
 from models.notifications import NoticeStatus, Notification, claim, due_rows, release_claims, renew_claims
 from models.users import User
 from views.i18n import use_locale, use_timezone
@@ -155,14 +155,17 @@ class Dispatcher:
             )
 
     async def tick(self) -> int:
-        """What the scheduler calls: close last month's commissions, remove stale guests, plan
-        this week's digests, then send what is due."""
+        """What the scheduler calls: close last month's commissions and the parties past their
+        close, remove stale guests, plan this week's digests, then send what is due."""
         async with self.busy:
             now = self.clock.now()
             # Planning reads every seller: once a minute, not on every tick of a busy outbox.
             if self._housekept_at is None or abs(now - self._housekept_at) >= HOUSEKEEPING_EVERY:
                 async with self.db.session_scope() as session:
                     await commissions.close_past_periods(session, plan=self.settings.plan, now=now)
+                async with self.db.session_scope() as session:
+                    # Parties past their close: the host reward frozen once (idempotent), the host told.
+                    await party_rewards.close_due_parties(session, table=self.settings.reward_table, now=now)
                 if self._purged_on != now.date():
                     async with self.db.session_scope() as session:
                         await privacy.purge_stale_guests(session, now=now, months=self.settings.guest_retention_months)

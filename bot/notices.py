@@ -12,12 +12,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import compliance, digests, guests, orders, rewards, users
+from models import compliance, digests, guests, orders, party_close, party_rewards, rewards, users
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 from models.notifications import Notification
 from models.users import User
-from views.notifications import DemoFacts, Env, OrderFacts, ResellerDigestFacts, TeamDigestFacts
+from views.notifications import DemoFacts, Env, OrderFacts, PartyFacts, ResellerDigestFacts, TeamDigestFacts
 
 HOST_THANKS_WAIT = timedelta(days=7)  # after that, thank the host even if no order was logged
 CLOSED = (DemoStatus.CANCELLED, DemoStatus.DECLINED)
@@ -75,7 +75,7 @@ async def host_thanks(session: AsyncSession, row: Notification, reader: User, en
     sales = await orders.demo_retail_sales(session, demo_id=facts.demo.id)
     if sales == 0 and env.now < facts.demo.ends_at + HOST_THANKS_WAIT:
         return Defer(env.now + timedelta(hours=12))  # wait until orders are logged
-    facts.reward = await rewards.party_reward(session, table=env.reward_table, demo_id=facts.demo.id)
+    facts.reward = await rewards.party_reward(session, table=env.reward_table, demo_id=facts.demo.id, now=env.now)
     return facts
 
 
@@ -176,6 +176,25 @@ async def host_erased(session: AsyncSession, row: Notification, reader: User, en
     return await _facts(session, row)
 
 
+async def party_close_reminder(session: AsyncSession, row: Notification, reader: User, env: Env) -> PartyFacts | None:
+    """Only while the party is open and still closes when the reminder was planned for."""
+    demo = await session.get(Demo, row.data["demo_id"])
+    if demo is None or not party_close.party_open_for_orders(demo, env.now):
+        return None
+    if party_close.party_closes_at(demo) != datetime.fromisoformat(row.data["closes_at"]):
+        return None  # moved since: the reminder for the new close is planned
+    standing = await party_rewards.party_standing(session, table=env.reward_table, demo=demo, now=env.now)
+    return PartyFacts(demo, await users.get_user(session, demo.reseller_id), standing)
+
+
+async def party_closed(session: AsyncSession, row: Notification, reader: User, env: Env) -> PartyFacts | None:
+    demo = await session.get(Demo, row.data["demo_id"])
+    if demo is None or await party_rewards.frozen_reward(session, demo_id=demo.id) is None:
+        return None
+    standing = await party_rewards.party_standing(session, table=env.reward_table, demo=demo, now=env.now)
+    return PartyFacts(demo, await users.get_user(session, demo.reseller_id), standing)
+
+
 LOADERS = {
     "menu": menu,
     "reseller_reminder": reminder,
@@ -199,4 +218,6 @@ LOADERS = {
     "error_alert": error_alert,
     "handover": handover,
     "host_erased": host_erased,
+    "party_close_reminder": party_close_reminder,
+    "party_closed": party_closed,
 }

@@ -28,7 +28,19 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import Context
-from handlers import attendees, demo_booking, demos, host, onboarding, order_changes, orders, privacy, reports, team
+from handlers import (
+    attendees,
+    demo_booking,
+    demos,
+    host,
+    onboarding,
+    order_changes,
+    orders,
+    party_close,
+    privacy,
+    reports,
+    team,
+)
 from handlers.common import cancel, say, user_scope
 from models import DomainError
 from views.i18n import _
@@ -90,6 +102,7 @@ def register(application: Application) -> None:
             *orders.handlers(),
             *order_changes.handlers(),
             *reports.handlers(),
+            *party_close.handlers(),
             *team.handlers(),
             *privacy.handlers(),
         ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_skeleton, format_time
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
@@ -47,8 +47,9 @@ from views.callbacks import (
 )
 from views.dates import format_when, to_local
 from views.demos import STATUS_ICON, calendar_document, describe_demo, overlap_warning
-from views.i18n import _, babel_locale
+from views.i18n import _, formatting_locale
 from views.paging import locate, window, with_nav
+from views.party_close import close_button
 
 PAGE_SIZE = 8
 MOVE_CONFIRM = "move_confirm"
@@ -128,12 +129,12 @@ async def list_demos(update: Update, context: Context) -> None:
 
 
 def _short_when(demo: Demo, me: User) -> str:
-    return format_datetime(
-        to_local(demo.starts_at, me.timezone), "EEE d MMM HH:mm", locale=babel_locale(me.locale, me.timezone)
-    )
+    local = to_local(demo.starts_at, me.timezone)
+    locale = formatting_locale(me.locale)
+    return format_skeleton("MMMEd", local, locale=locale) + " " + format_time(local, "short", locale=locale)
 
 
-def _detail_keyboard(demo: Demo):
+def _detail_keyboard(demo: Demo, me: User):
     rows = []
     if demo.status == DemoStatus.PROPOSED:
         rows.append(
@@ -146,6 +147,8 @@ def _detail_keyboard(demo: Demo):
     rows.append(
         [(_("🎁 Host reward"), DemoRewardView(demo.id)), (_("➕ Booking from this party"), DemoBookFromParty(demo.id))]
     )
+    if demo.status != DemoStatus.CANCELLED:
+        rows.append([close_button(demo, me)])
     rows.append([(_("📅 Calendar"), DemoCalendar(demo.id)), (_("🔗 Host link"), DemoHostLink(demo.id))])
     rows.append([(_("🕑 Reschedule"), DemoMove(demo.id)), (_("🚫 Cancel demo"), DemoCancel(demo.id))])
     rows.append([(_("🔒 Erase a guest's data"), DemoGuestErasure(demo.id))])
@@ -158,7 +161,7 @@ async def show_demo(update: Update, context: Context) -> None:
         demo = await demos.demo_of_reseller(session, demo_id=DemoView.of(update).demo_id, reseller=me)
         blocked = bool(await users.unreachable_among(session, [demo.host_user_id]))
         text = describe_demo(demo, tz=me.timezone, lang=me.locale, host_blocked=blocked)
-        await answer(update, text, _detail_keyboard(demo), edit=True)
+        await answer(update, text, _detail_keyboard(demo, me), edit=True)
 
 
 async def send_demo_calendar(update: Update, context: Context) -> None:

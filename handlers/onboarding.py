@@ -78,14 +78,17 @@ async def start(update: Update, context: Context) -> str | int:
         return END
 
 
+# Five names in one row would be cut short on a phone.
+LANGUAGES_PER_ROW = 3
+
+
 async def ask_language(update: Update, me: User) -> None:
     set_locale(me.locale)
-    rows = [
-        [
-            (("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], ProfileLanguage(lang))
-            for lang in SUPPORTED_LOCALES
-        ]
+    buttons = [
+        (("✓ " if lang == me.locale else "") + LANGUAGE_NAMES[lang], ProfileLanguage(lang))
+        for lang in SUPPORTED_LOCALES
     ]
+    rows = [buttons[i : i + LANGUAGES_PER_ROW] for i in range(0, len(buttons), LANGUAGES_PER_ROW)]
     if update.callback_query is None:
         intro = _("Welcome to HomeDemo, {name}! Let's set up your profile: three quick questions.").format(
             name=me.display_name
@@ -118,9 +121,7 @@ async def ask_timezone(update: Update, context: Context, me: User, zones: list[s
     rows = [
         [
             (
-                _("{zone} (now {time})").format(
-                    zone=zone, time=format_clock(now, tz=zone, lang=me.locale, home_tz=me.timezone)
-                ),
+                _("{zone} (now {time})").format(zone=zone, time=format_clock(now, tz=zone, lang=me.locale)),
                 ProfileTimezone(zone),
             )
         ]

@@ -107,7 +107,7 @@ async def start_withdrawal(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         order = await _open_order_to_change(session, me, OrderWithdrawal.of(update).order_id)
         if context.clock.now() >= order.withdrawal_ends_at:
-            raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
+            raise DomainError("withdrawal_period_over", last_day=order.last_withdrawal_day)
         await ack(update)
         lines = [ln for ln in await orders.lines_of(session, order.id) if ln.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}

@@ -48,7 +48,7 @@ from views.callbacks import (
 )
 from views.dates import format_when
 from views.guests import GUESTS_PAGE
-from views.i18n import _, babel_locale
+from views.i18n import _, babel_locale, ngettext
 from views.money import money_for
 from views.paging import locate, window, with_nav
 from views.receipts import receipt
@@ -322,9 +322,11 @@ async def review(update: Update, context: Context) -> str:
             _("Customer: {customer}, {where}.").format(customer=draft["customer"]["label"], where=where) + "\n" + text
         )
         if not draft["customer"].get("own_use"):
-            summary += "\n\n" + _("The customer may withdraw within {days} days without giving a reason.").format(
-                days=days
-            )
+            summary += "\n\n" + ngettext(
+                "The customer may withdraw within {days} day without giving a reason.",
+                "The customer may withdraw within {days} days without giving a reason.",
+                days,
+            ).format(days=days)
         rows = [[(_("✅ Confirm order"), OrderConfirm()), (_("✖️ Cancel"), OrderDrop())]]
         await say(update, summary, reply_markup=keyboard(rows))
         return REVIEW

@@ -11,16 +11,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
 from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
-from models import DomainError, catalog, demos, orders, rewards
+from models import DomainError, catalog, demos, orders, party_rewards
 from models.money import to_decimal
 from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
 from views.catalog import CATALOG_PAGE, catalog_page
 from views.dates import format_when, period_starts, to_local
-from views.i18n import _
+from views.i18n import _, ngettext
 from views.money import money_for
 from views.outgoing import Document
 from views.paging import locate, window
-from views.reports import reward_text, safe_cell
+from views.party_close import standing_text
+from views.reports import safe_cell
 
 
 async def show_catalog(update: Update, context: Context) -> None:
@@ -65,7 +66,11 @@ async def show_sales(update: Update, context: Context) -> None:
         for key, (start, end) in period_starts(context.clock.now(), me.timezone).items():
             figures = await orders.sales_between(session, reseller_id=me.id, start=start, end=end, currency=currency)
             parts.append(
-                _("{period}: sales {retail} ({orders} orders) · own use {own}").format(
+                ngettext(
+                    "{period}: sales {retail} ({orders} order) · own use {own}",
+                    "{period}: sales {retail} ({orders} orders) · own use {own}",
+                    figures.retail_orders,
+                ).format(
                     period=labels[key],
                     retail=money(figures.retail_minor),
                     orders=figures.retail_orders,
@@ -127,12 +132,12 @@ async def reseller_reward(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoRewardView.of(update).demo_id, reseller=me)
         table = context.settings.reward_table
-        reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
+        standing = await party_rewards.party_standing(session, table=table, demo=demo, now=context.clock.now())
         await answer(
             update,
             _("Host reward for the demo at {host}'s:").format(host=demo.host_name)
             + "\n"
-            + reward_text(reward, table.currency, me),
+            + standing_text(standing, table.currency, me),
             keyboard([[(_("« Demo"), DemoView(demo.id))]]),
             edit=True,
         )
@@ -144,14 +149,14 @@ async def host_reward(update: Update, context: Context) -> None:
             raise DomainError("demo_not_found")
         demo = await demos.demo_of_host(session, demo_id=HostRewardView.of(update).demo_id, host=me)
         table = context.settings.reward_table
-        reward = await rewards.party_reward(session, table=table, demo_id=demo.id)
+        standing = await party_rewards.party_standing(session, table=table, demo=demo, now=context.clock.now())
         await answer(
             update,
             _("Your host reward for the demo on {when}:").format(
                 when=format_when(demo.starts_at, tz=me.timezone, lang=me.locale)
             )
             + "\n"
-            + reward_text(reward, table.currency, me),
+            + standing_text(standing, table.currency, me),
         )
 
 

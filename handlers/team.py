@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
-from models import DomainError, commissions, compliance, demos, orders, team
+from models import DomainError, careers, commissions, compliance, demos, orders, team
 from models.money import parse_amount, to_decimal
 from models.users import Role
 from views.callbacks import (
@@ -31,9 +31,10 @@ from views.callbacks import (
     TeamPage,
     TeamPromote,
 )
+from views.careers import ladder_flag_text, title_label, title_text
 from views.dates import period_starts
-from views.i18n import _
-from views.money import money_for
+from views.i18n import _, ngettext
+from views.money import format_rate, money_for
 from views.outgoing import Document
 from views.paging import Page, page_of
 from views.payloads import clip_utf8
@@ -44,6 +45,21 @@ SEARCH_BYTES = 30  # what a TeamFind button carries of the words
 BUY_BACK_LINE, BUY_BACK_QUANTITY, BUY_BACK_REFUND = "bb_line", "bb_quantity", "bb_refund"
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
+
+
+async def career_standings(session, context: Context, user_ids: list[int]) -> dict[int, careers.Standing]:
+    """Titles from sales only (models.careers), for the people shown; empty without a ladder."""
+    plan = context.settings.plan
+    if plan.careers is None:
+        return {}
+    return await careers.standings(
+        session,
+        ladder=plan.careers,
+        user_ids=user_ids,
+        now=context.clock.now(),
+        tz=plan.company_timezone,
+        currency=plan.currency,
+    )
 
 
 async def show_team(update: Update, context: Context) -> None:
@@ -58,6 +74,9 @@ async def show_team(update: Update, context: Context) -> None:
             return
         rows = await _with_figures(session, context, me, page_of(members, page, TEAM_PAGE))
         text, markup = team_page(rows, me, context.settings.currency)
+        mine = (await career_standings(session, context, [me.id])).get(me.id)
+        if mine is not None:
+            text += "\n\n" + title_text(mine, me, context.settings.plan.currency)
         await answer(update, text, markup, edit=update.callback_query is not None)
 
 
@@ -81,6 +100,7 @@ async def _with_figures(session, context: Context, me, page: Page[team.Branch]) 
     """The page's members with this week's sales and their last demo: queries for this page only."""
     users = await team.users_by_id(session, [branch.user_id for branch in page.items])
     week = period_starts(context.clock.now(), me.timezone)["week"]
+    titles = await career_standings(session, context, [branch.user_id for branch in page.items])
     rows = []
     for branch in page.items:
         sales = await orders.sales_between(
@@ -88,7 +108,13 @@ async def _with_figures(session, context: Context, me, page: Page[team.Branch]) 
         )
         last = await demos.last_demo(session, reseller_id=branch.user_id, now=context.clock.now())
         rows.append(
-            MemberRow(users[branch.user_id], branch.depth, sales.retail_minor, last.starts_at if last else None)
+            MemberRow(
+                users[branch.user_id],
+                branch.depth,
+                sales.retail_minor,
+                last.starts_at if last else None,
+                title_label(titles.get(branch.user_id), me),
+            )
         )
     return replace(page, items=rows)
 
@@ -102,12 +128,19 @@ async def show_member(update: Update, context: Context) -> None:
         sales = await orders.sales_between(
             session, reseller_id=member.id, start=month[0], end=month[1], currency=currency
         )
-        text = _("{name}\nThis month: sales {retail} ({orders} orders), own use {own}").format(
+        text = ngettext(
+            "{name}\nThis month: sales {retail} ({orders} order), own use {own}",
+            "{name}\nThis month: sales {retail} ({orders} orders), own use {own}",
+            sales.retail_orders,
+        ).format(
             name=member.display_name,
             retail=money_for(sales.retail_minor, currency, me),
             orders=sales.retail_orders,
             own=money_for(sales.own_use_minor, currency, me),
         )
+        standing = (await career_standings(session, context, [member.id])).get(member.id)
+        if standing is not None:
+            text += "\n" + title_text(standing, me, context.settings.plan.currency)
         rows = []
         if me.is_admin and member.is_seller and member.id != me.id:
             if member.role == Role.RESELLER:
@@ -151,9 +184,11 @@ async def deactivate(update: Update, context: Context) -> None:
         await tell(context, member, "menu", user_id=member.id)  # back to the basic menu
         await answer(
             update,
-            _("{name} is deactivated; {count} people moved up to their upline.").format(
-                name=member.display_name, count=moved
-            ),
+            ngettext(
+                "{name}: access removed. {count} person moved up to their upline.",
+                "{name}: access removed. {count} people moved up to their upline.",
+                moved,
+            ).format(name=member.display_name, count=moved),
             edit=True,
         )
 
@@ -178,6 +213,9 @@ async def show_commissions(update: Update, context: Context) -> None:
                     net=money_for(s.net_minor, plan.currency, me),
                 )
             )
+        mine = (await career_standings(session, context, [me.id])).get(me.id)
+        if mine is not None:
+            lines.append(title_text(mine, me, plan.currency))
         await say(update, "\n".join(lines))
 
 
@@ -245,6 +283,10 @@ async def show_compliance(update: Update, context: Context) -> None:
         if not me.is_manager:
             raise DomainError("admins_only")
         flags = await compliance.check_team(session, manager=me, plan=context.settings.plan, now=context.clock.now())
+        ladder = context.settings.plan.careers
+        plan_flags = [ladder_flag_text(flag, me) for flag in ladder.flags] if ladder else []
+        if plan_flags:
+            await say(update, "\n".join([_("The commission plan itself:"), *plan_flags]))
         if not flags:
             await say(update, _("No warning signs in your team: sales come from customers."))
             return
@@ -298,8 +340,11 @@ async def buy_back_quantity(update: Update, context: Context) -> str:
         minimum = compliance.minimum_refund(line.unit_price_minor * quantity, context.settings.plan)
         await say(
             update,
-            _("Refund to record? At least {minimum} (90% of the price paid).").format(
-                minimum=money_for(minimum, order.currency, me)
+            _("Refund to record? At least {minimum}, that is {share} of the price paid.").format(
+                minimum=money_for(minimum, order.currency, me),
+                share=format_rate(
+                    context.settings.plan.thresholds.buy_back_min_refund_bp, lang=me.locale, tz=me.timezone
+                ),
             ),
             reply_markup=keyboard([[(money_for(minimum, order.currency, me), BuyBackRefund(minimum))]]),
         )

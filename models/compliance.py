@@ -74,7 +74,12 @@ async def record_buy_back(
             )
         paid += line.unit_price_minor * quantity
     if refund_minor < minimum_refund(paid, plan):
-        raise DomainError("buy_back_below_minimum", minimum_minor=minimum_refund(paid, plan), currency=order.currency)
+        raise DomainError(
+            "buy_back_below_minimum",
+            minimum_minor=minimum_refund(paid, plan),
+            currency=order.currency,
+            share_bp=plan.thresholds.buy_back_min_refund_bp,
+        )
     # The returned stock no longer counts as the reseller's purchase (nor earns anything).
     await withdraw(
         session,

@@ -58,6 +58,9 @@ class Demo(Base):
     source_demo_id: Mapped[int | None] = mapped_column(ForeignKey("demos.id"))
     host_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proposed_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The party takes orders until this instant (set by the advisor); None: the default, the end
+    # of the 7th day after the demo (models.party_close).
+    party_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped whenever the time changes, so calendar apps replace the event they hold.
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -123,7 +126,7 @@ def validate_notes(value: str | None) -> str | None:
 
 def validate_duration(minutes: int) -> int:
     if not DURATION_MIN <= minutes <= DURATION_MAX:
-        raise DomainError("duration_range", low=DURATION_MIN, high=DURATION_MAX // 60)
+        raise DomainError("duration_range", shortest_minutes=DURATION_MIN, longest_minutes=DURATION_MAX)
     return minutes
 
 

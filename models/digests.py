@@ -146,7 +146,7 @@ async def reseller_week(
     guests, buyers = await _guests_and_buyers(session, [d.id for d in held])
     reward_total = 0
     for demo in held:
-        reward_total += (await party_reward(session, table=rewards, demo_id=demo.id)).total_minor
+        reward_total += (await party_reward(session, table=rewards, demo_id=demo.id, now=end)).total_minor
     coming = await _demos_between(session, [user.id], end, local_midnight(week + timedelta(days=14), user.timezone))
     return ResellerWeek(
         retail_minor=figures.retail_minor,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime, enum_column, rowcount
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
+from models.party_close import party_closes_at
 
 
 class NoticeStatus(enum.StrEnum):
@@ -71,6 +72,7 @@ class ReminderPlan:
     reseller_followup_after: timedelta = timedelta(minutes=30)
     host_thanks_after: timedelta = timedelta(hours=24)
     aftercare_after: timedelta = timedelta(weeks=3)
+    party_close_before: timedelta = timedelta(days=2)  # the host hears the party is about to close
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan
                 payload,
             )
         )
+    if demo.host_user_id is not None:
+        wanted.append(_party_close_reminder(demo, demo.host_user_id, plan))
     going = await session.scalars(
         select(Guest).where(Guest.demo_id == demo.id, Guest.status == GuestStatus.GOING, Guest.user_id.is_not(None))
     )
@@ -154,6 +158,20 @@ async def _wanted_for_demo(session: AsyncSession, demo: Demo, plan: ReminderPlan
     return wanted
 
 
+def _party_close_reminder(demo: Demo, host_id: int, plan: ReminderPlan) -> Planned:
+    """Keyed by the close instant: moving the close (or the demo, which moves the default
+    close) cancels the old reminder and plans a new one; pointless once the party has closed."""
+    closes = party_closes_at(demo)
+    return Planned(
+        f"demo:{demo.id}:{host_id}:party_close:{closes:%Y%m%d%H%M}",
+        host_id,
+        "party_close_reminder",
+        closes - plan.party_close_before,
+        closes,
+        {"demo_id": demo.id, "closes_at": closes.isoformat()},
+    )
+
+
 async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: ReminderPlan, now: datetime) -> None:
     """Makes the demo's pending rows match what its current state calls for."""
     wanted = {p.key: p for p in await _wanted_for_demo(session, demo, plan)}
@@ -166,8 +184,16 @@ async def sync_demo_notifications(session: AsyncSession, *, demo: Demo, plan: Re
             row.status = NoticeStatus.CANCELLED
     for key, planned in wanted.items():
         found = existing.get(key)
+        # A reminder whose time has already gone when it is planned (a demo booked, moved or
+        # joined less than a day ahead) would only repeat what the person has just done or been
+        # told: it is left out, and a later reminder, if any, still comes.
+        late = planned.kind.endswith("_reminder") and planned.due_at <= now
         if found is None:
-            session.add(_row(planned, now))
+            if not late:
+                session.add(_row(planned, now))
+        elif late and found.due_at != planned.due_at:
+            if found.status == NoticeStatus.PENDING:
+                found.status = NoticeStatus.CANCELLED
         elif found.status in (NoticeStatus.PENDING, NoticeStatus.CANCELLED):
             found.status = NoticeStatus.PENDING  # a guest who comes back after all
             found.due_at, found.expires_at = planned.due_at, planned.expires_at

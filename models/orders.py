@@ -337,7 +337,7 @@ async def withdraw(
     A reseller's buy-back of unsold stock is not bound to the customer's period (within_period)."""
     _require_active(order)
     if within_period and now >= order.withdrawal_ends_at:
-        raise DomainError("withdrawal_period_over", day=order.last_withdrawal_day.isoformat())
+        raise DomainError("withdrawal_period_over", last_day=order.last_withdrawal_day)
     lines = await lines_of(session, order.id)
     before = _snapshot(lines)
     by_id = {ln.id: ln for ln in lines}

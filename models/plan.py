@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from models.base import DomainError
+from models.careers import Ladder, parse_ladder
 from models.money import is_currency, parse_amount
 
 RECRUITING_PAY = re.compile(
@@ -69,6 +70,7 @@ class Plan:
     versions: tuple[PlanVersion, ...]
     withholdings: tuple[Withholding, ...]
     thresholds: Thresholds
+    careers: Ladder | None = None  # career titles, earned by sales only (models.careers)
 
     def version_on(self, day: date) -> PlanVersion:
         found = [v for v in self.versions if v.effective_from <= day]
@@ -166,6 +168,7 @@ def parse_plan(text: str) -> Plan:
         versions=tuple(sorted(versions, key=lambda v: v.effective_from)),
         withholdings=withholdings,
         thresholds=_thresholds(data.get("compliance", {}), currency, text),
+        careers=parse_ladder(data.get("careers"), currency, text),
     )
 
 

@@ -1,16 +1,22 @@
 """The host's reward for a party: product credit as a share of the party's sales once they pass
-a threshold, plus a bonus for each new demo booked at the party. Read from a TOML table."""
+a threshold, plus a bonus for each new demo booked at the party. Read from a TOML table.
+
+A booking earns the bonus only once the booked demo has taken place: it is not cancelled or
+declined and its start time has passed. A booking still to come is shown apart and earns
+nothing yet; a cancelled one never does. (Whether the host confirmed through the bot does not
+matter: many hosts are booked by phone and never open their link.)"""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
-from models.demos import Demo, DemoStatus
+from models.demos import OPEN_STATUSES, Demo
 from models.money import is_currency, parse_amount, percent_of
 from models.orders import demo_retail_sales
 
@@ -36,6 +42,7 @@ class HostReward:
     bookings: int
     bookings_bonus_minor: int
     next_tier: RewardTier | None
+    bookings_pending: int = 0  # booked at the party, not held yet: no bonus until they are
 
     @property
     def total_minor(self) -> int:
@@ -68,7 +75,7 @@ def parse_reward_table(text: str) -> RewardTable:
     return RewardTable(currency, tiers, bonus)
 
 
-def host_reward(table: RewardTable, *, sales_minor: int, bookings: int) -> HostReward:
+def host_reward(table: RewardTable, *, sales_minor: int, bookings: int, bookings_pending: int = 0) -> HostReward:
     reached = [t for t in table.tiers if sales_minor >= t.min_sales_minor]
     rate = reached[-1].rate_bp if reached else 0
     upcoming = [t for t in table.tiers if sales_minor < t.min_sales_minor]
@@ -79,21 +86,34 @@ def host_reward(table: RewardTable, *, sales_minor: int, bookings: int) -> HostR
         bookings=bookings,
         bookings_bonus_minor=bookings * table.booking_bonus_minor,
         next_tier=upcoming[0] if upcoming else None,
+        bookings_pending=bookings_pending,
     )
 
 
-async def bookings_from(session: AsyncSession, *, demo_id: int) -> int:
+async def _bookings(session: AsyncSession, *, demo_id: int, now: datetime, held: bool) -> int:
+    started = Demo.starts_at <= now if held else Demo.starts_at > now
     found: int | None = await session.scalar(
         select(func.count())
         .select_from(Demo)
-        .where(Demo.source_demo_id == demo_id, Demo.status != DemoStatus.CANCELLED)
+        .where(Demo.source_demo_id == demo_id, Demo.status.in_(OPEN_STATUSES), started)
     )
     return found or 0
 
 
-async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int) -> HostReward:
+async def bookings_from(session: AsyncSession, *, demo_id: int, now: datetime) -> int:
+    """Demos booked at the party that have taken place by `now`: each earns the booking bonus."""
+    return await _bookings(session, demo_id=demo_id, now=now, held=True)
+
+
+async def bookings_pending(session: AsyncSession, *, demo_id: int, now: datetime) -> int:
+    """Demos booked at the party, still to come: they earn the bonus once held."""
+    return await _bookings(session, demo_id=demo_id, now=now, held=False)
+
+
+async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int, now: datetime) -> HostReward:
     return host_reward(
         table,
         sales_minor=await demo_retail_sales(session, demo_id=demo_id),
-        bookings=await bookings_from(session, demo_id=demo_id),
+        bookings=await bookings_from(session, demo_id=demo_id, now=now),
+        bookings_pending=await bookings_pending(session, demo_id=demo_id, now=now),
     )

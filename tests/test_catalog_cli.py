@@ -29,5 +29,5 @@ def test_import_reports_bad_lines_by_number_then_imports_a_good_file(tmp_path):
 
     done = _run("catalog", "import", str(ROOT / "bot" / "sample_catalog.csv"), db=db)
     assert done.returncode == 0, done.stderr
-    assert "Catalog imported: 7 new products, 0 updated." in done.stdout
+    assert "Catalog imported: 7 new products, 0 products updated." in done.stdout
     assert sqlite3.connect(db).execute("select unit_price_minor from products where sku='TM7'").fetchone() == (154900,)

@@ -28,7 +28,7 @@ def test_defaults_and_heroku_urls(monkeypatch):
     [
         ("default_timezone", "Mars/Base", "DEFAULT_TIMEZONE: is not an IANA timezone name"),
         ("currency", "EURO", "CURRENCY: is not an ISO 4217 currency code"),
-        ("default_locale", "fr", "DEFAULT_LOCALE: must be one of it, en"),
+        ("default_locale", "pt", "DEFAULT_LOCALE: must be one of it, en, de, es, fr"),
         ("database_url", "mysql://x", "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
         ("admin_telegram_ids", "me", "ADMIN_TELEGRAM_IDS: must be Telegram user ids"),
         ("telegram_api_url", "api.telegram.org", "TELEGRAM_API_URL: must start with http"),

@@ -105,10 +105,12 @@ def test_the_spring_gap_has_no_instant_and_the_autumn_fold_has_two():
 
 
 def test_the_same_instant_reads_in_each_language_and_timezone():
+    """The language says how it is written, the timezone which clock: an English reader in Rome
+    and one in New York write alike and read their own time."""
     instant = datetime(2031, 3, 25, 17, 30, tzinfo=UTC)
     with use_locale("en"):
         assert format_when(instant, tz="Europe/Rome", lang="en") == "Tuesday, 25 March 2031 at 18:30"
-        assert format_when(instant, tz="America/New_York", lang="en") == "Tuesday, March 25, 2031 at 1:30\u202fPM"
+        assert format_when(instant, tz="America/New_York", lang="en") == "Tuesday, 25 March 2031 at 13:30"
     with use_locale("it"):
         assert format_when(instant, tz="Europe/Rome", lang="it") == "martedì 25 marzo 2031 alle 18:30"
 

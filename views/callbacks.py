@@ -101,6 +101,18 @@ class DemoBookFromParty(Payload, prefix="demo:book"):
     demo_id: int
 
 
+# ---- party close (the advisor chooses the party's last day for orders) ----
+
+
+class PartyCloseView(Payload, prefix="party:when"):
+    demo_id: int
+
+
+class PartyCloseDay(Payload, prefix="party:day"):
+    demo_id: int
+    day: date
+
+
 # ---- the host ----
 
 

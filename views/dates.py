@@ -11,10 +11,10 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, format_timedelta, get_date_format
+from babel.dates import format_date, format_skeleton, format_time, format_timedelta, get_date_format
 
 from models.base import DomainError
-from views.i18n import N_, _, babel_locale, use_locale
+from views.i18n import N_, _, babel_locale, formatting_locale, ngettext, use_locale
 
 UTC = UTC
 RELATIVE_DAYS = ((N_("today"), 0), (N_("tomorrow"), 1), (N_("day after tomorrow"), 2))
@@ -162,29 +162,42 @@ def to_local(instant: datetime, tz: str) -> datetime:
 
 def format_when(instant: datetime, *, tz: str, lang: str) -> str:
     """'Monday, 30 November 2026 at 18:30' in the viewer's language and the given timezone."""
-    locale = babel_locale(lang, tz)
+    locale = formatting_locale(lang)
     local = to_local(instant, tz)
-    return _("{date} at {time}").format(
-        date=format_date(local, "full", locale=locale),
-        time=format_time(local, "short", locale=locale),
-    )
+    with use_locale(lang):  # the connecting word in the same language as the date
+        return _("{date} at {time}").format(
+            date=format_date(local, "full", locale=locale),
+            time=format_time(local, "short", locale=locale),
+        )
 
 
-def format_clock(instant: datetime, *, tz: str, lang: str, home_tz: str | None = None) -> str:
-    """The wall-clock time in `tz`, written the way the reader (living in `home_tz`) writes it."""
-    return format_time(to_local(instant, tz), "short", locale=babel_locale(lang, home_tz or tz))
+def format_clock(instant: datetime, *, tz: str, lang: str) -> str:
+    """The wall-clock time in `tz`, written the way the reader's language writes it."""
+    return format_time(to_local(instant, tz), "short", locale=formatting_locale(lang))
 
 
 def format_day(day: date, *, lang: str, tz: str) -> str:
-    """Short label for a quick-pick button: 'lun 30 nov'."""
-    return format_date(day, "EEE d MMM", locale=babel_locale(lang, tz))
+    """Short label for a quick-pick button: 'lun 30 nov', 'Mon, Nov 30', 'Mo., 30. Nov.'."""
+    return format_skeleton("MMMEd", day, locale=formatting_locale(lang))
 
 
 def format_clock_with_offset(instant: datetime, *, tz: str, lang: str) -> str:
     """'02:30 (GMT+02:00)' — tells apart the two 02:30 of the night clocks go back."""
-    locale = babel_locale(lang, tz)
+    locale = formatting_locale(lang)
     local = to_local(instant, tz)
     return "{} ({})".format(format_time(local, "short", locale=locale), format_time(local, "ZZZZ", locale=locale))
+
+
+def format_full_day(day: date, *, lang: str) -> str:
+    """'Tuesday, April 8, 2026', 'martedì 8 aprile 2026': starting with the weekday, a sentence needs
+    no article before it ("fino a martedì 8 aprile", never "fino al/all'8")."""
+    return format_date(day, "full", locale=formatting_locale(lang))
+
+
+def format_days(days: int, *, lang: str) -> str:
+    """'90 days', '1 giorno': a number of days, with the plural its count needs."""
+    with use_locale(lang):
+        return ngettext("{count} day", "{count} days", days).format(count=days)
 
 
 def format_duration(minutes: int, *, lang: str) -> str:

@@ -51,7 +51,7 @@ def reseller_guest_list(
     """The header keeps the whole demo's figures; the lines and buttons are this page's. `blocked`: the
     users among the guests who blocked the bot, flagged so that the reseller tells them another way."""
     capacity = _("no limit") if demo.capacity is None else str(demo.capacity)
-    header = _("Guests of the demo at {host}'s: {going} coming, {came} checked in, capacity {capacity}.").format(
+    header = _("Guests of the demo at {host}'s. Coming: {going} · checked in: {came} · capacity: {capacity}.").format(
         host=demo.host_name, going=totals.going, came=totals.checked_in, capacity=capacity
     )
     body = "\n".join(

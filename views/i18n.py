@@ -18,8 +18,12 @@ from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
-SUPPORTED_LOCALES = ("it", "en")
-LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
+SUPPORTED_LOCALES = ("it", "en", "de", "es", "fr")
+# Each language in its own words, as /settings offers them.
+LANGUAGE_NAMES = {"it": "Italiano", "en": "English", "de": "Deutsch", "es": "Español", "fr": "Français"}
+# Someone whose Telegram speaks a language we have no catalog for (pt, nl, pl...) reads English,
+# the lingua franca, rather than the default locale chosen for the bot's home market.
+FALLBACK_LOCALE = "en"
 
 _current = contextvars.ContextVar("locale", default=SUPPORTED_LOCALES[0])
 _current_tz = contextvars.ContextVar("timezone", default="Europe/Rome")
@@ -77,18 +81,32 @@ def N_(message: str) -> str:
 
 
 def normalize_locale(language_code: str | None, default: str) -> str:
-    """Telegram sends IETF tags such as 'it', 'en-GB' or 'pt-br'."""
-    if language_code:
-        lang = language_code.replace("_", "-").split("-")[0].lower()
-        if lang in SUPPORTED_LOCALES:
-            return lang
-    return default
+    """Telegram sends IETF tags such as 'it', 'de-AT', 'es-MX' or 'pt-br': the language part picks the
+    catalog ('de-AT' reads German); a language without a catalog reads English; no tag at all (a
+    client that sends none) reads the bot's default."""
+    if not language_code or not language_code.strip():
+        return default
+    lang = language_code.strip().replace("_", "-").split("-")[0].lower()
+    return lang if lang in SUPPORTED_LOCALES else FALLBACK_LOCALE
+
+
+# The English we write is Europe's: day before month and a 24-hour clock, "€3,098.00" (British
+# conventions), for a reader in Rome, London or New York alike.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+@cache
+def formatting_locale(lang: str) -> Locale:
+    """Numbers, money, dates, weekday and month names follow the reader's language only: an English
+    guest in Rome reads "€3,098.00" (the timezone says which clock, never how it is written)."""
+    return Locale.parse(FORMAT_LOCALES.get(lang, lang))
 
 
 @cache
 def babel_locale(lang: str, timezone: str) -> Locale:
-    """Formats follow the language and the country of the timezone: English in Rome is en_IT
-    (day before month), English in New York is en_US."""
+    """The language with the country of the timezone: English in Rome is en_IT, English in New York
+    en_US. Used for what the reader *types* (day/month order of dates, a phone number's country),
+    never to format what they read: that is `formatting_locale`."""
     territory = get_global("zone_territories").get(timezone)
     if territory:
         try:

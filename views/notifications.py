@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_interval, format_skeleton
 
 from models.compliance import Flag
 from models.demos import Demo, DemoStatus
@@ -36,11 +36,12 @@ from views.callbacks import (
 from views.charts import weekly_sales_png
 from views.dates import format_when
 from views.demos import calendar_document, host_keyboard, host_view
-from views.i18n import _, babel_locale, ngettext
+from views.i18n import _, formatting_locale, ngettext
 from views.keyboards import keyboard
 from views.menus import commands_for
 from views.money import format_rate, money_for
 from views.outgoing import Document, Outgoing
+from views.party_close import PartyFacts, party_close_reminder, party_closed
 from views.privacy import handover, host_erased
 from views.receipts import receipt
 from views.reports import flag_text, safe_cell
@@ -170,7 +171,7 @@ def aftercare(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
     day = format_date(
         order.created_at.astimezone(ZoneInfo(reader.timezone)),
         "long",
-        locale=babel_locale(reader.locale, reader.timezone),
+        locale=formatting_locale(reader.locale),
     )
     return Outgoing(
         _(
@@ -291,16 +292,21 @@ def _change(current: int, previous: int, reader: User) -> str:
     )
 
 
+def _week_span(week: date, reader: User) -> str:
+    """'30 nov – 6 dic', 'Nov 30 – Dec 6': a range needs no preposition, so none depends on the day."""
+    return format_interval(week, week + timedelta(days=6), "MMMd", locale=formatting_locale(reader.locale))
+
+
 def reseller_digest(facts: ResellerDigestFacts, reader: User, env: Env) -> Outgoing:
     week, figures = facts.week, facts.figures
     money = lambda minor: money_for(minor, env.currency, reader)  # noqa: E731
-    locale = babel_locale(reader.locale, reader.timezone)
     lines = [
-        _("📊 Your week from {start} to {end}").format(
-            start=format_date(week, "d MMM", locale=locale),
-            end=format_date(week + timedelta(days=6), "d MMM", locale=locale),
-        ),
-        _("Sales: {retail} in {orders} orders (average {average}), {change}").format(
+        _("📊 Your week: {week}").format(week=_week_span(week, reader)),
+        ngettext(
+            "Sales: {retail} in {orders} order (average {average}), {change}",
+            "Sales: {retail} in {orders} orders (average {average}), {change}",
+            figures.orders,
+        ).format(
             retail=money(figures.retail_minor),
             orders=figures.orders,
             average=money(figures.average_minor),
@@ -323,10 +329,14 @@ def reseller_digest(facts: ResellerDigestFacts, reader: User, env: Env) -> Outgo
 def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
     week, team = facts.week, facts.team
     money = lambda minor: money_for(minor, env.currency, reader)  # noqa: E731
-    locale = babel_locale(reader.locale, reader.timezone)
+    locale = formatting_locale(reader.locale)
     lines = [
-        _("👥 Your team's week from {start}: {retail} in {orders} orders (own use apart: {own})").format(
-            start=format_date(week, "d MMM", locale=locale),
+        ngettext(
+            "👥 Your team's week ({week}): {retail} in {orders} order (own use apart: {own})",
+            "👥 Your team's week ({week}): {retail} in {orders} orders (own use apart: {own})",
+            team.orders,
+        ).format(
+            week=_week_span(week, reader),
             retail=money(team.retail_minor),
             orders=team.orders,
             own=money(team.own_use_minor),
@@ -341,7 +351,12 @@ def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
     ]
     best = sorted(team.members, key=lambda m: (-m.retail_minor, m.user.display_name))
     lines += [
-        f"• {m.user.display_name}: {money(m.retail_minor)} · {m.orders} · {m.demos_held}"
+        "• {name}: {retail} · {orders} · {demos}".format(
+            name=m.user.display_name,
+            retail=money(m.retail_minor),
+            orders=ngettext("{count} order", "{count} orders", m.orders).format(count=m.orders),
+            demos=ngettext("{count} demo", "{count} demos", m.demos_held).format(count=m.demos_held),
+        )
         for m in best[:DIGEST_MEMBERS_SHOWN]
     ]
     if len(best) > DIGEST_MEMBERS_SHOWN:
@@ -358,7 +373,7 @@ def team_digest(facts: TeamDigestFacts, reader: User, env: Env) -> Outgoing:
         lines += [flag_text(flag, reader, env.plan.currency) for flag in facts.flags]
     chart = weekly_sales_png(
         team.weekly_retail,
-        labels=[format_date(w, "d MMM", locale=locale) for w, _m in team.weekly_retail],
+        labels=[format_skeleton("MMMd", w, locale=locale) for w, _m in team.weekly_retail],
         currency=env.currency,
         title=_("Team sales, last 8 weeks"),
         y_label=env.currency,
@@ -416,4 +431,7 @@ VIEWS = {
     "error_alert": error_alert,
     "handover": handover,
     "host_erased": host_erased,
+    "party_close_reminder": lambda facts, reader, env: party_close_reminder(facts, reader, env.currency),
+    "party_closed": lambda facts, reader, env: party_closed(facts, reader, env.currency),
 }
+__all__ = ["PartyFacts"]  # for bot.notices

@@ -64,7 +64,11 @@ def privacy_keyboard(registrations: list[tuple[Guest, Demo]]):
 
 
 def guest_data_erased(count: int) -> str:
-    return _("Done: your name and phone were removed from {count} guest lists.").format(count=count)
+    return ngettext(
+        "Done: your name and phone were removed from {count} guest list.",
+        "Done: your name and phone were removed from {count} guest lists.",
+        count,
+    ).format(count=count)
 
 
 # ---- /mydata ----

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from babel.dates import format_date
-
 from models import orders
 from models.orders import Order, OrderLine, OrderStatus
 from models.users import User
-from views.dates import format_when
-from views.i18n import _, babel_locale
+from views.dates import format_full_day, format_when
+from views.i18n import _, ngettext
 from views.money import money_for
 
 
@@ -44,11 +42,14 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
         )
     if order.customer_name:
         rows.append(
-            _(
-                "Right of withdrawal: you may withdraw from this purchase until {day} ({days} days), "
-                "without giving a reason, by telling {reseller}."
+            ngettext(
+                "Right of withdrawal: you may withdraw from this purchase within {days} day, until {day}, "
+                "without giving a reason: just tell your advisor, {reseller}.",
+                "Right of withdrawal: you may withdraw from this purchase within {days} days, until {day}, "
+                "without giving a reason: just tell your advisor, {reseller}.",
+                order.withdrawal_days,
             ).format(
-                day=format_date(order.last_withdrawal_day, "long", locale=babel_locale(reader.locale, reader.timezone)),
+                day=format_full_day(order.last_withdrawal_day, lang=reader.locale),
                 days=order.withdrawal_days,
                 reseller=reseller_name,
             )

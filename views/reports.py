@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models import compliance, rewards
 from models.users import User
-from views.i18n import N_, _
+from views.dates import format_days
+from views.i18n import N_, _, ngettext
 from views.money import format_rate, money_for
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,14 +41,20 @@ def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:
     return "\n".join(lines)
 
 
-FLAGS = {
+# {span} is a duration written by Babel in the reader's language ("90 days", "90 giorni"), so its
+# plural is right; a count of people is chosen with ngettext.
+FLAGS: dict[str, str | Callable[[dict], str]] = {
     "retail_share": N_(
-        "{name}: retail is {share} of sales plus own purchases in {days} days (at least {minimum} expected)"
+        "{name}: retail share of sales plus own purchases over {span}: {share} (expected: at least {minimum})"
     ),
     "inventory_loading": N_(
-        "{name}: own purchases {own} against retail sales {retail} in {days} days (possible inventory loading)"
+        "{name}: own purchases {own} against retail sales {retail} over {span} (possible inventory loading)"
     ),
-    "recruitment_heavy": N_("{name}: {recruits} recruits in {days} days, but the team sold only {retail}"),
+    "recruitment_heavy": lambda n: ngettext(
+        "{name}: {recruits} recruit over {span}, but the team sold only {retail}",
+        "{name}: {recruits} recruits over {span}, but the team sold only {retail}",
+        n.get("recruits", 0),
+    ),
     "occasional_income_near": N_(
         "{name}: commissions {earned} in {year}, near the {limit} limit for occasional activity"
     ),
@@ -59,7 +68,8 @@ FLAGS = {
 def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
     f = flag.figures
     m = lambda key: money_for(f[key], currency, me)  # noqa: E731
-    values = {"name": flag.user.display_name, "days": f.get("days", ""), "year": f.get("year", "")}
+    span = format_days(f["days"], lang=me.locale) if "days" in f else ""
+    values = {"name": flag.user.display_name, "span": span, "year": f.get("year", "")}
     if flag.code == "retail_share":
         values.update(
             share=format_rate(f["share_bp"], lang=me.locale, tz=me.timezone),
@@ -71,4 +81,5 @@ def flag_text(flag: compliance.Flag, me: User, currency: str) -> str:
         values.update(recruits=f["recruits"], retail=m("team_retail_minor"))
     if flag.code.startswith("occasional_income"):
         values.update(earned=m("earned_minor"), limit=m("limit_minor"))
-    return "⚠️ " + _(FLAGS[flag.code]).format(**values)
+    message = FLAGS[flag.code]
+    return "⚠️ " + (message(f) if callable(message) else _(message)).format(**values)

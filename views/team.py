@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from babel.dates import format_date
+from babel.dates import format_skeleton
 from telegram import InlineKeyboardMarkup
 
 from models.users import Role, User
 from views.callbacks import TeamFind, TeamMember, TeamPage
 from views.dates import to_local
-from views.i18n import _, babel_locale, ngettext
+from views.i18n import _, formatting_locale, ngettext
 from views.keyboards import keyboard
 from views.money import money_for
 from views.paging import Page, with_nav
@@ -30,15 +30,14 @@ class MemberRow:
     depth: int
     week_sales_minor: int
     last_demo_at: datetime | None
+    title: str | None = None  # the career title, from sales only (views.careers)
 
 
 def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = True) -> str:
     user = row.user
     status = _("deactivated") if user.deactivated_at else (_("manager") if user.role == Role.MANAGER else _("active"))
     last = (
-        format_date(
-            to_local(row.last_demo_at, reader.timezone), "d MMM", locale=babel_locale(reader.locale, reader.timezone)
-        )
+        format_skeleton("MMMd", to_local(row.last_demo_at, reader.timezone), locale=formatting_locale(reader.locale))
         if row.last_demo_at
         else "—"
     )
@@ -49,6 +48,8 @@ def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = T
         last=last,
         status=status,
     )
+    if row.title:
+        line += " · " + row.title
     return ("  " * min(row.depth - 1, INDENT_LEVELS) if indent else "") + line
 
 
@@ -57,9 +58,11 @@ def _member_buttons(page: Page[MemberRow]) -> list[list[tuple[str, TeamMember]]]
 
 
 def team_page(page: Page[MemberRow], reader: User, currency: str) -> tuple[str, InlineKeyboardMarkup]:
-    header = _("Your team: {count} people. Page {page} of {pages}.").format(
-        count=page.total, page=page.number + 1, pages=page.count
-    )
+    header = ngettext(
+        "Your team: {count} person. Page {page} of {pages}.",
+        "Your team: {count} people. Page {page} of {pages}.",
+        page.total,
+    ).format(count=page.total, page=page.number + 1, pages=page.count)
     lines = [member_line(row, reader, currency) for row in page.items]
     if page.count > 1:
         lines.append(_("To find someone, type /team and part of their name, for example /team anna."))

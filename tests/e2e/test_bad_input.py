@@ -72,7 +72,8 @@ async def test_a_5000_character_address_is_refused_and_nothing_is_saved(bot, res
     await reseller.press("Skip")
     refused = await reseller.send("Via " + "x" * 4996)
     assert refused[-1].text == (
-        "The address is too long (5000 characters; at most 300). Please type just the street, number and town."
+        "The address can be at most 300 characters long (length now: 5000). "
+        "Please type just the street, number and town."
     )
     ok = await reseller.send("Via Roma 1, Torino")
     assert "Which day is the demo?" in ok[-1].text
@@ -89,7 +90,7 @@ async def test_a_bad_phone_number_and_a_bad_duration_are_refused(bot, reseller):
     await reseller.send("25/03/2031")
     await reseller.send("18:00")
     too_long = await reseller.send("20 h")
-    assert too_long[-1].text == "A demo lasts between 15 minutes and 12 hours. Please type the duration again."
+    assert too_long[-1].text == "A demo lasts from 15 minutes to 12 hours. Please type the duration again."
     ok = await reseller.send("1:30")
     assert "Any notes for yourself" in ok[-1].text
 

@@ -57,7 +57,7 @@ async def test_a_500_guest_demo_pages_and_every_guest_can_be_checked_in(bot, res
     first = await reseller.press("Guests")
     assert (
         first[-1].kind == "edit"
-        and "Guests of the demo at Anna Bianchi's: 500 coming, 0 checked in, capacity no limit." in first[-1].text
+        and "Guests of the demo at Anna Bianchi's. Coming: 500 · checked in: 0 · capacity: no limit." in first[-1].text
     )
     assert "1. G001" in first[-1].text and "21. G021" not in first[-1].text
     assert "1/25" in labels(reseller) and "☐ G020" in " ".join(labels(reseller))
@@ -66,7 +66,7 @@ async def test_a_500_guest_demo_pages_and_every_guest_can_be_checked_in(bot, res
     assert last[-1].kind == "edit" and "500. G500" in last[-1].text and "25/25" in labels(reseller)
     checked = await reseller.press("☐ G500")
     assert checked[-1].kind == "edit"  # the same page, in place
-    assert "500 coming, 1 checked in" in checked[-1].text and "500. ☑ G500" in checked[-1].text
+    assert "Coming: 500 · checked in: 1" in checked[-1].text and "500. ☑ G500" in checked[-1].text
     assert "25/25" in labels(reseller) and any(label.startswith("☑ G500") for label in labels(reseller))
     async with bot.db.session_scope() as s:
         assert (await s.scalar(select(Guest).where(Guest.name.startswith("G500")))).checked_in_at is not None

@@ -13,7 +13,7 @@ from models.orders import Order, OrderEvent
 from tests.e2e.flows import book_demo, link_payload
 from tests.factories import SAMPLE_CSV
 
-# Marta writes English but lives in Rome: amounts are written the Italian way (en_IT), 1.549,00 €.
+# Marta writes English and lives in Rome: amounts are written the English way, €1,549.00; times are Rome's.
 DURING_THE_PARTY = datetime(2031, 3, 25, 18, 30, tzinfo=UTC)  # 19:30 in Rome
 
 
@@ -87,12 +87,12 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     await reseller.send("Dora Neri")
     listed = await reseller.press("Skip")
     guest_list = listed[-1].text
-    assert "Guests of the demo at Anna Bianchi's: 3 coming, 0 checked in, capacity 2." in guest_list
+    assert "Guests of the demo at Anna Bianchi's. Coming: 3 · checked in: 0 · capacity: 2." in guest_list
     assert "Dora Neri · coming · ⚠️ not yet informed of the privacy notice" in guest_list
     assert "Bea · can't come" in guest_list
     await reseller.press("☐ Ada")
     checked = await reseller.press("☐ Dora Neri")
-    assert "2 checked in" in checked[-1].text
+    assert "checked in: 2" in checked[-1].text
 
     host_list = await anna.press("Guest list")
     assert host_list[-1].text == "Guests so far:\n☑ Ada · coming\nCleo · coming\n☑ Dora · coming"  # first names only
@@ -100,13 +100,13 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     saved = await order(reseller, customer="Ada", items=[("TM7", 1), ("spatula", 2)])
     receipt = saved[-1].text
     assert (
-        "1 × Kitchen robot TM7: 1.549,00\u00a0€" in receipt
-        and "2 × Spatula: 29,80\u00a0€" in receipt
-        and "Total: 1.578,80\u00a0€" in receipt
+        "1 × Kitchen robot TM7: €1,549.00" in receipt
+        and "2 × Spatula: €29.80" in receipt
+        and "Total: €1,578.80" in receipt
     )
-    assert "you may withdraw from this purchase until 24 April 2031 (30 days)" in receipt
+    assert "you may withdraw from this purchase within 30 days, until Thursday, 24 April 2031," in receipt
     ada_copy = ada.received()[-1].text
-    assert "Total: 1.578,80\u00a0€" in ada_copy and "24 April 2031" in ada_copy
+    assert "Total: €1,578.80" in ada_copy and "24 April 2031" in ada_copy
     await order(reseller, customer="Dora Neri", items=[("Cookbook", 1)])
     await order(reseller, customer="Own use", items=[("SPAT", 3)])
 
@@ -116,8 +116,7 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     await reseller.press("Some of: Spatula")
     withdrawn = await reseller.send("1")
     assert (
-        "Withdrawal recorded." in withdrawn[-1].text
-        and "Still due after withdrawals: 1.563,90\u00a0€" in withdrawn[-1].text
+        "Withdrawal recorded." in withdrawn[-1].text and "Still due after withdrawals: €1,563.90" in withdrawn[-1].text
     )
     assert "Your withdrawal has been recorded." in ada.received()[-1].text
 
@@ -130,15 +129,13 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
 
     # sales 1,563.90 + 34.90 = 1,598.80 → the 20 % tier of bot/host_rewards.toml (from 1,000) = 319.76
     reward = await reseller.press_data(reseller.chat[-1].message_id, f"demo:reward:{ada_order.demo_id}")
-    assert (
-        "Party sales: 1.598,80\u00a0€" in reward[-1].text and "Product credit: 20% = 319,76\u00a0€" in reward[-1].text
-    )
-    assert "Host reward: 319,76\u00a0€" in reward[-1].text
+    assert "Party sales: €1,598.80" in reward[-1].text and "Product credit: 20% = €319.76" in reward[-1].text
+    assert "Host reward: €319.76" in reward[-1].text
     host_reward = await anna.press("Host reward")
-    assert "Host reward: 319,76\u00a0€" in host_reward[-1].text
+    assert "Host reward: €319.76" in host_reward[-1].text
 
     sales = await reseller.send("/sales")
-    assert "Today: sales 1.598,80\u00a0€ (2 orders) · own use 44,70\u00a0€" in sales[-1].text
+    assert "Today: sales €1,598.80 (2 orders) · own use €44.70" in sales[-1].text
 
     exported = await reseller.send("/export")
     rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
@@ -147,7 +144,7 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     assert [r[10] for r in rows[1:]] == ["1549.00", "14.90", "34.90", "44.70"]
 
 
-async def test_booking_made_at_the_party_earns_the_host_a_bonus(bot, reseller):
+async def test_booking_made_at_the_party_earns_the_host_a_bonus_once_that_demo_takes_place(bot, reseller):
     anna, _payload = await party(bot, reseller)
     await reseller.send("/demos")
     await reseller.press("Anna Bianchi")
@@ -161,9 +158,14 @@ async def test_booking_made_at_the_party_earns_the_host_a_bonus(bot, reseller):
     await reseller.press("Skip")
     await reseller.press("Save")
     shown = await anna.press("Host reward")
+    assert "Bookings made at the party: 0 = €0.00" in shown[-1].text
+    assert "1 demo booked at the party is still to come: its bonus counts once it has taken place." in shown[-1].text
+    bot.clock.set(datetime(2031, 4, 2, 16, 5, tzinfo=UTC))  # Ada's demo has begun (18:00 in Rome)
+    (shown,) = [e for e in await anna.press("Host reward") if "Bookings" in e.text]
     assert (
-        "Bookings made at the party: 1 = 25,00\u00a0€" in shown[-1].text
-        and "Host reward: 25,00\u00a0€" in shown[-1].text
+        "Bookings made at the party: 1 = €25.00" in shown.text
+        and "Host reward: €25.00" in shown.text
+        and "still to come" not in shown.text
     )
 
 
@@ -238,7 +240,7 @@ async def test_a_guest_can_see_and_erase_their_data(bot, reseller):
     shown = await ada.send("/privacy")
     assert "Ada, +39 333 111 2222" in shown[-1].text
     erased = await ada.press("Erase my guest data")
-    assert erased[-1].text == "Done: your name and phone were removed from 1 guest lists."
+    assert erased[-1].text == "Done: your name and phone were removed from 1 guest list."
     async with bot.db.session_scope() as s:
         guest = await s.scalar(select(Guest))
     assert (guest.name, guest.phone) == ("—", None)
@@ -247,7 +249,7 @@ async def test_a_guest_can_see_and_erase_their_data(bot, reseller):
 async def test_catalog_lists_active_products_in_the_users_format(bot, reseller):
     await load_catalog(bot)
     shown = await reseller.send("/catalog")
-    assert "TM7 · Kitchen robot TM7 · 1.549,00\u00a0€" in shown[-1].text and "OLD" not in shown[-1].text
+    assert "TM7 · Kitchen robot TM7 · €1,549.00" in shown[-1].text and "OLD" not in shown[-1].text
 
 
 async def test_corrections_and_cancellations_are_kept_in_the_history(bot, reseller):
@@ -269,7 +271,7 @@ async def test_corrections_and_cancellations_are_kept_in_the_history(bot, resell
     no_reason = await reseller.send("   ")
     assert no_reason[-1].text == "Please type a short reason: it is kept in the order's history."
     corrected = await reseller.send("typed 2 instead of 3")
-    assert "3 × Spatula: 44,70\u00a0€" in corrected[-1].text
+    assert "3 × Spatula: €44.70" in corrected[-1].text
     await reseller.send("/orders")
     await reseller.press("#1")
     await reseller.press("Cancel order")
@@ -280,7 +282,7 @@ async def test_corrections_and_cancellations_are_kept_in_the_history(bot, resell
     assert "Marta · correction: SPAT 3 — reason: typed 2 instead of 3" in text
     assert "Marta · cancellation — reason: customer changed their mind before paying" in text
     sales = await reseller.send("/sales")
-    assert "Today: sales 0,00\u00a0€ (0 orders)" in sales[-1].text
+    assert "Today: sales €0.00 (0 orders)" in sales[-1].text
     exported = await reseller.send("/export")
     rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
     assert rows[1][3] == '\'=HYPERLINK("http://x")'  # a spreadsheet shows it as text, never runs it

@@ -32,7 +32,13 @@ async def test_onboarding_in_italian_with_a_typed_city_and_name(bot, admin):
     payload = await invite_link(admin)
     giulia = bot.person("Giulia", language_code="it-IT")
     welcome = await giulia.send(f"/start {payload}")
-    assert giulia.buttons() == ["✓ Italiano", "English"]  # preselected from Telegram's language
+    assert giulia.buttons() == [
+        "✓ Italiano",
+        "English",
+        "Deutsch",
+        "Español",
+        "Français",
+    ]  # preselected from Telegram's language
     assert welcome[0].text.startswith("Ti diamo il benvenuto in HomeDemo, Giulia!")
     await giulia.press("Italiano")
     several = await giulia.send("Stati Uniti")

@@ -78,7 +78,7 @@ async def test_the_host_is_thanked_with_the_partys_sales_once_orders_are_logged(
     await order(reseller, customer="Ada", items=[("SPAT", 2)])
     await at(bot, STARTS + timedelta(hours=40))
     [thanks] = [e for e in anna.received() if "Thank you for hosting" in e.text]
-    assert "Your party's sales: 29,80\u00a0€. Your host reward: 0,00\u00a0€." in thanks.text
+    assert "Your party's sales: €29.80. Your host reward: €0.00." in thanks.text
     await at(bot, STARTS + timedelta(days=3))
     assert not [e for e in anna.received() if "Thank you for hosting" in e.text]  # once
 
@@ -121,9 +121,9 @@ async def test_after_downtime_a_reminder_is_sent_late_before_the_demo_and_skippe
     bot.clock.set(STARTS + timedelta(minutes=5))
     await bot.start()
     bot.auto_dispatch = False  # the bot goes down right after this booking, before anything is sent
-    await book_demo(reseller, day="26/03/2031", host="Carla")
+    await book_demo(reseller, day="27/03/2031", host="Carla")
     reseller.received()
-    bot.clock.set(datetime(2031, 3, 26, 20, 0, tzinfo=UTC))  # slept through Carla's whole demo day
+    bot.clock.set(datetime(2031, 3, 27, 20, 0, tzinfo=UTC))  # slept through Carla's whole demo day
     await bot.dispatch()
     statuses = {
         n.key.split(":")[-1] + ":" + n.kind: n.status for n in (await rows(bot)).values() if n.payload.endswith("2}")
@@ -197,3 +197,18 @@ async def test_after_sale_care_reminds_the_reseller_some_weeks_later(bot, resell
     await at(bot, DURING_THE_PARTY + timedelta(days=21))
     [care] = [e for e in reseller.received() if "💬" in e.text]
     assert "since Ada bought Kitchen robot TM7 (25 March 2031)" in care.text and "+39 333 111 2222" in care.text
+
+
+async def test_a_demo_booked_hours_ahead_gets_only_the_reminders_still_ahead(bot, reseller):
+    """Booked at 10:00 for 18:30 the same day: no "tomorrow" reminder right after booking, the
+    reseller's 2-hour one still comes; a guest who joins an hour before gets no reminder at all."""
+    bot.clock.set(STARTS - timedelta(hours=7, minutes=30))
+    saved = await book_demo(reseller, day="25/03/2031", at="18:30")
+    assert any("Saved!" in e.text for e in saved)
+    await at(bot, STARTS - timedelta(hours=7))
+    assert reminders(reseller) == []
+    planned = [n for n in (await rows(bot)).values() if n.kind == "reseller_reminder"]
+    assert [(n.due_at, n.status) for n in planned] == [(STARTS - timedelta(hours=2), "pending")]
+    await at(bot, STARTS - timedelta(hours=2))
+    [r2] = reminders(reseller)
+    assert r2.text.startswith("⏰ Reminder: demo at Anna Bianchi's")

@@ -40,18 +40,16 @@ async def test_the_tree_commissions_and_what_each_person_may_see(bot, admin, res
     ivo = await new_reseller(bot, admin, "Ivo")
     tree = await admin.send("/team")
     assert "Your team: 3 people." in tree[-1].text
-    assert "1. Ivo · this week 0,00\u00a0€ · last demo — · active" in tree[-1].text
+    assert "1. Ivo · this week €0.00 · last demo — · active" in tree[-1].text
     assert "  2. Nina" in tree[-1].text
 
     await sell(nina, "TM7", 1)  # 1,549.00: Nina 20 %, Marta 3 %, the admin 2 %
     commissions_text = (await nina.send("/commissions"))[-1].text
     assert "never on sign-ups" in commissions_text
-    assert "2031-03 (running): gross 309,80\u00a0€ · withholding 55,58\u00a0€ · net 254,22\u00a0€" in commissions_text
-    assert "2031-03 (running): gross 46,47\u00a0€" in (await reseller.send("/commissions"))[-1].text
-    assert "2031-03 (running): gross 30,98\u00a0€" in (await admin.send("/commissions"))[-1].text
-    assert (
-        "2031-03 (running): gross 0,00\u00a0€" in (await ivo.send("/commissions"))[-1].text
-    )  # a sibling earns nothing
+    assert "2031-03 (running): gross €309.80 · withholding €55.58 · net €254.22" in commissions_text
+    assert "2031-03 (running): gross €46.47" in (await reseller.send("/commissions"))[-1].text
+    assert "2031-03 (running): gross €30.98" in (await admin.send("/commissions"))[-1].text
+    assert "2031-03 (running): gross €0.00" in (await ivo.send("/commissions"))[-1].text  # a sibling earns nothing
 
     # Marta sees Nina, not Ivo; a forged button for someone else's team is refused.
     async with bot.db.session_scope() as s:
@@ -59,7 +57,7 @@ async def test_the_tree_commissions_and_what_each_person_may_see(bot, admin, res
         nina_id = (await s.scalar(select(User).where(User.telegram_id == nina.id))).id
     await reseller.send("/team")
     seen = await reseller.press("Nina")
-    assert seen[-1].text.startswith("Nina\nThis month: sales 1.549,00\u00a0€ (1 orders)")
+    assert seen[-1].text.startswith("Nina\nThis month: sales €1,549.00 (1 order)")
     assert "Deactivate" not in " ".join(reseller.buttons())  # only admins change the team
     forged = await reseller.press_data(reseller.last_message_id(), f"team:member:{ivo_id}")
     assert forged[-1].text == "This person is not in your team."
@@ -87,7 +85,7 @@ async def test_an_admin_promotes_and_deactivates_and_the_team_moves_up(bot, admi
     await admin.press("Marta")
     await admin.press("Deactivate")
     done = await admin.press("Yes, deactivate")
-    assert done[-1].text == "Marta is deactivated; 1 people moved up to their upline."
+    assert done[-1].text == "Marta: access removed. 1 person moved up to their upline."
     assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy"]  # no advisor commands any more
     async with bot.db.session_scope() as s:
         marta = await s.scalar(select(User).where(User.telegram_id == reseller.id))
@@ -106,10 +104,9 @@ async def test_warning_signs_reach_the_manager_with_their_figures(bot, admin, re
     text = flags[-1].text
     assert text.startswith("Warning signs in your team:")
     assert (
-        "⚠️ Marta: own purchases 1.549,00\u00a0€ against retail sales 14,90\u00a0€ in 30 days (possible "
-        "inventory loading)" in text
+        "⚠️ Marta: own purchases €1,549.00 against retail sales €14.90 over 30 days (possible inventory loading)" in text
     )
-    assert "⚠️ Marta: retail is 0,95% of sales plus own purchases in 30 days (at least 70% expected)" in text
+    assert "⚠️ Marta: retail share of sales plus own purchases over 30 days: 0.95% (expected: at least 70%)" in text
     refused = await reseller.send("/compliance")
     assert refused[-1].text == "Only an admin can do this."
 
@@ -121,11 +118,11 @@ async def test_a_reseller_returns_unsold_stock_and_gets_at_least_90_percent(bot,
     await reseller.press("Buy-back")
     await reseller.press("2 × Cookbook")
     asked = await reseller.send("2")
-    assert "At least 62,82\u00a0€" in asked[-1].text
+    assert "At least €62.82" in asked[-1].text
     low = await reseller.send("50")
-    assert low[-1].text == "The refund must be at least 62,82\u00a0€: 90% of the price paid (Law 173/2005, art. 6)."
-    done = await reseller.press("62,82")
-    assert done[-1].text == "Buy-back recorded: 69,80\u00a0€ paid, 62,82\u00a0€ refunded."
+    assert low[-1].text == "The refund must be at least €62.82, that is 90% of the price paid (Law 173/2005, art. 6)."
+    done = await reseller.press("€62.82")
+    assert done[-1].text == "Buy-back recorded: €69.80 paid, €62.82 refunded."
 
 
 async def test_the_weekly_team_digest_carries_the_warning_signs(bot, admin, reseller):

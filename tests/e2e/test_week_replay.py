@@ -55,9 +55,9 @@ async def test_a_week_of_messages_each_once_and_on_time(bot):
         now += STEP
 
     expected = [
-        (utc(2026, 3, 23, 7), "marta", "📊 Your week from 16 Mar to 22 Mar"),  # Monday 08:00 CET
-        (utc(2026, 3, 23, 7), "admin", "📊 Your week from 16 Mar to 22 Mar"),
-        (utc(2026, 3, 23, 7), "admin", "👥 Your team's week from 16 Mar: 0,00\u00a0€ i"),
+        (utc(2026, 3, 23, 7), "marta", "📊 Your week: 16–22 Mar"),  # Monday 08:00 CET
+        (utc(2026, 3, 23, 7), "admin", "📊 Your week: 16–22 Mar"),
+        (utc(2026, 3, 23, 7), "admin", "👥 Your team's week (16–22 Mar): €0.00 in"),
         (utc(2026, 3, 27, 19), "marta", "⏰ Reminder: demo at Anna Bianchi's on Sa"),  # 24 h before
         (utc(2026, 3, 27, 19), "anna", "⏰ Tomorrow is your demo with Marta: Satu"),
         (utc(2026, 3, 27, 19), "ada", "⏰ See you at the demo at Anna's on Satur"),
@@ -70,9 +70,9 @@ async def test_a_week_of_messages_each_once_and_on_time(bot):
         (utc(2026, 3, 28, 21, 30), "marta", "How did the demo at Anna Bianchi's go? M"),
         (utc(2026, 3, 29, 17), "marta", "⏰ Reminder: demo at Carla Neri's on Mond"),  # 24 h before, across the change
         (utc(2026, 3, 29, 21), "anna", "Thank you for hosting the demo, from Mar"),
-        (utc(2026, 3, 30, 6), "marta", "📊 Your week from 23 Mar to 29 Mar"),  # Monday 08:00 CEST
-        (utc(2026, 3, 30, 6), "admin", "📊 Your week from 23 Mar to 29 Mar"),
-        (utc(2026, 3, 30, 6), "admin", "👥 Your team's week from 23 Mar: 29,80\u00a0€ "),
+        (utc(2026, 3, 30, 6), "marta", "📊 Your week: 23–29 Mar"),  # Monday 08:00 CEST
+        (utc(2026, 3, 30, 6), "admin", "📊 Your week: 23–29 Mar"),
+        (utc(2026, 3, 30, 6), "admin", "👥 Your team's week (23–29 Mar): €29.80 i"),
         (utc(2026, 3, 30, 15), "marta", "⏰ Reminder: demo at Carla Neri's on Mond"),  # 2 h before
         (utc(2026, 3, 30, 19, 30), "marta", "How did the demo at Carla Neri's go? Mar"),
     ]

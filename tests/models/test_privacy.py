@@ -18,8 +18,10 @@ from models.demos import Demo
 from models.guests import Guest
 from models.notifications import Notification, ReminderPlan
 from models.orders import Customer, Order, OrderLine, WithdrawalPolicy
+from models.party_rewards import close_party
 from models.personal_data import personal_data
 from models.plan import parse_plan
+from models.rewards import parse_reward_table
 from models.users import Invite, Role, User, create_invite, redeem_invite, user_by_telegram_id
 from tests.factories import NOW, load_catalog, make_demo, make_user
 
@@ -160,6 +162,8 @@ async def seed(session) -> World:
     await botstate.save_draft(session, telegram_id=sponsor.telegram_id, data={"nd": {"host_name": "Nora"}}, now=NOW)
     assert await botstate.first_delivery(session, update_id=1, now=NOW)  # an update id and a time, nothing personal
     session.add(ClosedPeriod(period="2031-02", closed_at=NOW))
+    rewards = (Path(__file__).resolve().parents[2] / "bot" / "host_rewards.toml").read_text()
+    await close_party(session, demo=past, table=parse_reward_table(rewards), now=NOW)  # the past party closed
     await session.flush()
     return World(zeb, sponsor, recruit, admin, open_demo, hosted)
 
@@ -269,6 +273,7 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_table_and_keeps_the_s
         "order_events",
         "order_lines",
         "orders",
+        "party_rewards",
         "products",
         "user_drafts",
         "users",
@@ -425,6 +430,7 @@ async def test_the_copy_holds_every_section_with_the_persons_data_and_nobody_els
         "reseller_followup",
         "host_reminder",
         "host_thanks",
+        "party_close_reminder",
     }
     text = repr(data)
     for someone_else in (

@@ -56,6 +56,7 @@ async def test_the_plan_follows_the_demo_host_and_guests(session):
         "guest_reminder",
         "host_reminder",
         "host_thanks",
+        "party_close_reminder",
         "reseller_followup",
         "reseller_reminder",
         "reseller_reminder",
@@ -64,7 +65,7 @@ async def test_the_plan_follows_the_demo_host_and_guests(session):
     await sync_demo_notifications(session, demo=demo, plan=PLAN, now=now)
     assert "guest_reminder" not in [k for k, _due in await pending(session)]
     await sync_demo_notifications(session, demo=demo, plan=PLAN, now=now)  # again: nothing doubles
-    assert len(await pending(session)) == 5
+    assert len(await pending(session)) == 6
     await demos.cancel_demo(session, demo=demo, now=now)
     await sync_demo_notifications(session, demo=demo, plan=PLAN, now=now)
     assert await pending(session) == []

@@ -61,7 +61,7 @@ def test_amounts_parse_in_either_notation():
     assert parse_amount("1000", "JPY") == 1000
 
 
-async def test_party_reward_counts_net_retail_sales_and_bookings_made_at_the_party(session):
+async def test_party_reward_counts_net_retail_sales_and_bookings_made_at_the_party_once_held(session):
     marta, products = await make_user(session), await load_catalog(session)
     party = await make_demo(session, reseller=marta)
     policy = WithdrawalPolicy()
@@ -87,10 +87,10 @@ async def test_party_reward_counts_net_retail_sales_and_bookings_made_at_the_par
         session, reseller=marta, starts_at=NOW + timedelta(days=21), source_demo_id=party.id
     )
     await demos.cancel_demo(session, demo=cancelled_booking, now=NOW)
-    reward = await party_reward(session, table=TABLE, demo_id=party.id)
-    assert (reward.sales_minor, reward.credit_minor, reward.bookings, reward.total_minor) == (
-        17450,
-        1745,
-        1,
-        1745 + 2500,
-    )
+    # Booked, not yet held: no bonus yet, shown as still to come.
+    reward = await party_reward(session, table=TABLE, demo_id=party.id, now=NOW)
+    assert (reward.sales_minor, reward.credit_minor, reward.bookings, reward.bookings_pending) == (17450, 1745, 0, 1)
+    assert reward.total_minor == 1745
+    # Once the booked demo has taken place it earns the bonus; the cancelled one never does.
+    reward = await party_reward(session, table=TABLE, demo_id=party.id, now=NOW + timedelta(days=22))
+    assert (reward.bookings, reward.bookings_pending, reward.total_minor) == (1, 0, 1745 + 2500)
