@@ -15,6 +15,7 @@ from bot.dispatcher import Dispatcher
 from bot.logs import label_handlers
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import rate_limiter
+from views import dates
 from views.i18n import SUPPORTED_LOCALES, use_locale
 from views.menus import BASIC_COMMANDS, bot_commands
 
@@ -53,6 +54,7 @@ async def _start_dispatcher(application: Application) -> None:
 
 
 async def _post_init(application: Application) -> None:
+    dates.warm_up()  # dateparser's language data, loaded before the first update rather than during it
     await _set_default_commands(application)
     await _start_dispatcher(application)
 

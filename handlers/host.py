@@ -4,9 +4,12 @@
 stateDiagram-v2
     [*] --> hp_date: Propose another time
     hp_date --> hp_time
+    hp_date --> hp_confirm: a day and a time typed at once
     hp_time --> hp_clarify: clocks go back that night
-    hp_time --> [*]: proposal sent to the reseller
-    hp_clarify --> [*]
+    hp_time --> hp_confirm: the full date shown back
+    hp_clarify --> hp_confirm
+    hp_confirm --> hp_date: Change day
+    hp_confirm --> [*]: Send (proposal sent to the reseller)
 ```
 """
 
@@ -25,12 +28,21 @@ from handlers.when import WhenSteps
 from models import DomainError, demos, users
 from models.demos import DemoStatus
 from models.users import User
-from views.callbacks import HostConfirm, HostDecline, HostGuests, HostPropose, HostRewardView
+from views.callbacks import (
+    HostConfirm,
+    HostDecline,
+    HostGuests,
+    HostProposalSend,
+    HostPropose,
+    HostRewardView,
+    WhenChangeDay,
+)
 from views.dates import format_when
 from views.demos import host_keyboard, host_view
 from views.i18n import _
 
 END = ConversationHandler.END
+PROPOSAL_CONFIRM = "hp_confirm"
 
 
 async def open_host_link(update: Update, context: Context, token: str) -> int:
@@ -124,19 +136,42 @@ async def start_proposal(update: Update, context: Context) -> str:
         return await when.ask_date(update, context, me, _("Which day would suit you better?"))
 
 
-async def proposal_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> int:
-    demo_id = context.user_data[when.prefix]["demo_id"]
+async def proposal_chosen(update: Update, context: Context, me: User, starts_at: datetime) -> str:
+    """The time the host typed, shown back in full before it goes to the advisor."""
+    draft = context.user_data[when.prefix]
     async with user_scope(update, context) as (session, me):
-        demo = await demos.demo_of_host(session, demo_id=demo_id, host=me)
+        demo = await _host_demo(session, me, draft["demo_id"])
+        reseller = await users.get_user(session, demo.reseller_id)
+        draft["starts_at"] = starts_at.isoformat()
+        await say(
+            update,
+            _("Propose this time?\n📅 {when}\n{reseller} will be asked to accept it.").format(
+                when=format_when(starts_at, tz=me.timezone, lang=me.locale), reseller=reseller.display_name
+            ),
+            reply_markup=keyboard(
+                [[(_("✅ Send"), HostProposalSend(demo.id)), (_("« Change day"), WhenChangeDay(when.prefix))]]
+            ),
+        )
+    return PROPOSAL_CONFIRM
+
+
+async def send_proposal(update: Update, context: Context) -> int:
+    draft = context.user_data.get(when.prefix) or {}
+    async with user_scope(update, context) as (session, me):
+        if "starts_at" not in draft or draft.get("demo_id") != HostProposalSend.of(update).demo_id:
+            raise DomainError("stale_button")
+        demo = await _host_demo(session, me, draft["demo_id"])
+        starts_at = datetime.fromisoformat(draft["starts_at"])
         await demos.propose_time(session, demo=demo, starts_at=starts_at, now=context.clock.now())
         reseller = await users.get_user(session, demo.reseller_id)
         await tell(context, reseller, "host_proposed", demo_id=demo.id, proposed=starts_at.isoformat())
         context.user_data.pop(when.prefix, None)
-        await say(
+        await answer(
             update,
             _("Thank you! I have asked {reseller} whether {when} works.").format(
                 reseller=reseller.display_name, when=format_when(starts_at, tz=me.timezone, lang=me.locale)
             ),
+            edit=True,
         )
     return END
 
@@ -150,7 +185,13 @@ def handlers() -> list:
         persistent=True,
         allow_reentry=True,
         entry_points=[CallbackQueryHandler(start_proposal, pattern=HostPropose.matches)],
-        states=when.states(),
+        states={
+            **when.states(),
+            PROPOSAL_CONFIRM: [
+                CallbackQueryHandler(send_proposal, pattern=HostProposalSend.matches),
+                CallbackQueryHandler(when.back_to_day, pattern=when.ours(WhenChangeDay)),
+            ],
+        },
         fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [

@@ -48,7 +48,7 @@ async def show_order(update: Update, context: Context) -> None:
         lines = await orders.lines_of(session, order.id)
         rows = []
         if order.status == OrderStatus.CONFIRMED:
-            if order.customer_name:
+            if orders.has_withdrawal_right(order, lines) and context.clock.now() < order.withdrawal_ends_at:
                 rows.append([(_("↩️ Withdrawal"), OrderWithdrawal(order.id))])
             if order.kind == orders.OrderKind.OWN_USE:
                 rows.append([(_("↩️ Buy-back of unsold stock"), OrderBuyBack(order.id))])
@@ -112,7 +112,7 @@ async def start_withdrawal(update: Update, context: Context) -> str:
         lines = [ln for ln in await orders.lines_of(session, order.id) if ln.kept_quantity]
         context.user_data["wd"] = {"order_id": order.id}
         rows = [[(_("The whole order"), WithdrawAll())]] + [
-            [(_("Some of: {name}").format(name=ln.name), WithdrawLine(ln.id))] for ln in lines
+            [(_("Some of: {name}").format(name=ln.name_in(me.locale)), WithdrawLine(ln.id))] for ln in lines
         ]
         await say(update, _("What does the customer return?"), reply_markup=keyboard(rows))
         return WD_CHOOSE
@@ -161,7 +161,10 @@ async def start_fix(update: Update, context: Context) -> str:
         order = await _open_order_to_change(session, me, OrderCorrect.of(update).order_id)
         await ack(update)
         context.user_data["fix"] = {"order_id": order.id}
-        rows = [[(f"{ln.quantity} × {ln.name}", CorrectLine(ln.id))] for ln in await orders.lines_of(session, order.id)]
+        rows = [
+            [(f"{ln.quantity} × {ln.name_in(me.locale)}", CorrectLine(ln.id))]
+            for ln in await orders.lines_of(session, order.id)
+        ]
         await say(update, _("Which line is wrong?"), reply_markup=keyboard(rows))
         return FIX_CHOOSE
 

@@ -46,7 +46,7 @@ from views.callbacks import (
     OrderView,
     OrderWithoutDemo,
 )
-from views.dates import format_when
+from views.dates import format_clock, format_day, to_local
 from views.guests import GUESTS_PAGE
 from views.i18n import _, babel_locale, ngettext
 from views.money import money_for
@@ -65,6 +65,8 @@ PICK_DEMO, PICK_CUSTOMER, NEW_NAME, NEW_PHONE, ITEMS, QUANTITY, REVIEW = (
 END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 DRAFT = "od"
+# /order offers the demos of the last two weeks (most recent first) and of the coming month.
+RECENT, UPCOMING, DEMO_BUTTONS = timedelta(days=14), timedelta(days=31), 4
 
 
 def _draft(context: Context) -> dict:
@@ -78,25 +80,24 @@ async def start_order(update: Update, context: Context) -> str:
             demo = await demos.demo_of_reseller(session, demo_id=DemoNewOrder.of(update).demo_id, reseller=me)
             await ack(update)
             return await _ask_customer(update, context, session, me, demo)
-        now = context.clock.now()
-        recent, _total = await demos.upcoming_demos(session, reseller_id=me.id, now=now - timedelta(days=14), limit=30)
-        recent = [d for d in recent if d.starts_at <= now + timedelta(days=1)][-6:]
-        rows = [
-            [
-                (
-                    _("{when} · {host}").format(
-                        when=format_when(d.starts_at, tz=me.timezone, lang=me.locale), host=d.host_name
-                    ),
-                    OrderAtDemo(d.id),
-                )
-            ]
-            for d in reversed(recent)
-        ]
+        around = await demos.demos_around(
+            session, reseller_id=me.id, now=context.clock.now(), back=RECENT, ahead=UPCOMING, each=DEMO_BUTTONS
+        )
+        rows = [[(_demo_label(d, me), OrderAtDemo(d.id))] for d in [*around.recent, *around.upcoming]]
         rows.append([(_("No demo (a sale elsewhere)"), OrderWithoutDemo())])
         await say(
-            update, _("New order. Was it sold at one of these demos? /cancel stops."), reply_markup=keyboard(rows)
+            update,
+            _("New order. Was it sold at one of your recent or upcoming demos? /cancel stops."),
+            reply_markup=keyboard(rows),
         )
         return PICK_DEMO
+
+
+def _demo_label(demo: demos.Demo, me: User) -> str:
+    """Short enough for a phone's button: 'sab 29 mar 18:30 · Anna Bianchi'."""
+    day = format_day(to_local(demo.starts_at, me.timezone).date(), lang=me.locale, tz=me.timezone)
+    when = day + " " + format_clock(demo.starts_at, tz=me.timezone, lang=me.locale)
+    return _("{when} · {host}").format(when=when, host=demo.host_name)
 
 
 async def pick_demo(update: Update, context: Context) -> str:
@@ -211,12 +212,13 @@ async def _ask_product(update: Update) -> str:
 async def find_product(update: Update, context: Context) -> str:
     query = update.message.text.strip()
     async with seller_scope(update, context) as (session, me):
-        found = await catalog.find_products(session, query)
+        found = await catalog.find_products(session, query, lang=me.locale)
         if not found:
             raise DomainError("product_unknown", query=query[:40])
         if len(found) > 1:
             rows = [
-                [(f"{p.name} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))] for p in found
+                [(f"{p.name_in(me.locale)} · {money_for(p.unit_price_minor, p.currency, me)}", OrderProduct(p.id))]
+                for p in found
             ]
             await say(update, _("Several products match. Which one?"), reply_markup=keyboard(rows))
             return ITEMS
@@ -235,14 +237,14 @@ async def pick_product(update: Update, context: Context) -> str:
 
 async def _product_chosen(update: Update, context: Context, me: User, product: catalog.Product) -> str:
     if not product.active:
-        raise DomainError("product_inactive", name=product.name)
+        raise DomainError("product_inactive", name=product.name_in(me.locale))
     orders.check_line_count(len(_draft(context).get("items", [])) + 1)  # refused here, while Review still works
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), OrderQuantity(n)) for n in range(1, 6)]]
     await say(
         update,
         _("{name} at {price}. How many?").format(
-            name=product.name, price=money_for(product.unit_price_minor, product.currency, me)
+            name=product.name_in(me.locale), price=money_for(product.unit_price_minor, product.currency, me)
         ),
         reply_markup=keyboard(rows),
     )
@@ -279,7 +281,7 @@ async def _cart_text(session, draft: dict, me: User) -> tuple[str, int]:
         lines.append(
             _("{quantity} × {name}: {amount}").format(
                 quantity=quantity,
-                name=product.name,
+                name=product.name_in(me.locale),
                 amount=money_for(product.unit_price_minor * quantity, product.currency, me),
             )
         )

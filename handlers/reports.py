@@ -3,25 +3,21 @@ party, for the reseller and for the host."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
 from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
 from models import DomainError, catalog, demos, orders, party_rewards
-from models.money import to_decimal
 from views.callbacks import CatalogPage, DemoRewardView, DemoView, HostRewardView, OrderView
 from views.catalog import CATALOG_PAGE, catalog_page
-from views.dates import format_when, period_starts, to_local
+from views.dates import format_when, period_starts
 from views.i18n import _, ngettext
 from views.money import money_for
 from views.outgoing import Document
 from views.paging import locate, window
 from views.party_close import standing_text
-from views.reports import safe_cell
+from views.reports import orders_csv
 
 
 async def show_catalog(update: Update, context: Context) -> None:
@@ -36,7 +32,7 @@ async def show_catalog(update: Update, context: Context) -> None:
         number, offset = locate(
             CatalogPage.of(update).page if update.callback_query else 0, total=total, size=CATALOG_PAGE
         )
-        products = await catalog.active_products(session, offset=offset, limit=CATALOG_PAGE)
+        products = await catalog.active_products(session, lang=me.locale, offset=offset, limit=CATALOG_PAGE)
         text, markup = catalog_page(window(products, number=number, total=total, size=CATALOG_PAGE), me)
         await answer(update, text, markup, edit=update.callback_query is not None)
 
@@ -82,49 +78,7 @@ async def show_sales(update: Update, context: Context) -> None:
 
 async def export_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                _("order"),
-                _("date"),
-                _("kind"),
-                _("customer"),
-                _("status"),
-                _("sku"),
-                _("product"),
-                _("quantity"),
-                _("withdrawn"),
-                _("unit price"),
-                _("amount kept"),
-                _("currency"),
-                _("withdrawal until"),
-            ]
-        )
-        for order, lines in await orders.all_orders(session, reseller_id=me.id):
-            for line in lines:
-                kept = 0 if order.status == orders.OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
-                writer.writerow(
-                    [
-                        safe_cell(v)
-                        for v in (
-                            order.id,
-                            to_local(order.created_at, me.timezone).strftime("%Y-%m-%d %H:%M"),
-                            order.kind,
-                            order.customer_name or "",
-                            order.status,
-                            line.sku,
-                            line.name,
-                            line.quantity,
-                            line.withdrawn_quantity,
-                            to_decimal(line.unit_price_minor, order.currency),
-                            to_decimal(kept, order.currency),
-                            order.currency,
-                            order.last_withdrawal_day.isoformat(),
-                        )
-                    ]
-                )
-        data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
+        data = orders_csv(await orders.all_orders(session, reseller_id=me.id), me)
         await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 
 

@@ -106,14 +106,17 @@ async def _with_figures(session, context: Context, me, page: Page[team.Branch]) 
         sales = await orders.sales_between(
             session, reseller_id=branch.user_id, start=week[0], end=week[1], currency=context.settings.currency
         )
-        last = await demos.last_demo(session, reseller_id=branch.user_id, now=context.clock.now())
+        now = context.clock.now()
+        upcoming = await demos.next_demo(session, reseller_id=branch.user_id, now=now)
+        last = await demos.last_completed_demo(session, reseller_id=branch.user_id, now=now)
         rows.append(
             MemberRow(
                 users[branch.user_id],
                 branch.depth,
                 sales.retail_minor,
                 last.starts_at if last else None,
-                title_label(titles.get(branch.user_id), me),
+                next_demo_at=upcoming.starts_at if upcoming else None,
+                title=title_label(titles.get(branch.user_id), me),
             )
         )
     return replace(page, items=rows)
@@ -310,7 +313,7 @@ async def start_buy_back(update: Update, context: Context) -> str:
         await ack(update)
         context.user_data["bb"] = {"order_id": order.id}
         rows = [
-            [(f"{ln.kept_quantity} × {ln.name}", BuyBackLine(ln.id))]
+            [(f"{ln.kept_quantity} × {ln.name_in(me.locale)}", BuyBackLine(ln.id))]
             for ln in await orders.lines_of(session, order.id)
             if ln.kept_quantity
         ]

@@ -24,8 +24,9 @@ from views.dates import (
     format_day,
     local_candidates,
     local_today,
-    parse_date_input,
     parse_time_input,
+    read_when,
+    unreadable_date_example,
 )
 from views.i18n import _, babel_locale
 
@@ -57,19 +58,24 @@ class WhenSteps:
         await say(update, text, reply_markup=keyboard([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
         return self.DATE
 
-    async def save_typed_date(self, update: Update, context: Context) -> str:
+    async def save_typed_date(self, update: Update, context: Context) -> object:
+        """A typed day, or a day and a time at once ("domani alle 18"): either way the full date
+        is shown back (the time question, then the flow's own confirmation) before anything is saved."""
         async with user_scope(update, context) as (_session, me):
-            today = local_today(context.clock.now(), me.timezone)
+            now = context.clock.now()
+            today = local_today(now, me.timezone)
             try:
-                day = parse_date_input(update.message.text, lang=me.locale, tz=me.timezone, today=today)
+                typed = read_when(update.message.text, lang=me.locale, tz=me.timezone, now=now)
             except DomainError as error:
                 if error.code == "date_unreadable":
-                    example = format_date(
-                        today + timedelta(days=10), "short", locale=babel_locale(me.locale, me.timezone)
-                    )
-                    raise DomainError("date_unreadable", example=example) from None
+                    example = unreadable_date_example(lang=me.locale, tz=me.timezone, today=today)
+                    raise DomainError("date_unreadable", **example) from None
                 raise
-            return await self._date_chosen(update, context, me, day, today)
+            if typed.at is None:
+                return await self._date_chosen(update, context, me, typed.day, today)
+            validate_day(typed.day, today)
+            self._draft(context)["day"] = typed.day.isoformat()
+        return await self._time_chosen(update, context, typed.at)
 
     async def save_picked_date(self, update: Update, context: Context) -> str:
         async with user_scope(update, context) as (_session, me):
@@ -87,7 +93,7 @@ class WhenSteps:
         await say(
             update,
             _("{day}: at what time? Type it (for example 18:30) or choose.").format(
-                day=format_day(day, lang=me.locale, tz=me.timezone)
+                day=format_date(day, "full", locale=babel_locale(me.locale, me.timezone))
             ),
             reply_markup=keyboard(rows),
         )
@@ -99,15 +105,14 @@ class WhenSteps:
             return await self.ask_date(update, context, me)
 
     async def save_typed_time(self, update: Update, context: Context) -> object:
-        return await self._time_chosen(update, context, update.message.text)
+        return await self._time_chosen(update, context, parse_time_input(update.message.text))
 
     async def save_picked_time(self, update: Update, context: Context) -> object:
         await ack(update)
-        return await self._time_chosen(update, context, WhenTime.of(update).at.strftime("%H:%M"))
+        return await self._time_chosen(update, context, WhenTime.of(update).at)
 
-    async def _time_chosen(self, update: Update, context: Context, text: str) -> object:
+    async def _time_chosen(self, update: Update, context: Context, at: time) -> object:
         async with user_scope(update, context) as (_session, me):
-            at = parse_time_input(text)
             day = date.fromisoformat(self._draft(context)["day"])
             candidates = local_candidates(day, at, me.timezone)
             if not candidates:
@@ -140,7 +145,7 @@ class WhenSteps:
             await ack(update)
         return await self._on_chosen(update, context, me, starts_at)
 
-    def _ours(self, kind: type[WhenDay | WhenTime | WhenChangeDay | WhenFold]) -> Callable[[object], bool]:
+    def ours(self, kind: type[WhenDay | WhenTime | WhenChangeDay | WhenFold]) -> Callable[[object], bool]:
         """A button of this flow only: another flow's day or time is not an answer to this step."""
         return lambda data: (payload := kind.parse(data)) is not None and payload.flow == self.prefix
 
@@ -148,13 +153,13 @@ class WhenSteps:
         text = filters.TEXT & ~filters.COMMAND
         return {
             self.DATE: [
-                CallbackQueryHandler(self.save_picked_date, pattern=self._ours(WhenDay)),
+                CallbackQueryHandler(self.save_picked_date, pattern=self.ours(WhenDay)),
                 MessageHandler(text, self.save_typed_date),
             ],
             self.TIME: [
-                CallbackQueryHandler(self.save_picked_time, pattern=self._ours(WhenTime)),
-                CallbackQueryHandler(self.back_to_day, pattern=self._ours(WhenChangeDay)),
+                CallbackQueryHandler(self.save_picked_time, pattern=self.ours(WhenTime)),
+                CallbackQueryHandler(self.back_to_day, pattern=self.ours(WhenChangeDay)),
                 MessageHandler(text, self.save_typed_time),
             ],
-            self.CLARIFY: [CallbackQueryHandler(self.save_clarified, pattern=self._ours(WhenFold))],
+            self.CLARIFY: [CallbackQueryHandler(self.save_clarified, pattern=self.ours(WhenFold))],
         }

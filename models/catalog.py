@@ -1,4 +1,8 @@
-"""Products: imported from a CSV file, sold at the price of the day (orders keep theirs)."""
+"""Products: imported from a CSV file, sold at the price of the day (orders keep theirs).
+
+A product has a default name (the catalog's `name` column) and may have one per language
+(`name_it`, `name_en`, `name_de`, `name_es`, `name_fr`); a language without one shows the default.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Integer, String, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,16 +23,43 @@ from models.text import clean_text
 SKU_MAX = 32
 PRODUCT_NAME_MAX = 120
 COLUMNS = ("sku", "name", "price", "currency", "active")
+# The languages a product may be named in: one optional CSV column and one column each.
+NAME_LANGUAGES = ("it", "en", "de", "es", "fr")
+NAME_COLUMNS = tuple(f"name_{lang}" for lang in NAME_LANGUAGES)
 TRUE_WORDS = {"1", "yes", "y", "true", "si", "sì", "x", ""}
 FALSE_WORDS = {"0", "no", "n", "false"}
 
 
-class Product(Base):
+class NamedInLanguages:
+    """A default name and, optionally, one per language: products and the order lines that keep
+    the names a product was sold under."""
+
+    name: Mapped[str] = mapped_column(String(PRODUCT_NAME_MAX))
+    name_it: Mapped[str | None] = mapped_column(String(PRODUCT_NAME_MAX))
+    name_en: Mapped[str | None] = mapped_column(String(PRODUCT_NAME_MAX))
+    name_de: Mapped[str | None] = mapped_column(String(PRODUCT_NAME_MAX))
+    name_es: Mapped[str | None] = mapped_column(String(PRODUCT_NAME_MAX))
+    name_fr: Mapped[str | None] = mapped_column(String(PRODUCT_NAME_MAX))
+
+    def name_in(self, lang: str) -> str:
+        """The name in `lang`, else the catalog's default."""
+        return (getattr(self, f"name_{lang}", None) if lang in NAME_LANGUAGES else None) or self.name
+
+    def names(self) -> dict[str, str | None]:
+        return {"name": self.name, **{column: getattr(self, column) for column in NAME_COLUMNS}}
+
+
+def name_column(lang: str) -> ColumnElement[str]:
+    """The SQL expression of the name shown in `lang`, for sorting."""
+    column = getattr(Product, f"name_{lang}") if lang in NAME_LANGUAGES else Product.name
+    return func.coalesce(column, Product.name)
+
+
+class Product(NamedInLanguages, Base):
     __tablename__ = "products"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(SKU_MAX), unique=True)
-    name: Mapped[str] = mapped_column(String(PRODUCT_NAME_MAX))
     unit_price_minor: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -68,6 +99,10 @@ def _row(line: int, row: dict[str, Any], seen: set[str]) -> tuple[dict[str, Any]
         errors.append(LineError(line, "catalog_sku_twice", {"sku": sku}))
     if not name or len(name) > PRODUCT_NAME_MAX:
         errors.append(LineError(line, "catalog_name", {"limit": PRODUCT_NAME_MAX}))
+    translated = {column: clean_text(row.get(column)) or None for column in NAME_COLUMNS}
+    for column, value in translated.items():
+        if value and len(value) > PRODUCT_NAME_MAX:
+            errors.append(LineError(line, "catalog_name_language", {"column": column, "limit": PRODUCT_NAME_MAX}))
     if not is_currency(currency):
         errors.append(LineError(line, "catalog_currency", {"currency": currency}))
         price = None
@@ -88,6 +123,7 @@ def _row(line: int, row: dict[str, Any], seen: set[str]) -> tuple[dict[str, Any]
     return {
         "sku": sku,
         "name": name,
+        **translated,
         "unit_price_minor": price,
         "currency": currency,
         "active": active_word not in FALSE_WORDS,
@@ -136,9 +172,16 @@ async def import_catalog(session: AsyncSession, *, text: str, now: datetime) -> 
     return ImportResult(created, updated)
 
 
-async def active_products(session: AsyncSession, *, offset: int = 0, limit: int | None = None) -> list[Product]:
+async def active_products(
+    session: AsyncSession, *, lang: str, offset: int = 0, limit: int | None = None
+) -> list[Product]:
+    """In the alphabetical order of the names the reader sees."""
     query = (
-        select(Product).where(Product.active.is_(True)).order_by(Product.name, Product.id).offset(offset).limit(limit)
+        select(Product)
+        .where(Product.active.is_(True))
+        .order_by(name_column(lang), Product.id)
+        .offset(offset)
+        .limit(limit)
     )
     return list((await session.scalars(query)).all())
 
@@ -147,19 +190,17 @@ async def count_active_products(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Product).where(Product.active.is_(True))) or 0
 
 
-async def find_products(session: AsyncSession, query: str, *, limit: int = 8) -> list[Product]:
-    """An exact SKU first; else active products whose name or SKU contains the words."""
+async def find_products(session: AsyncSession, query: str, *, lang: str, limit: int = 8) -> list[Product]:
+    """An exact SKU first; else active products whose name (in any language) or SKU contains the words."""
     query = clean_text(query)
     exact = await session.scalar(select(Product).where(func.lower(Product.sku) == query.lower()))
     if exact is not None:
         return [exact]
-    conditions = [
-        or_(func.lower(Product.name).contains(word.lower()), func.lower(Product.sku).contains(word.lower()))
-        for word in query.split()
-    ]
+    searched = [Product.sku, Product.name, *(getattr(Product, column) for column in NAME_COLUMNS)]
+    conditions = [or_(*(func.lower(column).contains(word.lower()) for column in searched)) for word in query.split()]
     if not conditions:
         return []
     found = await session.scalars(
-        select(Product).where(Product.active.is_(True), *conditions).order_by(Product.name).limit(limit)
+        select(Product).where(Product.active.is_(True), *conditions).order_by(name_column(lang)).limit(limit)
     )
     return list(found.all())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import enum
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import phonenumbers
@@ -239,6 +240,56 @@ async def last_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -
         .limit(1)
     )
     return found
+
+
+async def next_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
+    """The advisor's next demo still to start (waiting for the host, proposed or confirmed)."""
+    found: Demo | None = await session.scalar(
+        select(Demo)
+        .where(Demo.reseller_id == reseller_id, Demo.starts_at > now, Demo.status.in_(OPEN_STATUSES))
+        .order_by(Demo.starts_at, Demo.id)
+        .limit(1)
+    )
+    return found
+
+
+async def last_completed_demo(session: AsyncSession, *, reseller_id: int, now: datetime) -> Demo | None:
+    """The advisor's last demo held to its end: confirmed by the host and over by now."""
+    started = await session.scalars(
+        select(Demo)
+        .where(Demo.reseller_id == reseller_id, Demo.starts_at <= now, Demo.status == DemoStatus.CONFIRMED)
+        .order_by(Demo.starts_at.desc(), Demo.id.desc())
+        .limit(3)  # one may still be going on, another overlap it: the first one over is the answer
+    )
+    return next((demo for demo in started if demo.ends_at <= now), None)
+
+
+@dataclass(frozen=True)
+class DemosAround:
+    recent: list[Demo]  # most recent first
+    upcoming: list[Demo]  # soonest first
+
+
+async def demos_around(
+    session: AsyncSession, *, reseller_id: int, now: datetime, back: timedelta, ahead: timedelta, each: int
+) -> DemosAround:
+    """The demos an order may belong to: those of the last `back` (started, not cancelled or
+    declined) and of the next `ahead`, at most `each` of both."""
+    found = (
+        await session.scalars(
+            select(Demo)
+            .where(
+                Demo.reseller_id == reseller_id,
+                Demo.status.in_(OPEN_STATUSES),
+                Demo.starts_at > now - back,
+                Demo.starts_at <= now + ahead,
+            )
+            .order_by(Demo.starts_at, Demo.id)
+        )
+    ).all()
+    recent = [d for d in found if d.starts_at <= now][::-1][:each]
+    upcoming = [d for d in found if d.starts_at > now][:each]
+    return DemosAround(recent, upcoming)
 
 
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:

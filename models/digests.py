@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.demos import Demo, DemoStatus
 from models.guests import Guest, GuestStatus
 from models.notifications import Notification, Planned, plan_missing
-from models.orders import Order, OrderKind, OrderStatus, sales_between
+from models.orders import Order, OrderKind, OrderLine, OrderStatus, sales_between
 from models.rewards import RewardTable, party_reward
 from models.users import SALES_ROLES, Invite, Role, User
 
@@ -120,11 +120,14 @@ async def _guests_and_buyers(session: AsyncSession, demo_ids: list[int]) -> tupl
         .where(Guest.demo_id.in_(demo_ids), (Guest.status == GuestStatus.GOING) | Guest.checked_in_at.is_not(None))
     )
     buyers = await session.scalar(
-        select(func.count(distinct(Order.guest_id))).where(
+        select(func.count(distinct(Order.guest_id)))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
             Order.demo_id.in_(demo_ids),
             Order.guest_id.is_not(None),
             Order.kind == OrderKind.RETAIL,
             Order.status == OrderStatus.CONFIRMED,
+            OrderLine.quantity > OrderLine.withdrawn_quantity,  # a buyer who gave it all back bought nothing
         )
     )
     return int(guests or 0), int(buyers or 0)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, DomainError, UTCDateTime, enum_column
-from models.catalog import Product
+from models.catalog import NamedInLanguages, Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
 from models.text import clean_text
@@ -84,14 +84,16 @@ class Order(Base):
         return (self.withdrawal_ends_at.astimezone(ZoneInfo(self.timezone)) - timedelta(days=1)).date()
 
 
-class OrderLine(Base):
+class OrderLine(NamedInLanguages, Base):
+    """A product as sold: its names in every language and its price are copied at the sale, so a
+    later catalog edit never rewrites a receipt, and each reader still reads it in their language."""
+
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     sku: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(120))
     unit_price_minor: Mapped[int] = mapped_column(Integer)  # the price it was sold at
     quantity: Mapped[int] = mapped_column(Integer)
     withdrawn_quantity: Mapped[int] = mapped_column(Integer, default=0)
@@ -197,7 +199,7 @@ async def _lines(session: AsyncSession, items: list[tuple[int, int]]) -> list[Or
             OrderLine(
                 product_id=product.id,
                 sku=product.sku,
-                name=product.name,
+                **product.names(),
                 unit_price_minor=product.unit_price_minor,
                 quantity=validate_quantity(quantity),
             )
@@ -402,6 +404,16 @@ async def cancel_order(session: AsyncSession, *, order: Order, actor: User, reas
     return order
 
 
+def has_withdrawal_right(order: Order, lines: list[OrderLine]) -> bool:
+    """Whether a withdrawal deadline means anything for this order: a customer's purchase (never
+    the advisor's own use), not cancelled, with something left to give back."""
+    return (
+        order.kind == OrderKind.RETAIL
+        and order.status == OrderStatus.CONFIRMED
+        and any(line.kept_quantity for line in lines)
+    )
+
+
 def _net_amount() -> ColumnElement[int]:
     kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
     return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
@@ -423,7 +435,18 @@ async def sales_between(
             select(
                 Order.kind,
                 _net_amount(),
-                func.count(func.distinct(case((Order.status == OrderStatus.CONFIRMED, Order.id)))),
+                # An order counts while something of it is kept: not cancelled, not wholly withdrawn.
+                func.count(
+                    func.distinct(
+                        case(
+                            (
+                                (Order.status == OrderStatus.CONFIRMED)
+                                & (OrderLine.quantity > OrderLine.withdrawn_quantity),
+                                Order.id,
+                            )
+                        )
+                    )
+                ),
             )
             .join(OrderLine, OrderLine.order_id == Order.id)
             .where(

@@ -31,3 +31,5 @@ def test_import_reports_bad_lines_by_number_then_imports_a_good_file(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Catalog imported: 7 new products, 0 products updated." in done.stdout
     assert sqlite3.connect(db).execute("select unit_price_minor from products where sku='TM7'").fetchone() == (154900,)
+    names = "select name_it, name_de, name_es, name_fr from products where sku='SPAT'"
+    assert sqlite3.connect(db).execute(names).fetchone() == ("Spatola", "Spatel", "Espátula", "Spatule")

@@ -5,11 +5,24 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from models import DomainError
-from views.dates import format_when, local_candidates, parse_date_input, parse_duration_input, parse_time_input
-from views.i18n import use_locale
+from views.dates import (
+    TypedWhen,
+    format_when,
+    local_candidates,
+    parse_duration_input,
+    parse_time_input,
+    read_when,
+    unreadable_date_example,
+)
+from views.i18n import SUPPORTED_LOCALES, use_locale
 from views.timezones import find_timezones
 
-TODAY = date(2031, 3, 20)
+TODAY = date(2031, 3, 20)  # a Thursday
+NOW = datetime(2031, 3, 20, 9, 0, tzinfo=UTC)  # 10:00 in Rome
+
+
+def read(text, lang="it", tz="Europe/Rome", now=NOW):
+    return read_when(text, lang=lang, tz=tz, now=now)
 
 
 @pytest.mark.parametrize(
@@ -20,23 +33,74 @@ TODAY = date(2031, 3, 20)
         ("25/3", "it", "Europe/Rome", date(2031, 3, 25)),
         ("10/01", "it", "Europe/Rome", date(2032, 1, 10)),  # January has passed: next year
         ("25 marzo", "it", "Europe/Rome", date(2031, 3, 25)),
+        ("sabato 29 marzo", "it", "Europe/Rome", date(2031, 3, 29)),
+        ("sat 29/03", "en", "Europe/Rome", date(2031, 3, 29)),
+        ("next saturday", "en", "Europe/London", date(2031, 3, 22)),
+        ("sabato prossimo", "it", "Europe/Rome", date(2031, 3, 22)),
+        ("sábado 29 de marzo", "es", "Europe/Madrid", date(2031, 3, 29)),
+        ("el próximo sábado", "es", "Europe/Madrid", date(2031, 3, 22)),
+        ("samedi 29 mars", "fr", "Europe/Paris", date(2031, 3, 29)),
+        ("samedi prochain", "fr", "Europe/Paris", date(2031, 3, 22)),
+        ("Samstag, 29. März", "de", "Europe/Berlin", date(2031, 3, 29)),
+        ("nächsten Samstag", "de", "Europe/Berlin", date(2031, 3, 22)),
         ("3/25/2031", "en", "America/New_York", date(2031, 3, 25)),  # month first in the US
         ("03/04/2031", "en", "America/New_York", date(2031, 3, 4)),
         ("03/04/2031", "en", "Europe/Rome", date(2031, 4, 3)),  # English in Italy: day first
+        ("03/04", "it", "Europe/Rome", date(2031, 4, 3)),  # ambiguous: the reader's locale decides
+        ("03/04", "en", "America/New_York", date(2032, 3, 4)),  # 4 March has passed: next year's
         ("March 25", "en", "Europe/London", date(2031, 3, 25)),
         ("2031-12-01", "en", "Europe/Rome", date(2031, 12, 1)),
-        ("domani", "it", "Europe/Rome", date(2031, 3, 21)),  # 2031-03-20 is a Thursday
+        ("domani", "it", "Europe/Rome", date(2031, 3, 21)),
         ("Dopodomani", "it", "Europe/Rome", date(2031, 3, 22)),
+        ("pasado mañana", "es", "Europe/Madrid", date(2031, 3, 22)),
         ("oggi", "it", "Europe/Rome", date(2031, 3, 20)),
         ("tomorrow", "it", "Europe/Rome", date(2031, 3, 21)),  # English words work in any language
         ("sabato", "it", "Europe/Rome", date(2031, 3, 22)),
         ("lunedi", "it", "Europe/Rome", date(2031, 3, 24)),
         ("giovedì", "it", "Europe/Rome", date(2031, 3, 27)),  # said on a Thursday: next week's
         ("Fri", "en", "Europe/London", date(2031, 3, 21)),
+        ("mar 25 mar", "it", "Europe/Rome", date(2031, 3, 25)),  # Tuesday and March share "mar"
     ],
 )
-def test_dates_are_read_in_the_users_locale(text, lang, tz, expected):
-    assert parse_date_input(text, lang=lang, tz=tz, today=TODAY) == expected
+def test_dates_are_read_in_the_users_language_and_locale_order(text, lang, tz, expected):
+    assert read(text, lang, tz) == TypedWhen(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "tz", "day", "at"),
+    [
+        ("domani alle 18", "it", "Europe/Rome", date(2031, 3, 21), time(18)),
+        ("29/03 18:30", "it", "Europe/Rome", date(2031, 3, 29), time(18, 30)),
+        ("sabato alle 20.30", "it", "Europe/Rome", date(2031, 3, 22), time(20, 30)),
+        ("dopodomani alle ore 9", "it", "Europe/Rome", date(2031, 3, 22), time(9)),
+        ("tomorrow at 6pm", "en", "Europe/London", date(2031, 3, 21), time(18)),
+        ("sat 29/03 at 18", "en", "Europe/Rome", date(2031, 3, 29), time(18)),
+        ("Samstag 18 Uhr", "de", "Europe/Berlin", date(2031, 3, 22), time(18)),
+        ("morgen um 18:30 Uhr", "de", "Europe/Berlin", date(2031, 3, 21), time(18, 30)),
+        ("sábado a las 18", "es", "Europe/Madrid", date(2031, 3, 22), time(18)),
+        ("demain à 18h", "fr", "Europe/Paris", date(2031, 3, 21), time(18)),
+        ("samedi 29 mars 18h30", "fr", "Europe/Paris", date(2031, 3, 29), time(18, 30)),
+    ],
+)
+def test_a_day_and_a_time_typed_together(text, lang, tz, day, at):
+    assert read(text, lang, tz) == TypedWhen(day, at)
+
+
+def test_relative_days_count_from_the_users_own_midnight():
+    # 23:30 UTC on the 20th is already the 21st in Rome, still the 20th in New York.
+    late = datetime(2031, 3, 20, 23, 30, tzinfo=UTC)
+    assert read("domani", now=late).day == date(2031, 3, 22)
+    assert read("tomorrow", "en", "America/New_York", now=late).day == date(2031, 3, 21)
+
+
+def test_tomorrow_across_the_spring_and_autumn_clock_changes_in_rome():
+    # Saturday before the last Sunday of March and of October, late evening in Rome.
+    assert read("domani alle 2:30", now=datetime(2031, 3, 29, 21, 0, tzinfo=UTC)) == TypedWhen(
+        date(2031, 3, 30), time(2, 30)
+    )
+    assert read("domani alle 18", now=datetime(2031, 10, 25, 21, 30, tzinfo=UTC)) == TypedWhen(
+        date(2031, 10, 26), time(18)
+    )
 
 
 @pytest.mark.parametrize(
@@ -47,12 +111,21 @@ def test_dates_are_read_in_the_users_locale(text, lang, tz, expected):
         ("12/13/2031", "date_impossible"),
         ("tomorrowish", "date_unreadable"),
         ("1", "date_unreadable"),
+        ("sabato 30 marzo", "date_weekday_mismatch"),  # the 30th is a Sunday
     ],
 )
-def test_impossible_and_unreadable_dates(text, code):
+def test_impossible_unreadable_and_contradictory_dates(text, code):
     with pytest.raises(DomainError) as refused:
-        parse_date_input(text, lang="it", tz="Europe/Rome", today=TODAY)
+        read(text)
     assert refused.value.code == code
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LOCALES)
+def test_the_example_offered_for_an_unreadable_date_reads_in_that_language(lang):
+    with use_locale(lang):
+        example = unreadable_date_example(lang=lang, tz="Europe/Rome", today=TODAY)
+    assert read(example["example"], lang).day == date(2031, 3, 30)
+    assert read(example["relative"], lang) == TypedWhen(date(2031, 3, 21), time(18))
 
 
 @pytest.mark.parametrize(
@@ -64,6 +137,11 @@ def test_impossible_and_unreadable_dates(text, code):
         ("6:30 pm", time(18, 30)),
         ("12 am", time(0)),
         ("20h15", time(20, 15)),
+        ("alle 18", time(18)),
+        ("18 Uhr", time(18)),
+        ("um 18:30 Uhr", time(18, 30)),
+        ("a las 18", time(18)),
+        ("à 18h", time(18)),
     ],
 )
 def test_times(text, expected):

@@ -128,6 +128,12 @@ class HostPropose(Payload, prefix="host:propose"):
     demo_id: int
 
 
+class HostProposalSend(Payload, prefix="host:send"):
+    """The host, shown the full date they typed, sends it to the advisor."""
+
+    demo_id: int
+
+
 class HostGuests(Payload, prefix="host:guests"):
     demo_id: int
 

@@ -18,6 +18,9 @@ CATALOG_PAGE = 20
 
 
 def catalog_page(page: Page[Product], reader: User) -> tuple[str, InlineKeyboardMarkup | None]:
-    lines = [f"{p.sku} · {p.name} · {money_for(p.unit_price_minor, p.currency, reader)}" for p in page.items]
+    lines = [
+        f"{p.sku} · {p.name_in(reader.locale)} · {money_for(p.unit_price_minor, p.currency, reader)}"
+        for p in page.items
+    ]
     rows = with_nav([], page, CatalogPage)
     return _("Products ({count}):").format(count=page.total) + "\n" + "\n".join(lines), keyboard(rows) if rows else None

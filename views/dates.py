@@ -1,23 +1,29 @@
 """Reading dates, times and durations as people type them, and showing them back.
 
-Input follows the user's locale (day before month in Italy, month first in the US); times are
-wall-clock times in the user's timezone, which on DST days may not exist or may happen twice.
+Input is read by dateparser in the user's language and their locale's day/month order (day
+before month in Italy, month first in the US), relative to their own "now"; times are wall-clock
+times in the user's timezone, which on DST days may not exist or may happen twice.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta, get_date_format
+from dateparser import DateDataParser  # type: ignore[import-untyped]
+from dateparser.conf import Settings  # type: ignore[import-untyped]
+from dateparser.conf import settings as dateparser_settings  # type: ignore[import-untyped]
 
 from models.base import DomainError
-from views.i18n import N_, _, babel_locale, formatting_locale, ngettext, use_locale
+from views.i18n import _, babel_locale, formatting_locale, ngettext, use_locale
 
-UTC = UTC
-RELATIVE_DAYS = ((N_("today"), 0), (N_("tomorrow"), 1), (N_("day after tomorrow"), 2))
+# The languages whose words dateparser reads; each user's own comes first, then English.
+DATE_LANGUAGES = ("it", "en", "de", "es", "fr")
 
 
 def local_candidates(day: date, at: time, tz: str) -> list[datetime]:
@@ -35,19 +41,10 @@ def local_candidates(day: date, at: time, tz: str) -> list[datetime]:
 
 
 def _order(locale) -> str:
-    """'dmy', 'mdy' or 'ymd' from the locale's own short date pattern."""
+    """'DMY', 'MDY' or 'YMD' from the locale's own short date pattern (dateparser's DATE_ORDER)."""
     pattern = get_date_format("short", locale=locale).pattern
     positions = {key: pattern.find(key) for key in "dMy"}
-    return "".join(sorted("dmy", key=lambda k: positions["M" if k == "m" else k]))
-
-
-def _month_names(locale) -> dict[str, int]:
-    names: dict[str, int] = {}
-    for width in ("wide", "abbreviated"):
-        for context in ("format", "stand-alone"):
-            for number, name in locale.months[context][width].items():
-                names[name.casefold().rstrip(".")] = number
-    return names
+    return "".join(sorted("DMY", key=lambda k: positions["M" if k == "M" else k.lower()]))
 
 
 def _plain(text: str) -> str:
@@ -55,74 +52,122 @@ def _plain(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold().strip()) if not unicodedata.combining(c))
 
 
-def _relative_day(text: str, *, lang: str, locale, today: date) -> date | None:
-    """'tomorrow', 'domani', 'saturday', 'sab': the words people use for the coming days."""
-    word = _plain(text).rstrip(".")
-    with use_locale(lang):
-        offsets = {_plain(_(name)): offset for name, offset in RELATIVE_DAYS}
-    offsets.update({_plain(name): offset for name, offset in RELATIVE_DAYS})
-    if word in offsets:
-        return today + timedelta(days=offsets[word])
+# dateparser reads "18:00" after a day in every language, but not the hour as people say it:
+# "alle 18", "um 18 Uhr", "a las 18", "at 18" (it takes the 18 for a day of the month).
+_SAID_HOUR = re.compile(
+    r"(?:\b(?:alle(?:\s+ore)?|all'|ore|at|um|a\s+las?|a)\s+(\d{1,2})(?:[:.h](\d{2}))?(?:\s*(?:uhr|h|ore)\b)?"
+    r"|\b(\d{1,2})\s*(?:uhr|h|ore)\b)(?![\d/.\-:]|\s*[ap]\.?m)"
+)
+# Words dateparser's data lacks in some of our languages, and that add nothing to a weekday
+# read as the next one (PREFER_DATES_FROM='future').
+_DAY_AFTER_TOMORROW = ("dopodomani", "pasado manana", "day after tomorrow", "ubermorgen", "apres-demain")
+_NEXT = re.compile(r"\b(?:prossim[oa]|next|nachste[nr]?|kommende[nr]?|el\s+proximo|proxim[oa]|prochaine?)\b")
+_NUMERIC_DATE = re.compile(r"^\s*\d{1,4}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{1,4})?\s*$")
+
+
+def _said_hour(match: re.Match) -> str:
+    hour, minute = int(match.group(1) or match.group(3)), int(match.group(2) or 0)
+    return f" {hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else match.group(0)
+
+
+def _prepare(text: str, today: date) -> str:
+    plain = _plain(text)
+    for words in _DAY_AFTER_TOMORROW:
+        plain = plain.replace(words, (today + timedelta(days=2)).isoformat())
+    plain = _NEXT.sub(" ", plain)
+    return " ".join(_SAID_HOUR.sub(_said_hour, plain).split())
+
+
+@cache
+def _settings(order: str) -> Settings:
+    """Built once per date order: what each update adds is only its own "now"."""
+    wanted = {
+        "DATE_ORDER": order,
+        "STRICT_DATE_ORDER": "all",  # "12/13" in Italy is a slip, not the 13th of December
+        "PREFER_DATES_FROM": "future",
+        "RETURN_TIME_AS_PERIOD": True,
+    }
+    return dateparser_settings.replace(mod_settings=wanted, **wanted)
+
+
+def _languages(lang: str) -> tuple[str, ...]:
+    # English words work in any language ("tomorrow"); the reader's own language comes first.
+    return (lang,) if lang == "en" or lang not in DATE_LANGUAGES else (lang, "en")
+
+
+@dataclass(frozen=True)
+class TypedWhen:
+    """A day as typed, and the time when the text has one ("domani alle 18")."""
+
+    day: date
+    at: time | None = None
+
+
+def read_when(text: str, *, lang: str, tz: str, now: datetime) -> TypedWhen:
+    """What a person typed for a day (and maybe a time), read in their language and their
+    locale's day/month order, relative to their own "now"; a past reading of a date without a
+    year means next year's."""
+    locale = babel_locale(lang, tz)
+    local_now = to_local(now, tz).replace(tzinfo=None)
+    parser = DateDataParser(
+        languages=list(_languages(lang)),
+        use_given_order=True,
+        settings=_settings(_order(locale)).replace(RELATIVE_BASE=local_now),
+    )
+    reading = parser.get_date_data(_prepare(text, local_now.date()))
+    if reading.date_obj is None or not {"day", "month"} <= set(reading.parts):
+        raise DomainError("date_impossible" if _NUMERIC_DATE.match(text) else "date_unreadable")
+    found = reading.date_obj
+    if found.tzinfo is not None:  # "18:30 CET": the instant, in the user's own clock
+        found = found.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    _check_weekday(text, found.date(), locale)
+    return TypedWhen(found.date(), found.time() if "time" in reading.parts else None)
+
+
+def _check_weekday(text: str, day: date, locale) -> None:
+    """ "sabato 30 marzo" when the 30th is a Sunday: one of the two is a slip, so ask."""
+    words = set(re.findall(r"[^\W\d_]+", _plain(text)))
+    # "mar" is Tuesday and March in Italian and Spanish: a month name is never taken for a weekday.
+    words -= {
+        _plain(name).rstrip(".")
+        for width in ("wide", "abbreviated")
+        for name in locale.months["format"][width].values()
+    }
     for context in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
             for weekday, name in locale.days[context][width].items():
-                if _plain(name).rstrip(".") == word:
-                    # Saturday said on a Saturday means next week's.
-                    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
-    return None
+                if _plain(name).rstrip(".") in words and weekday != day.weekday():
+                    raise DomainError(
+                        "date_weekday_mismatch",
+                        date=format_date(day, "full", locale=locale),
+                        weekday=locale.days["format"]["wide"][weekday],
+                    )
 
 
-def parse_date_input(text: str, *, lang: str, tz: str, today: date) -> date:
+def warm_up() -> None:
+    """dateparser loads each language's data on its first parse (about 0.6 s for the first,
+    30-60 ms for each next one): done once at start-up so that no user waits for it."""
+    for lang in DATE_LANGUAGES:
+        read_when("29/03", lang=lang, tz="Europe/Rome", now=datetime(2031, 3, 20, tzinfo=UTC))
+
+
+def unreadable_date_example(*, lang: str, tz: str, today: date) -> dict[str, str]:
+    """Two things the reader could type, in their own language: a date and a relative day."""
     locale = babel_locale(lang, tz)
-    relative = _relative_day(text, lang=lang, locale=locale, today=today)
-    if relative is not None:
-        return relative
-    words = re.findall(r"[^\W\d_]+\.?|\d+", text.casefold())
-    numbers = [w for w in words if w.isdigit()]
-    months = _month_names(locale)
-    named = [months[w.rstrip(".")] for w in words if not w.isdigit() and w.rstrip(".") in months]
-    if len(words) != len(numbers) + len(named):
-        raise DomainError("date_unreadable")
-    if named and len(named) == 1 and 1 <= len(numbers) <= 2:
-        day, month = int(numbers[0]), named[0]
-        year = numbers[1] if len(numbers) == 2 else None
-    elif not named and len(numbers) in (2, 3):
-        if len(numbers[0]) == 4:  # ISO, 2026-12-25
-            order = "ymd"
-        else:
-            order = _order(locale).replace("y", "") + ("y" if len(numbers) == 3 else "")
-        parts = dict(zip(order, numbers, strict=False))
-        day, month, year = int(parts["d"]), int(parts["m"]), parts.get("y")
-    else:
-        raise DomainError("date_unreadable")
-    return _build_date(day, month, year, today)
-
-
-def _build_date(day: int, month: int, year: str | None, today: date) -> date:
-    if year is None:
-        candidate_year = today.year
-    else:
-        candidate_year = int(year) + (2000 if len(year) <= 2 else 0)
-    if not 1 <= month <= 12:
-        raise DomainError("date_impossible")
-    try:
-        result = date(candidate_year, month, day)
-    except ValueError:
-        raise DomainError("date_impossible") from None
-    if year is None and result < today:
-        # "10/01" typed in November means next January.
-        try:
-            result = date(candidate_year + 1, month, day)
-        except ValueError:  # 29/02 in a year without it
-            raise DomainError("date_impossible") from None
-    return result
+    return {
+        "example": format_date(
+            today + timedelta(days=10), "EEEE MMMM d" if _order(locale)[0] == "M" else "EEEE d MMMM", locale=locale
+        ),
+        "relative": _("tomorrow at 18:00"),
+    }
 
 
 _TIME = re.compile(r"^(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
 
 
 def parse_time_input(text: str) -> time:
-    match = _TIME.match(text.strip().casefold())
+    """'18:30', '18.30', '6 pm', and the hour as people say it: 'alle 18', '18 Uhr', 'à 18h'."""
+    match = _TIME.match(_SAID_HOUR.sub(_said_hour, _plain(text)).strip())
     if not match:
         raise DomainError("time_unreadable")
     hour, minute = int(match.group(1)), int(match.group(2) or 0)

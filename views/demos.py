@@ -84,10 +84,15 @@ def overlap_warning(overlaps: list[Demo], *, tz: str, lang: str) -> str:
 
 
 def host_view(demo: Demo, *, reseller_name: str, tz: str, lang: str) -> str:
-    """What the host sees: the public parts of the demo, none of the reseller's notes."""
-    return _(
-        "{reseller} would like to hold a demo at your home:\n📅 {when}\n⏱ {duration}\n🏠 {address}\n{status}"
-    ).format(
+    """What the host sees: the public parts of the demo, none of the reseller's notes. Once they
+    have confirmed it, the page says so instead of asking again."""
+    if demo.status == DemoStatus.CONFIRMED:
+        template = _("Your demo with {reseller} is confirmed:\n📅 {when}\n⏱ {duration}\n🏠 {address}\n{status}")
+    else:
+        template = _(
+            "{reseller} would like to hold a demo at your home:\n📅 {when}\n⏱ {duration}\n🏠 {address}\n{status}"
+        )
+    return template.format(
         reseller=reseller_name,
         when=format_when(demo.starts_at, tz=tz, lang=lang),
         duration=format_duration(demo.duration_minutes, lang=lang),
@@ -97,9 +102,15 @@ def host_view(demo: Demo, *, reseller_name: str, tz: str, lang: str) -> str:
 
 
 def host_keyboard(demo: Demo) -> InlineKeyboardMarkup:
+    """Confirm/Decline while the host has not confirmed; after that, only what a host still does."""
+    answer = (
+        []
+        if demo.status == DemoStatus.CONFIRMED
+        else [[(_("✅ Confirm"), HostConfirm(demo.id)), (_("❌ Decline"), HostDecline(demo.id))]]
+    )
     return keyboard(
         [
-            [(_("✅ Confirm"), HostConfirm(demo.id)), (_("❌ Decline"), HostDecline(demo.id))],
+            *answer,
             [(_("🕑 Propose another time"), HostPropose(demo.id))],
             [(_("👥 Guest list"), HostGuests(demo.id)), (_("🎁 Host reward"), HostRewardView(demo.id))],
         ]

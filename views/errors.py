@@ -53,7 +53,12 @@ MESSAGES: dict[str, str | Callable[[dict], str]] = {
     ),
     "duration_range": N_("A demo lasts from {shortest_minutes} to {longest_minutes}. Please type the duration again."),
     "duration_unreadable": N_("I could not read that duration. Type it like 2, 1:30 or 90 min."),
-    "date_unreadable": N_("I could not read that date. Type it like {example}, or choose a day below."),
+    "date_unreadable": N_(
+        "I could not read that date. Type it like “{example}” or “{relative}”, or choose a day below."
+    ),
+    "date_weekday_mismatch": N_(
+        "That reads as {date}, but you wrote {weekday}. Please check the day and type it again."
+    ),
     "date_impossible": N_("That date does not exist. Please check the day and the month and type it again."),
     "date_too_far": lambda p: ngettext(
         "That is more than {months} month ahead. Please check the year, or choose a nearer day.",
@@ -99,7 +104,8 @@ MESSAGES: dict[str, str | Callable[[dict], str]] = {
         p["count"],
     ),
     "catalog_columns": N_(
-        "the header must name the columns sku, name, price, currency (and optionally active); missing: {columns}"
+        "the header must name the columns sku, name, price, currency (and optionally active and the names per "
+        "language name_it, name_en, name_de, name_es, name_fr); missing: {columns}"
     ),
     "catalog_sku": lambda p: ngettext(
         "the SKU is missing or longer than {limit} character",
@@ -110,6 +116,11 @@ MESSAGES: dict[str, str | Callable[[dict], str]] = {
     "catalog_name": lambda p: ngettext(
         "the name is missing or longer than {limit} character",
         "the name is missing or longer than {limit} characters",
+        p["limit"],
+    ),
+    "catalog_name_language": lambda p: ngettext(
+        "the name in the column {column} is longer than {limit} character",
+        "the name in the column {column} is longer than {limit} characters",
         p["limit"],
     ),
     "catalog_currency": N_("“{currency}” is not an ISO currency code such as EUR"),

@@ -166,7 +166,7 @@ def host_thanks(facts: DemoFacts, reader: User, env: Env) -> Outgoing:
 
 def aftercare(facts: OrderFacts, reader: User, env: Env) -> Outgoing:
     order = facts.order
-    products = ", ".join(line.name for line in facts.lines if line.kept_quantity)
+    products = ", ".join(line.name_in(reader.locale) for line in facts.lines if line.kept_quantity)
     phone = f"\n📞 {order.customer_phone}" if order.customer_phone else ""
     day = format_date(
         order.created_at.astimezone(ZoneInfo(reader.timezone)),

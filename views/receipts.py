@@ -25,7 +25,7 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
         rows.append(
             _("{quantity} × {name}: {amount}").format(
                 quantity=line.quantity,
-                name=line.name,
+                name=line.name_in(reader.locale),
                 amount=money_for(line.unit_price_minor * line.quantity, order.currency, reader),
             )
         )
@@ -40,7 +40,7 @@ def receipt(order: Order, lines: list[OrderLine], reader: User, *, reseller_name
                 total=money_for(orders.net(order, lines), order.currency, reader)
             )
         )
-    if order.customer_name:
+    if orders.has_withdrawal_right(order, lines):
         rows.append(
             ngettext(
                 "Right of withdrawal: you may withdraw from this purchase within {days} day, until {day}, "

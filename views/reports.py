@@ -1,14 +1,32 @@
-"""Reports: host rewards, compliance warning signs, and CSV cells a spreadsheet reads safely."""
+"""Reports: host rewards, compliance warning signs, and CSV files a spreadsheet reads safely.
+
+The orders CSV (/export) is written for the person who asked for it, to open in a spreadsheet:
+headers and values (kind, status) in their language, amounts as plain numbers with their
+locale's decimal sign (1549,00 in Italy, 1549.00 in the US: no thousands separator, no currency
+sign, which has its own column) and, where the decimal sign is a comma, columns separated by
+semicolons, as spreadsheets set up for those locales expect. Dates are ISO (2031-03-25 18:30),
+which every spreadsheet reads as dates. It is not a machine interface: its headers follow the
+reader's language.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 
-from models import compliance, rewards
+from babel.numbers import get_decimal_symbol
+
+from models import compliance, orders, rewards
+from models.money import to_decimal
+from models.orders import Order, OrderKind, OrderLine, OrderStatus
 from models.users import User
-from views.dates import format_days
-from views.i18n import N_, _, ngettext
+from views.dates import format_days, to_local
+from views.i18n import N_, _, formatting_locale, ngettext
 from views.money import format_rate, money_for
+
+ORDER_KIND = {OrderKind.RETAIL: N_("sale"), OrderKind.OWN_USE: N_("own use")}
+ORDER_STATUS = {OrderStatus.CONFIRMED: N_("confirmed"), OrderStatus.CANCELLED: N_("cancelled")}
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -17,6 +35,52 @@ def safe_cell(value: object) -> str:
     """A cell a spreadsheet shows as text: one that starts like a formula gets a leading quote."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def orders_csv(found: list[tuple[Order, list[OrderLine]]], reader: User) -> bytes:
+    """One row per order line, in the reader's language and number format (see the module's note)."""
+    decimal = get_decimal_symbol(formatting_locale(reader.locale))
+    amount = lambda minor, currency: str(to_decimal(minor, currency)).replace(".", decimal)  # noqa: E731
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";" if decimal == "," else ",")
+    writer.writerow(
+        [
+            _("order"),
+            _("date"),
+            _("kind"),
+            _("customer"),
+            _("status"),
+            _("sku"),
+            _("product"),
+            _("quantity"),
+            _("withdrawn"),
+            _("unit price"),
+            _("amount kept"),
+            _("currency"),
+            _("withdrawal until"),
+        ]
+    )
+    for order, lines in found:
+        deadline = order.last_withdrawal_day.isoformat() if orders.has_withdrawal_right(order, lines) else ""
+        for line in lines:
+            kept = 0 if order.status == OrderStatus.CANCELLED else line.unit_price_minor * line.kept_quantity
+            cells = (
+                order.id,
+                to_local(order.created_at, reader.timezone).strftime("%Y-%m-%d %H:%M"),
+                _(ORDER_KIND[order.kind]),
+                order.customer_name or "",
+                _(ORDER_STATUS[order.status]),
+                line.sku,
+                line.name_in(reader.locale),
+                line.quantity,
+                line.withdrawn_quantity,
+                amount(line.unit_price_minor, order.currency),
+                amount(kept, order.currency),
+                order.currency,
+                deadline,
+            )
+            writer.writerow([safe_cell(cell) for cell in cells])
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheet apps read UTF-8
 
 
 def reward_text(reward: rewards.HostReward, currency: str, reader: User) -> str:

@@ -29,23 +29,25 @@ class MemberRow:
     user: User
     depth: int
     week_sales_minor: int
-    last_demo_at: datetime | None
+    last_demo_at: datetime | None  # the last demo held to its end
+    next_demo_at: datetime | None = None  # the next one still to start
     title: str | None = None  # the career title, from sales only (views.careers)
 
 
 def member_line(row: MemberRow, reader: User, currency: str, *, indent: bool = True) -> str:
     user = row.user
     status = _("deactivated") if user.deactivated_at else (_("manager") if user.role == Role.MANAGER else _("active"))
-    last = (
-        format_skeleton("MMMd", to_local(row.last_demo_at, reader.timezone), locale=formatting_locale(reader.locale))
-        if row.last_demo_at
-        else "—"
-    )
-    line = _("{level}. {name} · this week {sales} · last demo {last} · {status}").format(
+    locale = formatting_locale(reader.locale)
+
+    def day(at: datetime | None) -> str:
+        return format_skeleton("MMMd", to_local(at, reader.timezone), locale=locale) if at else "—"
+
+    line = _("{level}. {name} · this week {sales} · next demo {next} · last demo {last} · {status}").format(
         level=row.depth,
         name=user.display_name,
         sales=money_for(row.week_sales_minor, currency, reader),
-        last=last,
+        next=day(row.next_demo_at),
+        last=day(row.last_demo_at),
         status=status,
     )
     if row.title:

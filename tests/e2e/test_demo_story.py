@@ -67,7 +67,12 @@ async def test_host_proposes_another_time_and_reseller_accepts(bot, reseller):
     await anna.send(f"/start {payload}")
     await anna.press("Propose another time")
     await anna.send("27/03/2031")
-    proposed = await anna.send("20:00")
+    shown = await anna.send("20:00")
+    assert (
+        "Propose this time?\n📅 Thursday, 27 March 2031 at 20:00\nMarta will be asked" in shown[-1].text
+    )  # nothing saved yet
+    assert [d.status for d in await demos_in_db(bot)] == ["awaiting_host"]
+    proposed = await anna.press("Send")
     assert "whether Thursday, 27 March 2031 at 20:00 works" in proposed[-1].text
     told = reseller.received()
     assert "proposed: Thursday, 27 March 2031 at 20:00" in told[-1].text
@@ -91,6 +96,7 @@ async def test_reseller_refuses_a_proposal_and_the_original_time_stands(bot, res
     await anna.press("Propose another time")
     await anna.send("27/03/2031")
     await anna.send("20:00")
+    await anna.press("Send")
     await reseller.press("Refuse")
     host_sees = anna.received()
     assert "can't make the time you proposed" in host_sees[-1].text

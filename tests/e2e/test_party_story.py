@@ -138,10 +138,12 @@ async def test_a_whole_party_from_rsvp_to_a_withdrawal(bot, reseller):
     assert "Today: sales €1,598.80 (2 orders) · own use €44.70" in sales[-1].text
 
     exported = await reseller.send("/export")
-    rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
+    # Amounts with Marta's decimal comma, so columns are separated by semicolons (see views.reports).
+    rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["order", "date", "kind"]
     assert [r[5] for r in rows[1:]] == ["TM7", "SPAT", "BOOK", "SPAT"]
-    assert [r[10] for r in rows[1:]] == ["1549.00", "14.90", "34.90", "44.70"]
+    assert [r[10] for r in rows[1:]] == ["1549,00", "14,90", "34,90", "44,70"]
+    assert [r[2] for r in rows[1:]] == ["sale", "sale", "sale", "own use"]
 
 
 async def test_booking_made_at_the_party_earns_the_host_a_bonus_once_that_demo_takes_place(bot, reseller):
@@ -284,9 +286,9 @@ async def test_corrections_and_cancellations_are_kept_in_the_history(bot, resell
     sales = await reseller.send("/sales")
     assert "Today: sales €0.00 (0 orders)" in sales[-1].text
     exported = await reseller.send("/export")
-    rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(exported[-1].document.decode("utf-8-sig")), delimiter=";"))
     assert rows[1][3] == '\'=HYPERLINK("http://x")'  # a spreadsheet shows it as text, never runs it
-    assert (rows[1][4], rows[1][10]) == ("cancelled", "0.00")
+    assert (rows[1][4], rows[1][10]) == ("cancelled", "0,00")
 
 
 async def test_an_italian_guest_reads_everything_in_italian(bot, reseller):

@@ -16,7 +16,7 @@ async def test_a_reseller_continues_newdemo_after_the_bot_restarts(bot, reseller
     await reseller.send("Via Roma 1, Torino")
     await bot.restart()  # a new Application: nothing in memory survives, only the database
     date_answer = await reseller.send("25/03/2031")
-    assert "Tue 25 Mar: at what time?" in date_answer[-1].text
+    assert "Tuesday, 25 March 2031: at what time?" in date_answer[-1].text
     await reseller.send("18:00")
     await reseller.press("2 hours")
     await reseller.press("Skip")

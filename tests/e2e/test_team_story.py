@@ -40,7 +40,7 @@ async def test_the_tree_commissions_and_what_each_person_may_see(bot, admin, res
     ivo = await new_reseller(bot, admin, "Ivo")
     tree = await admin.send("/team")
     assert "Your team: 3 people." in tree[-1].text
-    assert "1. Ivo · this week €0.00 · last demo — · active" in tree[-1].text
+    assert "1. Ivo · this week €0.00 · next demo — · last demo — · active" in tree[-1].text
     assert "  2. Nina" in tree[-1].text
 
     await sell(nina, "TM7", 1)  # 1,549.00: Nina 20 %, Marta 3 %, the admin 2 %
