@@ -23,7 +23,7 @@ from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade_on  # noqa: E402
 from models.notifications import Notification  # noqa: E402
 from models.users import User  # noqa: E402
-from tests.fakebot.server import Event, FakeBotAPI  # noqa: E402
+from sandbox.botapi.server import Event, FakeBotAPI  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
 

@@ -189,8 +189,11 @@ class Settings(BaseSettings):
             raise ValueError("is not an ISO 4217 currency code such as EUR")
         return value
 
+    def has_token(self) -> bool:
+        return self.bot_token is not None and bool(self.bot_token.get_secret_value().strip())
+
     def token(self) -> str:
-        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+        if not self.has_token():
             raise SettingsError(
                 "BOT_TOKEN is not set.\n"
                 "1. In Telegram, open @BotFather, send /newbot and follow the steps;\n"

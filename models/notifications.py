@@ -332,6 +332,16 @@ async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None
     return found
 
 
+async def next_due(session: AsyncSession, *, after: datetime) -> datetime | None:
+    """When the next pending message falls due after `after` (the sandbox's "to the next reminder")."""
+    found: datetime | None = await session.scalar(
+        select(func.min(Notification.due_at)).where(
+            Notification.status == NoticeStatus.PENDING, Notification.due_at > after
+        )
+    )
+    return found
+
+
 async def planned_since(session: AsyncSession, *, key_prefix: str, since: datetime) -> bool:
     """Whether a row whose key starts so was written after `since` (whatever became of it)."""
     found = await session.scalar(

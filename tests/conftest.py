@@ -85,7 +85,7 @@ async def session(db):
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tests.fakebot.server import FakeBotAPI
+    from sandbox.botapi.server import FakeBotAPI
 
     length, start = FakeBotAPI.longest
     if length:

@@ -40,10 +40,11 @@ def test_invalid_settings_name_the_setting(name, value, message):
     assert message in str(error.value)
 
 
-def test_running_without_a_token_says_how_to_get_one(tmp_path):
+def test_serving_telegram_without_a_token_says_how_to_get_one(tmp_path):
+    """The webhook needs a token; `run` without one opens the sandbox (tests/test_sandbox.py)."""
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "webhook"],
         cwd=tmp_path,
         env=env | {"PYTHONPATH": str(ROOT)},
         capture_output=True,

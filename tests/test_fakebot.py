@@ -20,7 +20,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden
 
-from tests.fakebot.server import FakeBotAPI
+from sandbox.botapi.server import FakeBotAPI
 
 ANNA = {"id": 7001, "is_bot": False, "first_name": "Anna", "language_code": "it"}
 TEAM = {"id": -100123, "type": "supergroup", "title": "Team"}

@@ -11,7 +11,7 @@ from models.catalog import PRODUCT_NAME_MAX, SKU_MAX, Product
 from models.demos import HOST_NAME_MAX, Demo
 from models.guests import Guest, GuestStatus, GuestTotals
 from models.users import NAME_MAX, Role, User
-from tests.fakebot.rules import BUTTONS_IN_ALL, BUTTONS_PER_ROW
+from sandbox.botapi.rules import BUTTONS_IN_ALL, BUTTONS_PER_ROW
 from views.callbacks import TeamPage
 from views.catalog import CATALOG_PAGE, catalog_page
 from views.guests import GUESTS_PAGE, host_guest_list, reseller_guest_list

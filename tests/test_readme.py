@@ -23,3 +23,12 @@ def test_readme_run_command_migrates_then_runs_and_procfile_does_the_same():
         "web: python -m bot webhook",
         "clock: python -m bot clock",
     ]
+
+
+def test_the_pictures_the_readme_shows_are_in_the_repository():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert pictures, "the sandbox section shows its screenshots"
+    assert [p for p in pictures if not (ROOT / p).is_file()] == []

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.migrate import upgrade_on
 from models.notifications import Notification
+from sandbox.botapi.server import FakeBotAPI
 from tests.factories import make_demo, make_user
 from tests.fakebot.harness import BotHarness
-from tests.fakebot.server import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,9 +13,9 @@ from bot.db import Database
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import PriorityRateLimiter
 from models.notifications import Notification
+from sandbox.botapi.server import FakeBotAPI
 from tests.factories import NOW, make_demo, make_user
 from tests.fakebot.harness import SteerableClock
-from tests.fakebot.server import FakeBotAPI
 
 ROWS = 120
 

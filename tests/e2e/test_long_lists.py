@@ -10,9 +10,9 @@ from models import team
 from models.demos import Demo
 from models.guests import Guest
 from models.users import Role, User
+from sandbox.botapi.entities import utf16_len
 from tests.e2e.test_party_story import DURING_THE_PARTY, party
 from tests.factories import make_guests, make_own_use_orders, make_products, make_team
-from tests.fakebot.entities import utf16_len
 
 LIMIT = 4096
 

@@ -14,7 +14,7 @@ from bot.boundary import BoundaryProcessor
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from tests.fakebot.server import Event, FakeBotAPI
+from sandbox.botapi.server import Event, FakeBotAPI
 
 ADMIN_ID = 1000
 

@@ -18,12 +18,13 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakebot import rules
-from tests.fakebot.rules import BadRequest
+from sandbox.botapi import rules
+from sandbox.botapi.rules import BadRequest
 
 SENDING = {"sendmessage", "senddocument", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
 NOT_MODIFIED = (
@@ -61,8 +62,15 @@ class Event:
 class FakeBotAPI:
     longest: tuple[int, str] = (0, "")  # the longest text any bot sent in this test session, and its start
 
-    def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "HomeDemoTestBot") -> None:
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        username: str = "HomeDemoTestBot",
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.token = token
+        self.clock = clock  # what messages are dated with: the sandbox moves it
         self.bot_user = {
             "id": int(token.split(":")[0]),
             "is_bot": True,
@@ -100,15 +108,18 @@ class FakeBotAPI:
         self.failures: dict[int, int] = {}
         # chat id -> an event: calls for that chat hang until it is set (a slow network for one user)
         self.stalled: dict[int, asyncio.Event] = {}
+        # Who is told of each new thing a chat shows (the sandbox's page), and of menu changes.
+        self.on_event: list[Callable[[int, Event], None]] = []
+        self.on_menu: list[Callable[[], None]] = []
 
     # ---- the HTTP side, as python-telegram-bot sees it ----
 
-    async def start(self) -> str:
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, host, port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
@@ -226,6 +237,8 @@ class FakeBotAPI:
         commands = params.get("commands") or []
         rules.check_commands(commands)
         self.commands[_menu(params)] = commands
+        for listener in self.on_menu:
+            listener()
         return True
 
     async def api_getmycommands(self, params: dict, files: dict) -> list[dict]:
@@ -233,7 +246,20 @@ class FakeBotAPI:
 
     async def api_deletemycommands(self, params: dict, files: dict) -> bool:
         self.commands.pop(_menu(params), None)
+        for listener in self.on_menu:
+            listener()
         return True
+
+    def menu_for(self, chat_id: int, language_code: str = "") -> list[dict]:
+        """The command menu a private chat shows: the narrowest scope set, in the user's language
+        before any language (https://core.telegram.org/bots/api#determining-list-of-commands)."""
+        scopes = [{"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"}, {"type": "default"}]
+        for scope in scopes:
+            for language in (language_code, ""):
+                commands = self.commands.get((json.dumps(scope, sort_keys=True), language))
+                if commands:
+                    return commands
+        return []
 
     async def api_getupdates(self, params: dict, files: dict) -> list[dict]:
         offset = int(params.get("offset", 0) or 0)
@@ -338,7 +364,7 @@ class FakeBotAPI:
         message["text"] = text
         _set(message, "entities", entities or None)
         _set(message, "reply_markup", _inline(markup))  # an edit without a keyboard removes it
-        message["edit_date"] = int(time.time())
+        message["edit_date"] = int(self.clock())
         self._see(chat_id, Event("edit", text, message["message_id"], keyboard, entities=entities, markup=markup))
         return message
 
@@ -350,7 +376,7 @@ class FakeBotAPI:
         if rules.same_keyboard(keyboard, rules.inline_keyboard(message.get("reply_markup"))):
             raise BadRequest(NOT_MODIFIED)
         _set(message, "reply_markup", _inline(markup))
-        message["edit_date"] = int(time.time())
+        message["edit_date"] = int(self.clock())
         text_field = "text" if "text" in message else "caption"
         self._see(
             chat_id,
@@ -397,7 +423,7 @@ class FakeBotAPI:
         chat = self.known_chats.get(chat_id) or {"id": chat_id, "type": "private"}
         message = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": int(self.clock()),
             "chat": dict(chat),
             "from": self.bot_user,
         }
@@ -415,6 +441,8 @@ class FakeBotAPI:
 
     def _see(self, chat_id: int, event: Event) -> None:
         self.chats.setdefault(chat_id, []).append(event)
+        for listener in self.on_event:
+            listener(chat_id, event)
         if event.kind in ("message", "edit") and len(event.text) > FakeBotAPI.longest[0]:
             FakeBotAPI.longest = (len(event.text), event.text[:60])
 
@@ -446,7 +474,7 @@ class FakeBotAPI:
         chat = dict(chat) if chat else {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         message = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": int(self.clock()),
             "chat": chat,
             "from": user,
             "text": text,

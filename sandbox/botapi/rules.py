@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.fakebot.entities import ParseError, parse, utf16_len
+from sandbox.botapi.entities import ParseError, parse, utf16_len
 
 TEXT_LIMIT = 4096  # sendMessage / editMessageText
 CAPTION_LIMIT = 1024  # sendDocument / sendPhoto

@@ -1,0 +1,1 @@
+"""The sandbox: HomeDemo in a browser, without Telegram (`python -m bot sandbox`)."""
