@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for another process's write lock, then says "locked"
-LOCKED_RETRIES = 4  # then begins again this many times, after a growing pause: about 20 s in all
+LOCKED_RETRIES = 4  # then begins again this many times, after a growing pause: about 25 s in all
 LOCKED_BACKOFF = 0.05  # seconds before the first retry; doubled each time, with jitter
 
 # True while this task holds a transaction open: no Telegram call may happen then (a slow call
