@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from bot.config import webhook_path
 from models.users import Invite
+from sandbox.botapi.server import FakeBotAPI
 from tests.factories import make_user
-from tests.fakebot.server import FakeBotAPI
 from tests.fakebot.webhook import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
