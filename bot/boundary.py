@@ -7,7 +7,12 @@ state it records, and only then sends the replies. An error anywhere rolls every
 reaches the sender in their own language.
 
 Updates of different people run concurrently; the updates of one person (and of one chat) run
-one after the other, in the order they arrived.
+one after the other, in the order they arrived. Across processes (several `web` behind the
+webhook on PostgreSQL) each update's transaction first takes its sender's advisory lock, so no
+two processes handle one person's updates at once, and records its update id, so that an update
+Telegram delivers again (to whichever process) is handled once. Order across processes comes
+from Telegram itself: it sends a chat's next update only once the webhook has answered the
+previous one, and bot.webhook answers only when the update has been handled.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.logs import UpdateLine
 from bot.replies import Replies
-from models import DomainError, users
+from models import DomainError, botstate, users
 from models.users import User
 from views.errors import error_text
 from views.i18n import _, normalize_locale, use_locale, use_timezone
@@ -81,10 +86,15 @@ class BoundaryProcessor(BaseUpdateProcessor):
         self.application: Application | None = None
         self._locks: dict[str, list] = {}  # key -> [lock, holders and waiters]
         # Telegram delivers an update again when it saw no answer in time (a webhook that timed
-        # out, a restart mid-request). In one process these ids are enough to drop the replay;
-        # across processes the database keeps idempotency and per-user order (unique keys,
-        # conditional updates, conversation state committed with the change).
+        # out, a restart mid-request). In one process these ids drop the replay at once; across
+        # processes the update id recorded with each commit does (models.botstate).
         self._recent: OrderedDict[int, None] = OrderedDict()
+        self._waiting: dict[int, asyncio.Future[None]] = {}  # update id -> done when handled
+        self._in_progress: set[int] = set()
+
+    def when_handled(self, update_id: int) -> asyncio.Future[None]:
+        """Done once the update has been handled (committed and replied to, refused, or dropped)."""
+        return self._waiting.setdefault(update_id, asyncio.get_running_loop().create_future())
 
     async def initialize(self) -> None:
         return None
@@ -104,10 +114,26 @@ class BoundaryProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update) or self.application is None:
             await coroutine
             return
-        if self._seen_before(update.update_id):
+        update_id = update.update_id
+        if self._seen_before(update_id):
             coroutine.close()
-            log.info("update %s received again: already handled, dropped", update.update_id)
+            log.info("update %s received again: already handled, dropped", update_id)
+            if update_id not in self._in_progress:  # else its answer waits for the first delivery
+                self._settle(update_id)
             return
+        self._in_progress.add(update_id)
+        try:
+            await self._process(update, coroutine)
+        finally:
+            self._in_progress.discard(update_id)
+            self._settle(update_id)
+
+    def _settle(self, update_id: int) -> None:
+        waiting = self._waiting.pop(update_id, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
+
+    async def _process(self, update: Update, coroutine: Awaitable[Any]) -> None:
         started = time.perf_counter()
         with UpdateLine() as line:
             async with self._in_order(update):
@@ -146,6 +172,8 @@ class BoundaryProcessor(BaseUpdateProcessor):
         lang, tz = sender_locale(update, settings), settings.default_timezone
         try:
             async with db.session_scope() as session:
+                if not await _take_turn(session, update, app.bot_data["clock"].now()):
+                    raise _HandledBefore
                 me = await _load_sender(session, update, app.bot_data["clock"].now())
                 if me is not None:
                     lang, tz = me.locale, me.timezone
@@ -159,6 +187,9 @@ class BoundaryProcessor(BaseUpdateProcessor):
             committed = True
         except _RolledBack:
             pass
+        except _HandledBefore:
+            log.info("update %s received again: another process handled it, dropped", update.update_id)
+            return "replayed"
         except Exception as error:  # the database refused (or went away): nothing was saved
             log.exception("update %s could not be completed", update.update_id)
             if scope is not None:
@@ -216,6 +247,17 @@ class BoundaryProcessor(BaseUpdateProcessor):
 
 class _RolledBack(Exception):
     """The flow failed and its error was reported: undo the transaction, quietly."""
+
+
+class _HandledBefore(Exception):
+    """A committed transaction already handled this update: do nothing, say nothing."""
+
+
+async def _take_turn(session: AsyncSession, update: Update, now: datetime) -> bool:
+    """The sender's turn (across processes), then the update's: False if it was handled before."""
+    if update.effective_user is not None:
+        await botstate.take_turn(session, telegram_id=update.effective_user.id)
+    return await botstate.first_delivery(session, update_id=update.update_id, now=now)
 
 
 def _order_keys(update: Update) -> set[str]:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import time
+import logging
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
-from sqlalchemy import event, exc
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for another process's write lock, then says "locked"
+LOCKED_RETRIES = 4  # then begins again this many times, after a growing pause: about 25 s in all
+LOCKED_BACKOFF = 0.05  # seconds before the first retry; doubled each time, with jitter
 
 # True while this task holds a transaction open: no Telegram call may happen then (a slow call
 # would hold row locks and SQLite's write lock for its whole duration). bot.ratelimit checks it.
@@ -29,7 +38,7 @@ def transaction_open() -> bool:
     return _transaction_open.get()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     # WAL lets the bot read while a job writes; the busy timeout waits instead of failing
     # with "database is locked"; SQLite leaves foreign keys off unless asked. In WAL mode
     # synchronous=NORMAL is SQLite's own advice: no corruption on power loss, only the last
@@ -37,7 +46,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     # We emit BEGIN ourselves (below), so the driver must not start transactions on its own.
@@ -61,42 +70,28 @@ def _refuse_writes(_conn, _cursor, statement: str, *_args) -> None:
         raise ReadOnlyTransaction(f"a write inside a read-only transaction: {statement[:60]}")
 
 
-# A pooled PostgreSQL connection idle longer than this is pinged before use (the server may
-# have restarted meanwhile). Not on every checkout: that is a round trip more on every update.
-IDLE_BEFORE_PING = 30.0
+def is_locked(error: BaseException) -> bool:
+    """SQLite's "database is locked" (or "busy"): another process holds the write lock."""
+    return isinstance(error, OperationalError) and any(
+        words in str(error.orig) for words in ("database is locked", "database is busy")
+    )
 
 
-def _note_idle(_dbapi_connection, record) -> None:
-    record.info["idle_since"] = time.monotonic()
-
-
-def _ping_if_idle(engine: AsyncEngine):
-    def checkout(dbapi_connection, record, _proxy) -> None:
-        if time.monotonic() - record.info.get("idle_since", time.monotonic()) <= IDLE_BEFORE_PING:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:  # gone: the pool drops it and checks out another
-            raise exc.DisconnectionError(str(error)) from error
-
-    return checkout
-
-
-def create_engine(url: str, **kwargs) -> AsyncEngine:
-    engine = create_async_engine(url, **kwargs)
-    if engine.dialect.name == "postgresql":
-        event.listen(engine.sync_engine, "checkin", _note_idle)
-        event.listen(engine.sync_engine, "checkout", _ping_if_idle(engine))
+def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs) -> AsyncEngine:
+    # pre-ping: a connection the server dropped (PostgreSQL restarted) is replaced when taken
+    # from the pool, instead of failing the update that drew it.
+    engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"), **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)
     return engine
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs) -> None:
+    def __init__(self, url: str, *, locked_retries: int = LOCKED_RETRIES, **engine_kwargs) -> None:
         self.engine = create_engine(url, **engine_kwargs)
+        self.locked_retries = locked_retries
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite runs one writing transaction at a time anyway (BEGIN IMMEDIATE): waiting for it
         # here, first come first served, beats connections polling the file lock in no order
@@ -112,10 +107,37 @@ class Database:
         token = _transaction_open.set(True)
         try:
             writer = self._one_writer if self._one_writer is not None and not nested else contextlib.nullcontext()
-            async with writer, self._sessions() as session, session.begin():
-                yield session
+            async with writer:
+                session = await self._begin()
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+                finally:
+                    await session.close()
         finally:
             _transaction_open.reset(token)
+
+    async def _begin(self) -> AsyncSession:
+        """A session whose transaction has begun. On SQLite, BEGIN IMMEDIATE takes the write lock
+        here, before anything of the update has run: when another process (the clock, a CLI)
+        holds it past the busy timeout, beginning again later is the whole retry, and the person
+        whose update waited never hears of it. Bounded: the last failure is raised."""
+        for attempt in range(self.locked_retries + 1):
+            session = self._sessions()
+            try:
+                await session.connection()  # emits BEGIN (IMMEDIATE on SQLite)
+                return session
+            except OperationalError as error:
+                await session.close()
+                if not is_locked(error) or attempt == self.locked_retries:
+                    raise
+                pause = LOCKED_BACKOFF * 2**attempt * (1 + random.random())
+                log.info("database is locked by another process: beginning again in %.2f s", pause)
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def read_scope(self) -> AsyncIterator[AsyncSession]:

@@ -27,7 +27,7 @@ from bot.db import Database
 from bot.notices import LOADERS, Defer
 from bot.offload import off_loop
 from bot.ratelimit import BULK, PriorityRateLimiter
-from models import commissions, digests, party_rewards, privacy
+from models import botstate, commissions, digests, party_rewards, privacy
 from models.notifications import NoticeStatus, Notification, claim, due_rows, release_claims, renew_claims
 from models.users import User
 from views.i18n import use_locale, use_timezone
@@ -41,6 +41,7 @@ RENEW_EVERY = 20.0  # seconds between renewals of the claims being sent
 HOUSEKEEPING_EVERY = timedelta(minutes=1)  # closing months and planning digests: a minute late is fine
 BACKOFF_BASE = timedelta(seconds=30)
 DRAWN = {"team_digest"}  # views that draw a chart or build a file: rendered off the event loop
+HANDLED_UPDATES_KEPT = timedelta(days=2)  # Telegram gives up on an update after 24 hours
 
 
 class Dispatcher:
@@ -178,6 +179,7 @@ class Dispatcher:
                 if self._purged_on != now.date():
                     async with self.db.session_scope() as session:
                         await privacy.purge_stale_guests(session, now=now, months=self.settings.guest_retention_months)
+                        await botstate.forget_handled_updates(session, before=now - HANDLED_UPDATES_KEPT)
                     self._purged_on = now.date()
                 await self.plan_weekly()
                 self._housekept_at = now

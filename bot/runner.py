@@ -73,11 +73,13 @@ async def stop_gracefully(application: Application, receiver: WebhookServer | No
     started = time.monotonic()
     log.info("stopping: no new updates; finishing those in flight")
     if receiver is not None:
-        await receiver.stop()  # Telegram retries what it could not deliver, to another process
+        await receiver.stop()  # Telegram sends what it could not deliver again, to another process
     elif application.updater is not None and application.updater.running:
         await application.updater.stop()
     await application.bot_data["dispatcher"].stop(grace=DISPATCH_GRACE)
     await application.stop()  # processes the updates already received, waits for the jobs
+    if receiver is not None:
+        await receiver.close()  # every update received has had its answer by now
     await application.shutdown()
     if application.post_shutdown:
         await application.post_shutdown(application)

@@ -11,6 +11,7 @@ token it was sent, answers 400 (not 500) to a body that is not an update, and ca
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -23,21 +24,31 @@ from telegram.ext import Application, ExtBot
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from bot.boundary import BoundaryProcessor
 from bot.health import check
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # bytes: an update is a few kilobytes; anything bigger is not from Telegram
+# Telegram sends a chat's next update only when the webhook has answered the previous one
+# (telegram-bot-api's WebhookActor keeps one request in flight per chat), so answering once the
+# update is handled keeps each person's updates in order across several web processes. An
+# update slower than this is answered anyway, so that one stuck update cannot stall its chat.
+ANSWER_WITHIN = 30.0  # seconds
 
 
 class TelegramUpdates(tornado.web.RequestHandler):
     SUPPORTED_METHODS = ("POST",)
 
-    def initialize(self, bot_app: Application, secret: str) -> None:
-        self.app, self.secret = bot_app, secret
+    def initialize(self, bot_app: Application, secret: str, server: WebhookServer) -> None:
+        self.app, self.secret, self.server = bot_app, secret, server
 
     async def post(self) -> None:
+        if self.server.stopping:
+            # This process is going away: Telegram sends the update again, to another process.
+            self.set_header("Retry-After", "1")
+            return self._answer(HTTPStatus.SERVICE_UNAVAILABLE)
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning(
@@ -53,7 +64,14 @@ class TelegramUpdates(tornado.web.RequestHandler):
             return self._answer(HTTPStatus.BAD_REQUEST)
         if isinstance(self.app.bot, ExtBot):
             self.app.bot.insert_callback_data(update)  # as PTB's own webhook handler does
+        processor = self.app.update_processor
+        handled = processor.when_handled(update.update_id) if isinstance(processor, BoundaryProcessor) else None
         await self.app.update_queue.put(update)
+        if handled is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
+            except TimeoutError:
+                log.warning("update %s still being handled after %s s: answered", update.update_id, ANSWER_WITHIN)
         return self._answer(HTTPStatus.OK)
 
     def _answer(self, status: HTTPStatus) -> None:
@@ -75,10 +93,10 @@ class HealthCheck(tornado.web.RequestHandler):
         self.write(health.as_json())  # tornado writes a dict as JSON
 
 
-def web_app(application: Application, *, path: str, secret: str) -> tornado.web.Application:
+def web_app(application: Application, *, path: str, secret: str, server: WebhookServer) -> tornado.web.Application:
     return tornado.web.Application(
         [
-            (path, TelegramUpdates, {"bot_app": application, "secret": secret}),
+            (path, TelegramUpdates, {"bot_app": application, "secret": secret, "server": server}),
             ("/healthz", HealthCheck, {"bot_app": application}),
         ],
         log_function=lambda handler: None,  # refusals are logged above; the path is not for the logs
@@ -86,11 +104,14 @@ def web_app(application: Application, *, path: str, secret: str) -> tornado.web.
 
 
 class WebhookServer:
-    """Binds the port, serves until stopped; stop() refuses new requests at once."""
+    """Binds the port, serves until stopped: stop() refuses new updates at once and lets the
+    requests in flight have their answer; close() then closes every connection."""
 
     def __init__(self, application: Application, *, path: str, secret: str) -> None:
-        self._server = HTTPServer(web_app(application, path=path, secret=secret), max_body_size=MAX_BODY)
+        app = web_app(application, path=path, secret=secret, server=self)
+        self._server = HTTPServer(app, max_body_size=MAX_BODY)
         self.port: int | None = None
+        self.stopping = False
 
     def start(self, *, host: str, port: int) -> int:
         sockets = bind_sockets(port, address=host)
@@ -100,5 +121,8 @@ class WebhookServer:
         return self.port
 
     async def stop(self) -> None:
+        self.stopping = True
         self._server.stop()
+
+    async def close(self) -> None:
         await self._server.close_all_connections()

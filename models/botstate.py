@@ -1,4 +1,5 @@
-"""Where conversations stand, kept in the database so that a restart loses no half-done flow."""
+"""Where conversations stand, kept in the database so that a restart loses no half-done flow;
+which updates were handled, and one person's updates one at a time, across processes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Insert, String, Table, Text, delete, select
+from sqlalchemy import BigInteger, Insert, String, Table, Text, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,45 @@ class UserDraft(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     data: Mapped[str] = mapped_column(Text)  # JSON
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HandledUpdate(Base):
+    """An update whose transaction committed: Telegram delivers again what it saw no answer
+    to, possibly to another web process; this row makes the second delivery a no-op."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+async def take_turn(session: AsyncSession, *, telegram_id: int) -> None:
+    """Waits until no other transaction (in any process) handles this person's updates, and
+    keeps them waiting until this transaction ends. PostgreSQL only: SQLite runs one writing
+    transaction at a time anyway. Advisory lock keys are one 64-bit space shared by the whole
+    database; HomeDemo takes no other advisory locks, so a Telegram id is key enough."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": telegram_id})
+
+
+async def first_delivery(session: AsyncSession, *, update_id: int, now: datetime) -> bool:
+    """Records the update as handled by this transaction; False when a committed transaction
+    already handled it (a delivery again). Two transactions recording the same id at once: the
+    second waits on the first's row and proceeds only if the first rolled back."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(HandledUpdate)
+        .values(update_id=update_id, handled_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(HandledUpdate.update_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def forget_handled_updates(session: AsyncSession, *, before: datetime) -> None:
+    """Telegram keeps an undelivered update for 24 hours at most: older ids cannot come back."""
+    await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
 
 
 async def load_conversations(session: AsyncSession, name: str) -> dict[tuple[Any, ...], object]:
@@ -70,7 +110,7 @@ async def drop_draft(session: AsyncSession, *, telegram_id: int) -> None:
     await session.execute(delete(table).where(table.c.telegram_id == telegram_id))
 
 
-def _upsert(session: AsyncSession, table: Table, values: dict, *, keys: tuple[str, ...]) -> Insert:
+def _upsert(session: AsyncSession, table: Table, values: dict[str, Any], *, keys: tuple[str, ...]) -> Insert:
     """INSERT ... ON CONFLICT (keys) DO UPDATE: both databases speak it (SQLite since 3.24)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).values(values)

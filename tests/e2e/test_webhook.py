@@ -1,6 +1,7 @@
 """Webhook mode: only Telegram (who knows the secret) gets updates in; a replay is handled
 once; /healthz tells the database and the outbox lag apart."""
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -86,6 +87,15 @@ async def test_an_update_posted_twice_is_handled_once(web):
     await web.processor.wait(update["update_id"] + 1)
     sent = [params for method, params in web.api.calls if method.lower() == "sendmessage"]
     assert len(sent) == 2  # one reply to /start, one to /help
+
+
+async def test_the_webhook_answers_once_the_update_is_handled_even_when_posted_twice_at_once(web):
+    # Telegram sends a chat's next update only after this answer: it must come after the reply.
+    eve = web.person("Eve", language_code="en")
+    update = await web.stamp(web.api.user_message(eve.user, "/start"))
+    assert await asyncio.gather(web.post(update), web.post(json.loads(json.dumps(update)))) == [200, 200]
+    sent = [params for method, params in web.api.calls if method.lower() == "sendmessage"]
+    assert len(sent) == 1  # already there when both answers came, and only once
 
 
 async def test_someone_who_blocks_the_bot_is_marked_unreachable_and_back_when_they_unblock(web, db):

@@ -182,6 +182,7 @@ async def seed(session) -> World:
     )
     await botstate.save_draft(session, telegram_id=TELEGRAM_ID, data={"nd": {"host_name": f"{NAME}'s cousin"}}, now=NOW)
     await botstate.save_draft(session, telegram_id=sponsor.telegram_id, data={"nd": {"host_name": "Nora"}}, now=NOW)
+    assert await botstate.first_delivery(session, update_id=1, now=NOW)  # an update id and a time, nothing personal
     session.add(ClosedPeriod(period="2031-02", closed_at=NOW))
     rewards = (Path(__file__).resolve().parents[2] / "bot" / "host_rewards.toml").read_text()
     await close_party(session, demo=past, table=parse_reward_table(rewards), now=NOW)  # the past party closed
@@ -288,6 +289,7 @@ async def test_erasure_leaves_nothing_of_the_person_in_any_table_and_keeps_the_s
         "conversation_states",
         "demos",
         "guests",
+        "handled_updates",
         "invites",
         "notifications",
         "order_events",
