@@ -37,6 +37,8 @@ PERIOD = "2031-02"
 SETTINGS = Settings(_env_file=None, bot_token="1:x")
 CURRENCY, REWARDS, PLAN = SETTINGS.currency, SETTINGS.reward_table, SETTINGS.plan
 KEPT = "l.unit_price_minor * (l.quantity - l.withdrawn_quantity)"
+SOME_KEPT = "l.quantity > l.withdrawn_quantity"
+KEPT_LINES = f"JOIN order_lines l ON l.order_id = o.id AND {SOME_KEPT} "  # a buyer who gave it all back bought nothing
 
 
 class Hand:
@@ -59,8 +61,9 @@ def sums(condition: str = "1 = 1") -> str:
     return (
         f"COALESCE(SUM(CASE WHEN {ok} AND o.kind = 'retail' THEN {KEPT} ELSE 0 END), 0) AS r, "
         f"COALESCE(SUM(CASE WHEN {ok} AND o.kind = 'own_use' THEN {KEPT} ELSE 0 END), 0) AS ro, "
-        f"COUNT(DISTINCT CASE WHEN {ok} AND o.kind = 'retail' THEN o.id END) AS o, "
-        f"COUNT(DISTINCT CASE WHEN {ok} AND o.kind = 'own_use' THEN o.id END) AS oo"
+        # an order counts while something of it is kept
+        f"COUNT(DISTINCT CASE WHEN {ok} AND o.kind = 'retail' AND {SOME_KEPT} THEN o.id END) AS o, "
+        f"COUNT(DISTINCT CASE WHEN {ok} AND o.kind = 'own_use' AND {SOME_KEPT} THEN o.id END) AS oo"
     )
 
 
@@ -98,7 +101,8 @@ async def advisor_hand(session, user: User):
         "SELECT d.id, "
         f"(SELECT COALESCE(SUM(CASE WHEN o.status = 'confirmed' THEN {KEPT} ELSE 0 END), 0) FROM orders o "
         "  JOIN order_lines l ON l.order_id = o.id WHERE o.demo_id = d.id AND o.kind = 'retail'), "
-        "(SELECT COUNT(*) FROM demos x WHERE x.source_demo_id = d.id AND x.status <> 'cancelled'), "
+        # a demo booked at the party counts once it has taken place (by the end of the week)
+        f"(SELECT COUNT(*) FROM demos x WHERE x.source_demo_id = d.id AND x.status IN {OPEN} AND x.starts_at <= :e), "
         "(SELECT COUNT(*) FROM guests g WHERE g.demo_id = d.id "
         "  AND (g.status = 'going' OR g.checked_in_at IS NOT NULL)) "
         f"FROM demos d WHERE d.reseller_id = :u AND d.status IN {HELD} AND d.starts_at >= :s AND d.starts_at < :e",
@@ -107,8 +111,8 @@ async def advisor_hand(session, user: User):
         e=end,
     )
     [[buyers]] = await h.rows(
-        "SELECT COUNT(DISTINCT o.guest_id) FROM orders o JOIN demos d ON d.id = o.demo_id "
-        "WHERE d.reseller_id = :u AND d.status IN " + HELD + " AND d.starts_at >= :s AND d.starts_at < :e "
+        f"SELECT COUNT(DISTINCT o.guest_id) FROM orders o JOIN demos d ON d.id = o.demo_id {KEPT_LINES}"
+        f"WHERE d.reseller_id = :u AND d.status IN {HELD} AND d.starts_at >= :s AND d.starts_at < :e "
         "AND o.guest_id IS NOT NULL AND o.kind = 'retail' AND o.status = 'confirmed'",
         u=user.id,
         s=start,
@@ -232,7 +236,7 @@ async def team_digest_hand(session, leader: User):
         "(SELECT COUNT(*) FROM guests g JOIN demos d ON d.id = g.demo_id WHERE d.reseller_id IN (SELECT id FROM below) "
         f"  AND d.status IN {HELD} AND d.starts_at >= :s AND d.starts_at < :e "
         "  AND (g.status = 'going' OR g.checked_in_at IS NOT NULL)), "
-        "(SELECT COUNT(DISTINCT o.guest_id) FROM orders o JOIN demos d ON d.id = o.demo_id "
+        f"(SELECT COUNT(DISTINCT o.guest_id) FROM orders o JOIN demos d ON d.id = o.demo_id {KEPT_LINES}"
         f"  WHERE d.reseller_id IN (SELECT id FROM below) AND d.status IN {HELD} AND d.starts_at >= :s "
         "  AND d.starts_at < :e AND o.guest_id IS NOT NULL AND o.kind = 'retail' AND o.status = 'confirmed'), "
         "(SELECT COUNT(*) FROM invites WHERE (created_by_id = :root OR created_by_id IN (SELECT id FROM below)) "
@@ -348,7 +352,7 @@ async def team_view_project(session, leader: User):
     start, end = period_starts(NOW, leader.timezone)["week"]
     ids = [b.user_id for b in page.items]
     found = await team.with_week_sales(session, ids=ids, start=start, end=end, currency=CURRENCY, now=NOW)
-    return page.total, [(found[b.user_id][0].id, b.depth, found[b.user_id][1], found[b.user_id][2]) for b in page.items]
+    return page.total, [(found[b.user_id][0].id, b.depth, *found[b.user_id][1:]) for b in page.items]
 
 
 async def team_view_hand(session, leader: User):
@@ -367,14 +371,16 @@ async def team_view_hand(session, leader: User):
         f"(SELECT COALESCE(SUM(CASE WHEN o.status = 'confirmed' AND o.kind = 'retail' THEN {KEPT} ELSE 0 END), 0) "
         "  FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.reseller_id = u.id AND o.currency = :c "
         "  AND o.created_at >= :s AND o.created_at < :e), "
-        f"(SELECT MAX(starts_at) FROM demos d WHERE d.reseller_id = u.id AND d.starts_at <= :n AND d.status IN {OPEN}) "
+        "(SELECT MAX(starts_at) FROM demos d WHERE d.reseller_id = u.id AND d.starts_at <= :n "
+        "  AND d.status = 'confirmed'), "
+        f"(SELECT MIN(starts_at) FROM demos d WHERE d.reseller_id = u.id AND d.starts_at > :n AND d.status IN {OPEN}) "
         f"FROM users u WHERE u.id IN ({marks})",
         c=CURRENCY,
         s=start,
         e=end,
         n=NOW,
     )
-    by_id = {r[0]: (int(r[1]), _instant(r[2])) for r in figures}
+    by_id = {r[0]: (int(r[1]), _instant(r[2]), _instant(r[3])) for r in figures}
     return len(ordered), [(r[0], r[2], *by_id[r[0]]) for r in shown]
 
 

@@ -218,6 +218,8 @@ def orders_and_lines(advisors: int, lines: int, rng, state: dict):
             f"o{order}",
             created,
             created,
+            "off_premises",  # logged by the advisor: signed in person
+            "demo" if demo else "direct",
         )
 
 
@@ -301,6 +303,8 @@ TABLES = {
         "idempotency_key",
         "created_at",
         "updated_at",
+        "contract",
+        "source",
     ),
     "order_lines": (
         "id",

@@ -110,7 +110,7 @@ async def test_forget_asks_first_and_only_the_person_asked_can_answer(bot, admin
     async with bot.db.session_scope() as s:
         demo = await s.scalar(select(Demo))
     assert demo.reseller_id == admin_row.id and demo.host_name == "Anna Bianchi"  # the host's party goes on
-    assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy"]
+    assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy", "code"]
     assert [
         (e.kind, e.text) for e in await reseller.press_data(message, data)
     ] == STALE  # pressed again: nobody to erase

@@ -79,7 +79,7 @@ async def test_settings_change_language_and_timezone(bot, reseller):
 
 async def test_the_default_command_menu_is_set_for_each_language(bot):
     default = json.dumps({"type": "default"}, sort_keys=True)
-    assert [c["command"] for c in bot.api.commands[(default, "en")]] == ["start", "help", "settings", "privacy"]
+    assert [c["command"] for c in bot.api.commands[(default, "en")]] == ["start", "help", "settings", "privacy", "code"]
     assert bot.api.commands[(default, "it")][1]["description"] == "Cosa posso fare per te"
     assert bot.api.commands[(default, "")] == bot.api.commands[(default, "it")]  # DEFAULT_LOCALE
 

@@ -86,7 +86,7 @@ async def test_an_admin_promotes_and_deactivates_and_the_team_moves_up(bot, admi
     await admin.press("Deactivate")
     done = await admin.press("Yes, deactivate")
     assert done[-1].text == "Marta: access removed. 1 person moved up to their upline."
-    assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy"]  # no advisor commands any more
+    assert menu_of(bot, reseller) == ["start", "help", "settings", "privacy", "code"]  # no advisor commands any more
     async with bot.db.session_scope() as s:
         marta = await s.scalar(select(User).where(User.telegram_id == reseller.id))
         moved = await s.scalar(select(User).where(User.telegram_id == nina.id))

@@ -143,13 +143,14 @@ async def add_rows(session: AsyncSession, shape, people: list[User]) -> None:
 
 
 def expected_sales(shape, people: list[User], seller: User, start: datetime, end: datetime) -> orders.SalesFigures:
-    """What still counts, the plain way: confirmed orders in the currency, net of withdrawals."""
+    """What still counts, the plain way: confirmed orders in the currency, net of withdrawals; an
+    order counts while something of it is kept (one wholly withdrawn is not a sale any more)."""
     amounts = {OrderKind.RETAIL: [0, 0], OrderKind.OWN_USE: [0, 0]}
     for who, kind, status, currency, hours, lines in shape[1]:
         mine = people[who % len(people)] is seller and status == OrderStatus.CONFIRMED and currency == "EUR"
         if mine and start <= when(hours) < end:
             amounts[kind][0] += sum(price * (q - min(w, q)) for price, q, w in lines)
-            amounts[kind][1] += 1
+            amounts[kind][1] += any(q > min(w, q) for _price, q, w in lines)
     retail, own = amounts[OrderKind.RETAIL], amounts[OrderKind.OWN_USE]
     return orders.SalesFigures(retail[0], own[0], retail[1], own[1])
 
