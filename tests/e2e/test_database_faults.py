@@ -15,7 +15,6 @@ import glob
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from models.users import User
 from tests.conftest import _build_schema
 from tests.e2e.flows import NOW, book_demo, new_reseller, onboard_admin
 from tests.fakebot.harness import ADMIN_ID, BotHarness, SteerableClock
+from tests.fakebot.processes import free_port
 
 SORRY_IT = "Scusa, qualcosa è andato storto da parte nostra. Non è stato salvato nulla: riprova."
 SORRY_EN = "Sorry, something went wrong on our side. Nothing was saved; please try again."
@@ -110,12 +110,6 @@ def _pg_bin() -> str | None:
     return found if found and os.path.exists(os.path.join(found, "pg_ctl")) else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Cluster:
     """A PostgreSQL server of the test's own, in a temporary directory, on a free port. The
     server refuses to run as root: as root, its commands run as the `postgres` user."""
@@ -124,7 +118,7 @@ class Cluster:
         self.bin_dir = bin_dir
         self.dir = tempfile.mkdtemp(prefix="homedemo-pg-")
         self.data = os.path.join(self.dir, "data")
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
         self._as = []
         if os.geteuid() == 0:

@@ -6,10 +6,8 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
-import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,28 +19,12 @@ from bot.config import webhook_path
 from models.notifications import Notification
 from sandbox.botapi.server import FakeBotAPI
 from tests.factories import make_demo, make_user
+from tests.fakebot.processes import SlowFakeBotAPI, free_port
 from tests.fakebot.webhook import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 REMINDERS = 300  # about ten seconds of sending at 29 a second: SIGTERM comes in the middle
 REPLY_DELAY = 1.5  # seconds the fake server takes to accept the reply in flight
-
-
-class SlowFakeBotAPI(FakeBotAPI):
-    """Takes its time over messages to some chats, so that a reply is in flight at SIGTERM."""
-
-    slow: typing.ClassVar[set[int]] = set()
-
-    async def api_sendmessage(self, params: dict, files: dict) -> dict:
-        if int(params["chat_id"]) in self.slow:
-            await asyncio.sleep(REPLY_DELAY)
-        return await super().api_sendmessage(params, files)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def _reminders_due(db) -> int:
@@ -95,12 +77,12 @@ async def _send_update(command: str, api: FakeBotAPI, update: dict, port: int) -
 @pytest.mark.parametrize("command", ["run", "webhook", "clock"])
 async def test_sigterm_finishes_the_work_in_flight_and_hands_back_unsent_claims(db, tmp_path, command):
     marta = await _reminders_due(db)
-    api = SlowFakeBotAPI()
+    api = SlowFakeBotAPI(reply_delay=REPLY_DELAY)
     api.meet(marta)
     eve = {"id": 4242, "is_bot": False, "first_name": "Eve", "language_code": "en"}
     api.slow = {eve["id"]}
     await api.start()
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         BOT_TOKEN=api.token,

@@ -13,9 +13,7 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
-import typing
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +25,7 @@ from bot.config import webhook_path
 from models.users import Invite
 from sandbox.botapi.server import FakeBotAPI
 from tests.factories import make_user
+from tests.fakebot.processes import SlowFakeBotAPI, free_port
 from tests.fakebot.webhook import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,26 +33,11 @@ REPLY_DELAY = 0.3  # seconds the fake server takes over each reply to the slow p
 UPDATES = 6  # per person
 
 
-class SlowFakeBotAPI(FakeBotAPI):
-    slow: typing.ClassVar[set[int]] = set()
-
-    async def api_sendmessage(self, params: dict, files: dict) -> dict:
-        if int(params["chat_id"]) in self.slow:
-            await asyncio.sleep(REPLY_DELAY)
-        return await super().api_sendmessage(params, files)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Web:
     """One `python -m bot webhook` process."""
 
     def __init__(self, api: FakeBotAPI, database_url: str, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.log = log
         self.env = dict(
             os.environ,
@@ -133,7 +117,7 @@ async def test_two_web_processes_keep_each_persons_updates_in_order_and_once(db,
         who.telegram_id: {"id": who.telegram_id, "is_bot": False, "first_name": who.display_name}
         for who in (marta, luca)
     }
-    api = SlowFakeBotAPI()
+    api = SlowFakeBotAPI(reply_delay=REPLY_DELAY)
     api.slow = {marta.telegram_id}
     await api.start()
     url = db.engine.url.render_as_string(hide_password=False)
