@@ -18,7 +18,7 @@ from models.money import to_decimal
 from models.shop import OrderRequest
 from models.users import User
 from views.callbacks import OrderDelivered, OrderView, RequestAccept, RequestChange, RequestRefuse, RequestStep
-from views.i18n import _
+from views.i18n import _, ngettext
 from views.receipts import receipt
 from views.reports import safe_cell
 from views.shop import request_for_advisor, source_label
@@ -98,9 +98,11 @@ async def delivered(update: Update, context: Context) -> None:
         await ack(update)
         await say(
             update,
-            _("Marked as delivered: the customer's {days} days to withdraw start today.").format(
-                days=order.withdrawal_days
-            ),
+            ngettext(
+                "Marked as delivered: the customer's {days} day to withdraw starts today.",
+                "Marked as delivered: the customer's {days} days to withdraw start today.",
+                order.withdrawal_days,
+            ).format(days=order.withdrawal_days),
         )
 
 

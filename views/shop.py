@@ -23,7 +23,7 @@ from views.callbacks import (
     ShopProduct,
     ShopQuantity,
 )
-from views.i18n import N_, _
+from views.i18n import N_, _, ngettext
 from views.keyboards import keyboard
 from views.money import money_for
 from views.paging import Page, with_nav
@@ -89,9 +89,12 @@ def quantity_question(request_id: int, product: Product, reader: User) -> tuple[
 
 
 def distance_withdrawal(days: int) -> str:
-    return _(
+    return ngettext(
+        "Right of withdrawal: this is a distance contract. You may withdraw within {days} day from delivery, "
+        "without giving a reason, by telling the advisor.",
         "Right of withdrawal: this is a distance contract. You may withdraw within {days} days from delivery, "
-        "without giving a reason, by telling the advisor."
+        "without giving a reason, by telling the advisor.",
+        days,
     ).format(days=days)
 
 
