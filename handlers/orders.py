@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.context import Context
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
-from models import DomainError, catalog, commissions, demos, guests, notifications, orders, users
+from models import DomainError, catalog, commissions, demos, guests, notifications, orders, party_close, users
 from models.orders import Customer
 from models.users import User
 from views.callbacks import (
@@ -78,12 +78,15 @@ async def start_order(update: Update, context: Context) -> str:
         context.user_data[DRAFT] = {"key": secrets.token_urlsafe(16), "items": []}
         if update.callback_query:  # "New order" on a demo's page: the demo is known
             demo = await demos.demo_of_reseller(session, demo_id=DemoNewOrder.of(update).demo_id, reseller=me)
+            _require_party_open(demo, context)
             await ack(update)
             return await _ask_customer(update, context, session, me, demo)
         around = await demos.demos_around(
             session, reseller_id=me.id, now=context.clock.now(), back=RECENT, ahead=UPCOMING, each=DEMO_BUTTONS
         )
-        rows = [[(_demo_label(d, me), OrderAtDemo(d.id))] for d in [*around.recent, *around.upcoming]]
+        now = context.clock.now()
+        offered = [d for d in [*around.recent, *around.upcoming] if party_close.party_open_for_orders(d, now)]
+        rows = [[(_demo_label(d, me), OrderAtDemo(d.id))] for d in offered]
         rows.append([(_("No demo (a sale elsewhere)"), OrderWithoutDemo())])
         await say(
             update,
@@ -91,6 +94,12 @@ async def start_order(update: Update, context: Context) -> str:
             reply_markup=keyboard(rows),
         )
         return PICK_DEMO
+
+
+def _require_party_open(demo: demos.Demo, context: Context) -> None:
+    """A party takes orders until its close; after it, a sale is logged without a party."""
+    if not party_close.party_open_for_orders(demo, context.clock.now()):
+        raise DomainError("party_closed")
 
 
 def _demo_label(demo: demos.Demo, me: User) -> str:
@@ -104,6 +113,7 @@ async def pick_demo(update: Update, context: Context) -> str:
     async with seller_scope(update, context) as (session, me):
         await ack(update)
         demo = await demos.demo_of_reseller(session, demo_id=OrderAtDemo.of(update).demo_id, reseller=me)
+        _require_party_open(demo, context)
         return await _ask_customer(update, context, session, me, demo)
 
 

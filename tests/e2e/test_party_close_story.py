@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from models.demos import Demo
 from models.notifications import Notification
+from models.orders import Order
 from models.party_rewards import PartyReward
 from tests.e2e.test_party_story import DURING_THE_PARTY, order, party, rsvp
-from views.callbacks import PartyCloseDay
+from views.callbacks import OrderAtDemo, PartyCloseDay
 
 REMINDER_DUE = datetime(2031, 4, 2, 22, 1, tzinfo=UTC)  # two days before the end of 4 April in Rome
 AFTER_CLOSE = datetime(2031, 4, 4, 22, 6, tzinfo=UTC)
@@ -67,3 +68,18 @@ async def test_the_advisor_moves_the_close_the_host_is_reminded_then_sees_the_fr
     assert "This party is closed: it no longer takes orders" in refused[-1].text
     async with bot.db.session_scope() as s:
         assert (await s.get(Demo, demo.id)).party_closes_at == datetime(2031, 4, 4, 22, 0, tzinfo=UTC)
+
+
+async def test_after_the_close_an_order_is_logged_without_the_party(bot, reseller):
+    await party(bot, reseller)
+    bot.clock.set(datetime(2031, 4, 2, 9, 0, tzinfo=UTC))  # the party took orders until the end of 1 April
+    asked = next(e for e in await reseller.send("/order") if e.text.startswith("New order."))
+    labels = [b["text"] for row in asked.buttons for b in row]
+    assert labels == ["No demo (a sale elsewhere)"]  # the closed party is not offered
+    async with bot.db.session_scope() as s:
+        demo = await s.scalar(select(Demo))
+    refused = await reseller.press_data(asked.message_id, OrderAtDemo(demo.id).encode())  # an old button
+    assert "This party is closed: it no longer takes orders" in refused[-1].text
+    await reseller.send("/cancel")
+    async with bot.db.session_scope() as s:
+        assert await s.scalar(select(func.count()).select_from(Order)) == 0
