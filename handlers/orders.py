@@ -352,6 +352,8 @@ async def confirm(update: Update, context: Context) -> int:
             if draft.get("demo_id")
             else None
         )
+        if demo is not None:
+            _require_party_open(demo, context)  # it may have closed while the order was typed
         spec = draft["customer"]
         order = await orders.create_order(
             session,

@@ -41,7 +41,6 @@ from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
 from models.catalog import NamedInLanguages, Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
-from models.party_close import party_open_for_orders
 from models.text import clean_text
 from models.users import NAME_MAX, User, validate_display_name
 
@@ -285,10 +284,6 @@ async def create_order(
         raise DomainError("not_a_seller")
     if demo is not None and (demo.reseller_id != reseller.id or demo.status == DemoStatus.CANCELLED):
         raise DomainError("demo_not_found")
-    if demo is not None and source not in REMOTE_SOURCES and not party_open_for_orders(demo, now):
-        # Logged by the advisor after the close: the host's reward is frozen, the sale goes without a party.
-        # (A request from the party's link placed before the close is still accepted.)
-        raise DomainError("party_closed")
     lines = await _lines(session, items)
     products = [await session.get_one(Product, line.product_id) for line in lines]
     currencies = {p.currency for p in products}
