@@ -21,12 +21,12 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import DomainError
 from models.money import parse_amount
-from models.orders import Order, OrderKind, OrderLine, OrderStatus
+from models.orders import Order, OrderKind, OrderLine, counted_amount
 from models.users import User
 
 REQUIREMENTS = ("personal_sales", "team_sales")
@@ -169,11 +169,6 @@ def place(ladder: Ladder, *, personal_minor: int, team_minor: int) -> tuple[Titl
     return reached, None
 
 
-def _kept() -> Any:
-    kept = OrderLine.unit_price_minor * (OrderLine.quantity - OrderLine.withdrawn_quantity)
-    return func.coalesce(func.sum(case((Order.status == OrderStatus.CONFIRMED, kept), else_=0)), 0)
-
-
 async def standings(
     session: AsyncSession, *, ladder: Ladder, user_ids: Sequence[int], now: datetime, tz: str, currency: str
 ) -> dict[int, Standing]:
@@ -193,7 +188,7 @@ async def standings(
     personal = dict(
         (
             await session.execute(
-                select(Order.reseller_id, _kept())
+                select(Order.reseller_id, counted_amount())
                 .join(OrderLine, OrderLine.order_id == Order.id)
                 .where(Order.reseller_id.in_(user_ids), *counted)
                 .group_by(Order.reseller_id)
@@ -207,7 +202,7 @@ async def standings(
     team = dict(
         (
             await session.execute(
-                select(walk.c.root, _kept())
+                select(walk.c.root, counted_amount())
                 .join(Order, Order.reseller_id == walk.c.member)
                 .join(OrderLine, OrderLine.order_id == Order.id)
                 .where(*counted)

@@ -36,7 +36,7 @@ from models.money import percent_of
 from models.notifications import Planned, plan_missing
 from models.orders import Order, OrderKind, OrderLine, OrderStatus
 from models.party_close import party_closes_at
-from models.rewards import HostReward, RewardTable, bookings_from, bookings_pending, host_reward, party_reward
+from models.rewards import HostReward, RewardTable, booking_counts, bookings_from, host_reward, party_reward
 
 # An order being saved as the close instant passes is committed well within this: the job
 # closes a party only this long after its close, so no order lands after the freeze.
@@ -168,12 +168,13 @@ async def frozen_reward(session: AsyncSession, *, demo_id: int) -> PartyReward |
 
 async def closed_reward(session: AsyncSession, *, frozen: PartyReward, now: datetime) -> ClosedReward:
     kept = await counted_sales(session, demo_id=frozen.demo_id, until=frozen.closed_at)
+    held, pending = (await booking_counts(session, demo_ids=[frozen.demo_id], now=now)).get(frozen.demo_id, (0, 0))
     return ClosedReward(
         frozen=frozen,
         kept_sales_minor=kept,
         credit_minor=adjusted_credit(frozen, kept),
-        bookings=await bookings_from(session, demo_id=frozen.demo_id, now=now),
-        bookings_pending=await bookings_pending(session, demo_id=frozen.demo_id, now=now),
+        bookings=held,
+        bookings_pending=pending,
     )
 
 

@@ -92,35 +92,6 @@ def host_reward(table: RewardTable, *, sales_minor: int, bookings: int, bookings
     )
 
 
-async def _bookings(session: AsyncSession, *, demo_id: int, now: datetime, held: bool) -> int:
-    started = Demo.starts_at <= now if held else Demo.starts_at > now
-    found: int | None = await session.scalar(
-        select(func.count())
-        .select_from(Demo)
-        .where(Demo.source_demo_id == demo_id, Demo.status.in_(OPEN_STATUSES), started)
-    )
-    return found or 0
-
-
-async def bookings_from(session: AsyncSession, *, demo_id: int, now: datetime) -> int:
-    """Demos booked at the party that have taken place by `now`: each earns the booking bonus."""
-    return await _bookings(session, demo_id=demo_id, now=now, held=True)
-
-
-async def bookings_pending(session: AsyncSession, *, demo_id: int, now: datetime) -> int:
-    """Demos booked at the party, still to come: they earn the bonus once held."""
-    return await _bookings(session, demo_id=demo_id, now=now, held=False)
-
-
-async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int, now: datetime) -> HostReward:
-    return host_reward(
-        table,
-        sales_minor=await demo_retail_sales(session, demo_id=demo_id),
-        bookings=await bookings_from(session, demo_id=demo_id, now=now),
-        bookings_pending=await bookings_pending(session, demo_id=demo_id, now=now),
-    )
-
-
 @cache
 def _bookings_statement() -> Any:
     """Per party: the demos booked there that have taken place by `now`, and those still to come."""
@@ -136,14 +107,35 @@ def _bookings_statement() -> Any:
     )
 
 
+async def booking_counts(session: AsyncSession, *, demo_ids: list[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """Per party, the demos booked there (not cancelled or declined): (taken place by `now`, still
+    to come). Only those that have taken place earn the booking bonus. One grouped query."""
+    rows = await core_rows(session, _bookings_statement(), {"demo_ids": list(demo_ids), "now": now})
+    return {demo_id: (int(held), int(pending)) for demo_id, held, pending in rows}
+
+
+async def bookings_from(session: AsyncSession, *, demo_id: int, now: datetime) -> int:
+    """Demos booked at the party that have taken place by `now`: each earns the booking bonus."""
+    return (await booking_counts(session, demo_ids=[demo_id], now=now)).get(demo_id, (0, 0))[0]
+
+
+async def party_reward(session: AsyncSession, *, table: RewardTable, demo_id: int, now: datetime) -> HostReward:
+    held, pending = (await booking_counts(session, demo_ids=[demo_id], now=now)).get(demo_id, (0, 0))
+    return host_reward(
+        table,
+        sales_minor=await demo_retail_sales(session, demo_id=demo_id),
+        bookings=held,
+        bookings_pending=pending,
+    )
+
+
 async def party_rewards(
     session: AsyncSession, *, table: RewardTable, demo_ids: list[int], now: datetime
 ) -> dict[int, HostReward]:
     """party_reward for many demos in two grouped queries (the same booking rule: a booked demo
     earns its bonus once it has taken place)."""
     sales = await retail_by_demo(session, demo_ids=demo_ids)
-    rows = await core_rows(session, _bookings_statement(), {"demo_ids": list(demo_ids), "now": now})
-    bookings = {demo_id: (int(held), int(pending)) for demo_id, held, pending in rows}
+    bookings = await booking_counts(session, demo_ids=demo_ids, now=now)
     return {
         demo_id: host_reward(
             table,
