@@ -15,6 +15,7 @@ from bot.dispatcher import Dispatcher
 from bot.logs import label_handlers
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import rate_limiter
+from bot.telegram_http import telegram_request
 from views import dates
 from views.i18n import SUPPORTED_LOCALES, use_locale
 from views.menus import BASIC_COMMANDS, bot_commands
@@ -96,6 +97,7 @@ def build_application(
         .persistence(DatabasePersistence(db, clock))
         .concurrent_updates(processor)
         .rate_limiter(rate_limiter(settings))
+        .request(telegram_request())
         .post_init(_post_init)
         .post_shutdown(_close_database)
         .build()

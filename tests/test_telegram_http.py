@@ -1,0 +1,65 @@
+"""The bot's HTTP to Telegram (bot/telegram_http.py: PTB's HTTPXRequest over aiohttp's pool):
+calls, uploads and errors mean what they meant with httpcore, and the pool survives PTB
+building its client again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, NetworkError, TimedOut
+
+from bot.telegram_http import telegram_request
+from tests.fakebot.processes import SlowFakeBotAPI, free_port
+
+ANNA = 7001
+
+
+@pytest.fixture
+async def api():
+    server = SlowFakeBotAPI(reply_delay=1.0)
+    await server.start()
+    server.meet(ANNA)
+    yield server
+    await server.stop()
+
+
+def bot_for(url: str, token: str = "123456:TEST-TOKEN") -> Bot:
+    return Bot(token, base_url=f"{url}/bot", request=telegram_request())
+
+
+async def test_messages_documents_and_refusals_go_through_aiohttp(api):
+    async with bot_for(api.url) as bot:
+        sent = await bot.send_message(ANNA, "Ciao Anna")
+        await bot.send_document(ANNA, document=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", filename="demo.ics")
+        with pytest.raises(BadRequest):
+            await bot.send_message(ANNA, "x" * 4097)
+    assert sent.text == "Ciao Anna"
+    assert [event.kind for event in api.chats[ANNA]] == ["message", "document"]
+    assert api.chats[ANNA][0].text == "Ciao Anna"
+    assert api.chats[ANNA][1].filename == "demo.ics"
+    assert api.chats[ANNA][1].document == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+
+
+async def test_the_pool_opens_again_when_ptb_initializes_the_bot_again(api):
+    bot = bot_for(api.url)
+    async with bot:
+        await bot.send_message(ANNA, "one")
+    async with bot:  # shut down, then initialized again: PTB builds a new client on the same request
+        await bot.send_message(ANNA, "two")
+    assert [event.text for event in api.chats[ANNA]] == ["one", "two"]
+
+
+async def test_a_late_answer_is_timed_out_as_before(api):
+    api.slow.add(ANNA)
+    async with bot_for(api.url) as bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(ANNA, "late", read_timeout=0.2)
+
+
+async def test_nobody_listening_is_a_network_error_not_a_crash():
+    bot = bot_for(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(NetworkError):
+        await asyncio.wait_for(bot.get_me(), 10)
+    await bot.shutdown()
