@@ -8,7 +8,10 @@ scan, the largest single cost under load in bench/profiles), while aiohttp's poo
 takes back a connection in constant time and parses responses in C. Measured on the order flow:
 CPU per update 7.6 -> 7.2 ms; under bench/concurrency.py's load the gain is larger (README).
 aiohttp is already the webhook's server. Errors keep PTB's meaning: the transport turns
-aiohttp's into httpx's, and PTB turns those into TimedOut and NetworkError as before.
+aiohttp's into httpx's, and PTB turns those into TimedOut and NetworkError as before (a dropped
+connection now reads as TimedOut rather than NetworkError; the dispatcher treats both alike).
+aiohttp has no write timeout: connecting and reading stay bounded, sending an upload is not
+(the bot's uploads are small: calendars, CSV files, charts).
 """
 
 from __future__ import annotations
