@@ -46,12 +46,14 @@ class _AiohttpPool(httpx.AsyncBaseTransport):
 
 def telegram_request(connections: int = CONNECTIONS) -> HTTPXRequest:
     """The request object for the bot's calls (sendMessage and the rest; getUpdates keeps its own)."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # The pool's size is the transport's: httpx ignores its own pool settings (PTB's
+    # connection_pool_size) for a transport it is given, and aiohttp takes only the connection
+    # limit and the keep-alive expiry (httpx's default, 5 s) from these limits.
+    limits = httpx.Limits(max_connections=connections)
     # aiohttp counts the wait for a pooled connection and the connecting itself in one timeout,
     # which the transport takes from the pool timeout: PTB's 1 s would leave a slow TLS handshake
     # less time than httpcore gave it (its 5 s connect timeout), so the pool timeout is that too.
     return HTTPXRequest(
-        connection_pool_size=connections,
         pool_timeout=CONNECT_TIMEOUT,
         connect_timeout=CONNECT_TIMEOUT,
         httpx_kwargs={"transport": _AiohttpPool(limits)},
