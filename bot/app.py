@@ -15,7 +15,7 @@ from bot.dispatcher import Dispatcher
 from bot.logs import label_handlers
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import rate_limiter
-from bot.telegram_http import telegram_request
+from bot.telegram_http import telegram_request, updates_request
 from views import dates
 from views.i18n import SUPPORTED_LOCALES, use_locale
 from views.menus import BASIC_COMMANDS, bot_commands
@@ -98,6 +98,7 @@ def build_application(
         .concurrent_updates(processor)
         .rate_limiter(rate_limiter(settings))
         .request(telegram_request())
+        .get_updates_request(updates_request())
         .post_init(_post_init)
         .post_shutdown(_close_database)
         .build()

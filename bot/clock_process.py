@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import rate_limiter
+from bot.telegram_http import telegram_request
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,13 @@ log = logging.getLogger(__name__)
 def make_bot(settings: Settings) -> ExtBot:
     api = settings.telegram_api_url
     limiter = rate_limiter(settings)
-    return ExtBot(settings.token(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=limiter)
+    return ExtBot(
+        settings.token(),
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        rate_limiter=limiter,
+        request=telegram_request(),
+    )
 
 
 async def run_clock(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

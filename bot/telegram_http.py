@@ -1,60 +1,128 @@
-"""How the bot speaks HTTP to Telegram: python-telegram-bot's HTTPXRequest over aiohttp's
-connection pool (the httpx-aiohttp transport) instead of httpcore's.
+"""How the bot speaks HTTP to Telegram: python-telegram-bot's documented extension point for
+another HTTP library (`telegram.request.BaseRequest`) implemented on aiohttp's client, for every
+call the bot makes, getUpdates included.
 
 Replies never wait for one another: every Telegram call that is slow for one person holds its
-own connection, so on a busy evening the pool keeps dozens of them. httpcore walks its whole
-list of connections, for every connection, on every request and every response (a quadratic
-scan, the largest single cost under load in bench/profiles), while aiohttp's pool hands out and
-takes back a connection in constant time and parses responses in C. Measured on the order flow:
-CPU per update 7.6 -> 7.2 ms; under bench/concurrency.py's load the gain is larger (README).
-aiohttp is already the webhook's server. Errors keep PTB's meaning: the transport turns
-aiohttp's into httpx's, and PTB turns those into TimedOut and NetworkError as before (a dropped
-connection now reads as TimedOut rather than NetworkError; the dispatcher treats both alike).
-aiohttp has no write timeout: connecting and reading stay bounded, sending an upload is not
-(the bot's uploads are small: calendars, CSV files, charts).
+own connection, so on a busy evening the pool keeps dozens of them. httpcore (PTB's default,
+under httpx) walks its whole list of connections, for every connection, on every request and
+every response (a quadratic scan, the largest single cost under load in bench/profiles);
+aiohttp's pool hands out and takes back a connection in constant time and parses responses in
+C. httpx itself cost about a tenth of the bot's CPU under bench/concurrency.py's load (building
+and parsing URLs and headers for each call), so the calls go to aiohttp directly rather than
+through httpx over an aiohttp transport; aiohttp is already the webhook's server.
+
+Requests are what PTB's own HTTPXRequest sends (the same form fields, multipart with files,
+the same User-Agent) and errors keep PTB's meaning: a timeout is TimedOut, any other failure of
+the connection NetworkError (both retried alike by the dispatcher). aiohttp has no write
+timeout: connecting and reading stay bounded, sending an upload is not (the bot's uploads are
+small: calendars, CSV files, charts).
 """
 
 from __future__ import annotations
 
-import httpx
-from httpx_aiohttp import AiohttpTransport
-from telegram.request import HTTPXRequest
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
 
 CONNECTIONS = 256  # python-telegram-bot's own default for the bot's calls
 CONNECT_TIMEOUT = 5.0  # seconds; PTB's and httpx's default
+READ_TIMEOUT = 5.0  # PTB's default; getUpdates adds its long-polling timeout to it
+KEEP_ALIVE = 5.0  # seconds an idle connection is kept: httpx's default, as before
+# PTB passes a value left at its default as an instance of this class (private in PTB: reached
+# through the public BaseRequest.DEFAULT_NONE).
+_Default = type(BaseRequest.DEFAULT_NONE)
 
 
-class _AiohttpPool(httpx.AsyncBaseTransport):
-    """An aiohttp pool opened at the first call in the running event loop and dropped when
-    closed: PTB builds its HTTP client again when an application is initialized again, and a
-    closed aiohttp session cannot be reopened."""
+class AiohttpRequest(BaseRequest):
+    """PTB's requests over one aiohttp session, opened in the running event loop when PTB
+    initializes the bot and closed at its shutdown (PTB may initialize it again later: a new
+    session is opened then, since a closed one cannot be reopened)."""
 
-    def __init__(self, limits: httpx.Limits) -> None:
-        self._limits = limits
-        self._transport: AiohttpTransport | None = None
+    __slots__ = ("_connect_timeout", "_connections", "_read_timeout", "_session")
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._transport is None:
-            self._transport = AiohttpTransport(limits=self._limits)
-        return await self._transport.handle_async_request(request)
+    def __init__(
+        self,
+        *,
+        connections: int = CONNECTIONS,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self._connections = connections
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._session: aiohttp.ClientSession | None = None
 
-    async def aclose(self) -> None:
-        transport, self._transport = self._transport, None
-        if transport is not None:
-            await transport.aclose()
+    @property
+    def read_timeout(self) -> float:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=KEEP_ALIVE)
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
+
+    async def shutdown(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=BaseRequest.DEFAULT_NONE,
+        write_timeout=BaseRequest.DEFAULT_NONE,
+        connect_timeout=BaseRequest.DEFAULT_NONE,
+        pool_timeout=BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            await self.initialize()  # a call after shutdown (PTB's own order allows it) opens the pool again
+        assert self._session is not None
+        # A value PTB leaves at its default is ours; None means no limit, as with httpx.
+        read = self._read_timeout if isinstance(read_timeout, _Default) else read_timeout
+        connect = self._connect_timeout if isinstance(connect_timeout, _Default) else connect_timeout
+        pool = connect if isinstance(pool_timeout, _Default) else pool_timeout
+        # aiohttp counts the wait for a pooled connection and the connecting in one timeout
+        # (`connect`); the connecting alone in `sock_connect`.
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        try:
+            async with self._session.request(
+                method, url, data=_body(request_data), timeout=timeout, allow_redirects=False
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:
+            raise TimedOut from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
 
 
-def telegram_request(connections: int = CONNECTIONS) -> HTTPXRequest:
-    """The request object for the bot's calls (sendMessage and the rest; getUpdates keeps its own)."""
-    # The pool's size is the transport's: httpx ignores its own pool settings (PTB's
-    # connection_pool_size) for a transport it is given, and aiohttp takes only the connection
-    # limit and the keep-alive expiry (httpx's default, 5 s) from these limits.
-    limits = httpx.Limits(max_connections=connections)
-    # aiohttp counts the wait for a pooled connection and the connecting itself in one timeout,
-    # which the transport takes from the pool timeout: PTB's 1 s would leave a slow TLS handshake
-    # less time than httpcore gave it (its 5 s connect timeout), so the pool timeout is that too.
-    return HTTPXRequest(
-        pool_timeout=CONNECT_TIMEOUT,
-        connect_timeout=CONNECT_TIMEOUT,
-        httpx_kwargs={"transport": _AiohttpPool(limits)},
-    )
+def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+    """Form fields as PTB sends them (each value JSON where it is not a plain string), and
+    multipart with the files when there are any."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    if not request_data.contains_files:
+        return fields
+    form = aiohttp.FormData(quote_fields=False)
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, (filename, content, mimetype) in request_data.multipart_data.items():
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
+
+
+def telegram_request(connections: int = CONNECTIONS) -> AiohttpRequest:
+    """The request object for the bot's calls (sendMessage and the rest)."""
+    return AiohttpRequest(connections=connections)
+
+
+def updates_request() -> AiohttpRequest:
+    """getUpdates' own: one long poll at a time, so one connection."""
+    return AiohttpRequest(connections=1)

@@ -1,6 +1,6 @@
-"""The bot's HTTP to Telegram (bot/telegram_http.py: PTB's HTTPXRequest over aiohttp's pool):
-calls, uploads and errors mean what they meant with httpcore, and the pool survives PTB
-building its client again."""
+"""The bot's HTTP to Telegram (bot/telegram_http.py: PTB's BaseRequest on aiohttp's client):
+calls, uploads, long polls and errors mean what they meant with PTB's own httpx client, and the
+pool opens again when PTB initializes the bot again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.telegram_http import telegram_request
+from bot.telegram_http import telegram_request, updates_request
 from tests.fakebot.processes import SlowFakeBotAPI, free_port
 
 ANNA = 7001
@@ -49,6 +49,17 @@ async def test_the_pool_opens_again_when_ptb_initializes_the_bot_again(api):
     async with bot:  # shut down, then initialized again: PTB builds a new client on the same request
         await bot.send_message(ANNA, "two")
     assert [event.text for event in api.chats[ANNA]] == ["one", "two"]
+
+
+async def test_a_long_poll_waits_past_the_read_timeout_as_telegram_holds_it(api):
+    """PTB adds getUpdates' long-polling timeout to the read timeout: an empty poll that Telegram
+    holds for its whole timeout is an empty list, not a timeout."""
+    bot = Bot("123456:TEST-TOKEN", base_url=f"{api.url}/bot", get_updates_request=updates_request())
+    async with bot:
+        assert await bot.get_updates(timeout=1, read_timeout=0.5) == ()
+        await api.push(api.user_message({"id": ANNA, "is_bot": False, "first_name": "Anna"}, "/start"))
+        (update,) = await bot.get_updates(timeout=1, read_timeout=0.5)
+    assert update.message.text == "/start"
 
 
 async def test_a_late_answer_is_timed_out_as_before(api):
