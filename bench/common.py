@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade_on  # noqa: E402
@@ -50,6 +51,8 @@ async def fresh_database(url: str | None = None) -> Database:
     if url is None:
         folder = Path(tempfile.mkdtemp(prefix="homedemo-bench-"))
         url = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+    else:
+        await _create_if_missing(url)
     db = Database(url)
     async with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
@@ -57,6 +60,20 @@ async def fresh_database(url: str | None = None) -> Database:
             await conn.execute(text("CREATE SCHEMA public"))
         await conn.run_sync(upgrade_on)
     return db
+
+
+async def _create_if_missing(url: str) -> None:
+    """The bench database is made on first use (a fresh machine has only `postgres`)."""
+    target = make_url(url)
+    server = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with server.connect() as conn:
+            exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            found = await conn.scalar(exists, {"name": target.database})
+            if not found:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await server.dispose()
 
 
 async def add_people(
