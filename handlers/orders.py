@@ -247,7 +247,7 @@ async def pick_product(update: Update, context: Context) -> str:
 
 async def _product_chosen(update: Update, context: Context, me: User, product: catalog.Product) -> str:
     if not product.active:
-        raise DomainError("product_inactive", name=product.name_in(me.locale))
+        raise DomainError("product_inactive", name=product.shown_names())
     orders.check_line_count(len(_draft(context).get("items", [])) + 1)  # refused here, while Review still works
     _draft(context)["product_id"] = product.id
     rows = [[(str(n), OrderQuantity(n)) for n in range(1, 6)]]

@@ -30,6 +30,21 @@ TRUE_WORDS = {"1", "yes", "y", "true", "si", "sì", "x", ""}
 FALSE_WORDS = {"0", "no", "n", "false"}
 
 
+@dataclass(frozen=True)
+class Names:
+    """A product's names, detached from the session: what an error raised inside a transaction
+    keeps, so that the refusal names the product in the reader's language after the rollback."""
+
+    default: str
+    by_language: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, lang: str) -> str:
+        return dict(self.by_language).get(lang) or self.default
+
+    def __str__(self) -> str:
+        return self.default
+
+
 class NamedInLanguages:
     """A default name and, optionally, one per language: products and the order lines that keep
     the names a product was sold under."""
@@ -44,6 +59,13 @@ class NamedInLanguages:
     def name_in(self, lang: str) -> str:
         """The name in `lang`, else the catalog's default."""
         return (getattr(self, f"name_{lang}", None) if lang in NAME_LANGUAGES else None) or self.name
+
+    def shown_names(self) -> Names:
+        """The names as a value that outlives the session (for a DomainError's parameters)."""
+        return Names(
+            self.name,
+            tuple((lang, value) for lang in NAME_LANGUAGES if (value := getattr(self, f"name_{lang}", None))),
+        )
 
     def names(self) -> dict[str, str | None]:
         return {"name": self.name, **{column: getattr(self, column) for column in NAME_COLUMNS}}

@@ -248,7 +248,7 @@ async def _lines(session: AsyncSession, items: list[tuple[int, int]]) -> list[Or
         if product is None:
             raise DomainError("product_unknown", query=str(product_id))
         if not product.active:
-            raise DomainError("product_inactive", name=product.name)
+            raise DomainError("product_inactive", name=product.shown_names())
         lines.append(
             OrderLine(
                 product_id=product.id,

@@ -272,7 +272,7 @@ async def place(session: AsyncSession, *, request: OrderRequest, now: datetime) 
         raise DomainError("stale_button")
     for _line, product in lines:
         if not product.active:
-            raise DomainError("product_unavailable_named", name=product.name)
+            raise DomainError("product_unavailable_named", name=product.shown_names())
     request.status = RequestStatus.PLACED
     request.updated_at = now
     await session.flush()
@@ -376,7 +376,7 @@ async def payable_order(session: AsyncSession, *, order_id: int, customer: User 
     for line in await orders.lines_of(session, order.id):
         product = await session.get(Product, line.product_id)
         if product is None or not product.active:
-            raise DomainError("product_unavailable_named", name=line.name)
+            raise DomainError("product_unavailable_named", name=line.shown_names())
     return order
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from models import DomainError
+from models.catalog import Names
 from views.dates import format_duration, format_full_day
 from views.i18n import N_, _, current_locale, current_timezone, ngettext
 from views.money import format_money, format_rate
@@ -206,7 +207,8 @@ MESSAGES: dict[str, str | Callable[[dict], str]] = {
 
 def error_text(error: DomainError) -> str:
     """Parameters are shown the reader's way, by their name's ending: `_minor` an amount of money,
-    `_bp` a rate in basis points, `_minutes` a duration, `_day` a date."""
+    `_bp` a rate in basis points, `_minutes` a duration, `_day` a date; a product's `Names` in the
+    reader's language."""
     lang, tz = current_locale(), current_timezone()
     params = dict(error.params)
     for key, value in error.params.items():
@@ -218,5 +220,7 @@ def error_text(error: DomainError) -> str:
             params[key] = format_duration(value, lang=lang)
         elif key.endswith("_day") and isinstance(value, date):
             params[key] = format_full_day(value, lang=lang)
+        elif isinstance(value, Names):
+            params[key] = value.name_in(lang)
     message = MESSAGES[error.code]
     return (message(error.params) if callable(message) else _(message)).format(**params)

@@ -8,6 +8,8 @@ import pytest
 from models import DomainError, guests, orders
 from models.orders import Customer, WithdrawalPolicy
 from tests.factories import NOW, load_catalog, make_demo, make_user
+from views.errors import error_text
+from views.i18n import use_locale
 
 POLICY = WithdrawalPolicy(days=14, days_home_demo=30)
 
@@ -192,3 +194,18 @@ async def test_an_attendee_customer_is_linked_and_must_belong_to_the_demo(sessio
     assert (order.customer_name, order.customer_user_id, order.guest_id) == ("Ada Rossi", ada_user.id, ada.id)
     with pytest.raises(DomainError):
         await _order(session, marta, products, demo=other, customer=Customer(guest_id=ada.id), key="x")
+
+
+async def test_a_refusal_names_the_product_in_the_readers_language_after_the_rollback(session):
+    """The error keeps the product's names, not the product: the transaction is rolled back
+    before the refusal is written, and each reader reads the name they would see in the catalog."""
+    marta, products = await make_user(session), await load_catalog(session)
+    products["OLD"].name_de = "Alter Mixer"
+    await session.flush()
+    with pytest.raises(DomainError) as inactive:
+        await _order(session, marta, products, items=(("OLD", 1),))
+    await session.rollback()  # the boundary's, before the reply is rendered
+    with use_locale("de"):
+        assert "Alter Mixer" in error_text(inactive.value)
+    with use_locale("fr"):  # no French name: the catalog's default
+        assert "Old blender" in error_text(inactive.value)
