@@ -51,7 +51,7 @@ async def fresh_database(url: str | None = None) -> Database:
     if url is None:
         folder = Path(tempfile.mkdtemp(prefix="homedemo-bench-"))
         url = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
-    else:
+    elif url.startswith("postgresql"):
         await _create_if_missing(url)
     db = Database(url)
     async with db.engine.begin() as conn:

@@ -38,7 +38,7 @@ class AiohttpRequest(BaseRequest):
     initializes the bot and closed at its shutdown (PTB may initialize it again later: a new
     session is opened then, since a closed one cannot be reopened)."""
 
-    __slots__ = ("_connect_timeout", "_connections", "_read_timeout", "_session")
+    __slots__ = ("_connect_timeout", "_connections", "_read_timeout", "_session", "_shut_down")
 
     def __init__(
         self,
@@ -51,17 +51,20 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._shut_down = False
 
     @property
     def read_timeout(self) -> float:
         return self._read_timeout
 
     async def initialize(self) -> None:
+        self._shut_down = False
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=KEEP_ALIVE)
             self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
 
     async def shutdown(self) -> None:
+        self._shut_down = True
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
@@ -76,8 +79,11 @@ class AiohttpRequest(BaseRequest):
         connect_timeout=BaseRequest.DEFAULT_NONE,
         pool_timeout=BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            await self.initialize()  # a call after shutdown (PTB's own order allows it) opens the pool again
+        if self._shut_down:
+            # As PTB's own HTTPXRequest: nothing is sent between shutdown and the next initialize.
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        if self._session is None:  # used before PTB initialized it (PTB's own request allows that too)
+            await self.initialize()
         assert self._session is not None
         # A value PTB leaves at its default is ours; None means no limit, as with httpx.
         read = self._read_timeout if isinstance(read_timeout, _Default) else read_timeout

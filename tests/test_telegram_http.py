@@ -51,6 +51,17 @@ async def test_the_pool_opens_again_when_ptb_initializes_the_bot_again(api):
     assert [event.text for event in api.chats[ANNA]] == ["one", "two"]
 
 
+async def test_nothing_is_sent_between_a_shutdown_and_the_next_initialize(api):
+    """As with PTB's own client: a call after the bot shut down fails (and opens no connection
+    that nobody would close)."""
+    bot = bot_for(api.url)
+    async with bot:
+        await bot.send_message(ANNA, "one")
+    with pytest.raises(NetworkError):
+        await bot.send_message(ANNA, "after the shutdown")
+    assert [event.text for event in api.chats[ANNA]] == ["one"]
+
+
 async def test_a_long_poll_waits_past_the_read_timeout_as_telegram_holds_it(api):
     """PTB adds getUpdates' long-polling timeout to the read timeout: an empty poll that Telegram
     holds for its whole timeout is an empty list, not a timeout."""
