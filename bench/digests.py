@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import BULK, PriorityRateLimiter
+from bot.telegram_http import telegram_request
 from models.notifications import Notification
 
 
@@ -35,7 +36,13 @@ async def main(count: int, url: str | None = None) -> None:
     people = await add_people(db, count)
     await add_due(db, people, kind="reseller_digest", payload={"week_start": "2031-03-17"}, due=NOW)
     settings = Settings(_env_file=None, bot_token=api.token, telegram_api_url=api.url, dispatch_in_bot=False)
-    bot = ExtBot(api.token, base_url=f"{api.url}/bot", rate_limiter=PriorityRateLimiter(max_retries=5))
+    # The bot's and the clock process's own HTTP client (bot.telegram_http), as in production.
+    bot = ExtBot(
+        api.token,
+        base_url=f"{api.url}/bot",
+        rate_limiter=PriorityRateLimiter(max_retries=5),
+        request=telegram_request(),
+    )
     async with bot:
         # Baseline: the same bot, the same server, N bare messages, no database.
         started = time.monotonic()
