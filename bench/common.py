@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -17,9 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bot.config import webhook_path  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade_on  # noqa: E402
 from models.notifications import Notification  # noqa: E402
@@ -126,6 +129,22 @@ class BenchBotAPI(FakeBotAPI):
         super().__init__(*args, **kwargs)
         self.stall: dict[int, float] = {}  # chat id -> seconds added to each call to it
         self._watchers: dict[int, list[asyncio.Future]] = {}
+        # Set by WebProcesses: updates are posted to the webhook instead of waiting for getUpdates.
+        self.deliver = None
+        self._posting: set[asyncio.Task] = set()
+
+    async def push(self, update: dict) -> int:
+        update_id = await super().push(update)
+        if self.deliver is not None:
+            chat = next(
+                v["chat"]["id"] if "chat" in v else v["message"]["chat"]["id"]
+                for v in update.values()
+                if isinstance(v, dict)
+            )
+            task = asyncio.create_task(self.deliver(update, chat))
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
+        return update_id
 
     def next_event(self, chat_id: int) -> asyncio.Future:
         """Resolves with the time.monotonic() at which the chat next shows something."""
@@ -215,6 +234,67 @@ async def start_bot(
     finally:
         if log:
             output.close()
+
+
+class WebProcesses:
+    """`python -m bot webhook` processes, as `web` scaled to `count` on one PostgreSQL database,
+    with this process playing Telegram and a balancer that sends each chat to one of them (as a
+    balancer hashing the chat id would; every step of one person's flow then reaches the process
+    that holds it). Telegram keeps one update in flight per chat: so do the clients here."""
+
+    SECRET = "bench-secret_0123456789"
+
+    def __init__(self, api: BenchBotAPI, db: Database, count: int, log: Path) -> None:
+        self.api, self.db, self.count, self.log = api, db, count, log
+        self.ports = [_free_port() for _ in range(count)]
+        self.processes: list[asyncio.subprocess.Process] = []
+        self._http = None
+
+    async def start(self) -> None:
+        for n, port in enumerate(self.ports):
+            self.processes.append(
+                await start_bot(
+                    self.api,
+                    self.db,
+                    "webhook",
+                    log=self.log,
+                    WEBHOOK_URL="https://homedemo.bench.test",
+                    WEBHOOK_SECRET=self.SECRET,
+                    PORT=str(port),
+                    DISPATCH_IN_BOT="true" if n == 0 else "false",  # one sender for the outbox
+                )
+            )
+        self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self._path = webhook_path(self.SECRET)
+        for port, process in zip(self.ports, self.processes, strict=True):
+            for _ in range(1200):
+                if process.returncode is not None:
+                    raise RuntimeError(f"a web process exited with {process.returncode}")
+                try:
+                    async with self._http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        self.api.deliver = self._deliver
+
+    async def _deliver(self, update: dict, chat_id: int) -> None:
+        port = self.ports[chat_id % self.count]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.SECRET}
+        async with self._http.post(f"http://127.0.0.1:{port}{self._path}", json=update, headers=headers) as response:
+            await response.read()
+
+    async def stop(self) -> None:
+        await stop_processes(*self.processes)
+        if self._http is not None:
+            await self._http.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _log_file(path: Path):

@@ -18,7 +18,10 @@ The measured advisor sends once a second by default: the bot answers one chat ab
 second (Telegram's limit), so a faster sender would measure that limit. The bot process's own
 full garbage collections used to be most of B's tail (40-75 ms pauses, seen with gc.callbacks);
 the bench freezes its own heap before measuring, so that its clock and fake server do not pause.
-Run: .venv/bin/python bench/concurrency.py [--busy 50] [--stall-ms 200] [--think-ms 2000] [--db postgresql]
+With --web N the bot runs as production's `web` does instead: N `python -m bot webhook` processes
+on PostgreSQL (N > 1), this process playing Telegram and a balancer that sends each chat to one
+of them (WebProcesses in common.py); the first process also sends the outbox.
+Run: .venv/bin/python bench/concurrency.py [--busy 50] [--stall-ms 200] [--think-ms 2000] [--db postgresql] [--web N]
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pathlib import Path
 
 from common import (
     PG_URL,
+    WebProcesses,
     add_people,
     ask,
     fake_server,
@@ -221,11 +225,16 @@ async def main(args) -> int:
     busy_ids = [FIRST_ID + 1 + n for n in range(args.busy)]
     db = await fresh_database(PG_URL if args.db == "postgresql" else None)
     log = Path(tempfile.mkdtemp(prefix="homedemo-bench-")) / "bot.log"
-    bot = None
+    bot = web = None
     api = await fake_server([FIRST_ID, *busy_ids])
     try:
         await seed(db, 1 + args.busy, now)
-        bot = await start_bot(api, db, log=log)
+        if args.web:
+            web = WebProcesses(api, db, args.web, log)
+            await web.start()
+            bot = web.processes[0]
+        else:
+            bot = await start_bot(api, db, log=log)
         traffic = Traffic()
         first = asyncio.ensure_future(ask(api, FIRST_ID, "/demos", timeout=60))
         await asyncio.wait([first, asyncio.ensure_future(bot.wait())], return_when=asyncio.FIRST_COMPLETED)
@@ -252,13 +261,17 @@ async def main(args) -> int:
             )
         raise
     finally:
-        await stop_processes(bot)
+        if web is not None:
+            await web.stop()
+        else:
+            await stop_processes(bot)
         await api.stop()
         await db.dispose()
     log.unlink(missing_ok=True)
     ratio = percentile(loaded.latencies, 99) / percentile(idle.latencies, 99)
+    shape = f"{args.web} web process{'es' if args.web > 1 else ''} (webhook)" if args.web else "python -m bot run"
     print(
-        f"database {db.engine.dialect.name}; measured advisor: {args.command} about {args.rate:g}/s, "
+        f"{shape}; database {db.engine.dialect.name}; measured advisor: {args.command} about {args.rate:g}/s, "
         f"{args.samples} samples "
         f"(at most {args.phase_limit:g} s) per phase; B: {args.busy} advisors going through their demos "
         f"{f'{args.think_ms} ms after each reply' if args.think_ms else 'as fast as answered'}, "
@@ -310,12 +323,21 @@ def arguments() -> argparse.Namespace:
         "--warm-up", type=float, default=3, help="seconds of load before B's measurement starts (default 3)"
     )
     parser.add_argument(
+        "--web",
+        type=int,
+        default=0,
+        help="run N `python -m bot webhook` processes instead of `run` (each chat to one of them; N > 1: PostgreSQL)",
+    )
+    parser.add_argument(
         "--db",
         choices=("sqlite", "postgresql"),
         default="sqlite",
         help=f"sqlite (a fresh file) or postgresql ({PG_URL}, emptied first)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.web > 1 and args.db != "postgresql":
+        parser.error("several web processes need PostgreSQL (--db postgresql): SQLite is for one process")
+    return args
 
 
 if __name__ == "__main__":

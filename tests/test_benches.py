@@ -1,14 +1,26 @@
 """The benches still run: each at a tiny size (their large runs are not part of the tests)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sqlalchemy import make_url
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def run(*args: str) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=BENCH, capture_output=True, text=True, timeout=300, check=False)
+def run(*args: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=BENCH,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, **env},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -32,3 +44,21 @@ def test_the_seed_and_the_roll_up_bench_run_and_agree_with_hand_written_sql(tmp_
 def test_the_digest_delivery_bench_runs_and_loses_nothing():
     out = run("digests.py", "15")
     assert "digests: 15, sent 15, delivered to 15 chats, lost 0" in out
+
+
+def test_the_concurrency_bench_runs_against_python_m_bot_run():
+    out = run("concurrency.py", "--busy", "3", "--samples", "4", "--warm-up", "0.5")
+    assert "python -m bot run; database sqlite" in out
+    assert "unanswered within 15 s: A 0, B 0" in out and "ratio p99 B / p99 A" in out
+
+
+def test_the_concurrency_bench_runs_against_two_web_processes_on_postgresql(database_urls):
+    """Production's shape: `web` scaled to two behind the webhook, on its own bench database."""
+    url, reason = database_urls["postgresql"]
+    if url is None:
+        pytest.skip(reason)
+    bench_url = make_url(url).set(database="homedemo_bench_tests").render_as_string(hide_password=False)
+    out = run("concurrency.py", "--web", "2", "--db", "postgresql", "--busy", "3", "--samples", "4",
+              "--warm-up", "0.5", BENCH_DATABASE_URL=bench_url)  # fmt: skip
+    assert "2 web processes (webhook); database postgresql" in out
+    assert "unanswered within 15 s: A 0, B 0" in out and "ratio p99 B / p99 A" in out
