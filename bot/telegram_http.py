@@ -11,14 +11,18 @@ C. httpx itself cost about a tenth of the bot's CPU under bench/concurrency.py's
 and parsing URLs and headers for each call), so the calls go to aiohttp directly rather than
 through httpx over an aiohttp transport; aiohttp is already the webhook's server.
 
-Requests are what PTB's own HTTPXRequest sends (the same form fields, multipart with files,
-the same User-Agent) and errors keep PTB's meaning: a timeout is TimedOut, any other failure of
-the connection NetworkError (both retried alike by the dispatcher). aiohttp has no write
-timeout: connecting and reading stay bounded, sending an upload is not (the bot's uploads are
-small: calendars, CSV files, charts).
+A proxy named in the environment (HTTPS_PROXY and the rest, as PTB's default client reads them)
+is used, with the credentials in its URL. Requests are what PTB's own HTTPXRequest sends (the
+same form fields, multipart with files, the same User-Agent) and errors keep PTB's meaning: a
+timeout is TimedOut, any other failure of the connection NetworkError (both retried alike by the
+dispatcher). aiohttp has no write timeout: connecting and reading stay bounded, sending an upload
+is not (the bot's uploads are small: calendars, CSV files, charts).
 """
 
 from __future__ import annotations
+
+import urllib.parse
+import urllib.request
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -38,7 +42,7 @@ class AiohttpRequest(BaseRequest):
     initializes the bot and closed at its shutdown (PTB may initialize it again later: a new
     session is opened then, since a closed one cannot be reopened)."""
 
-    __slots__ = ("_connect_timeout", "_connections", "_read_timeout", "_session", "_shut_down")
+    __slots__ = ("_connect_timeout", "_connections", "_proxies", "_read_timeout", "_session", "_shut_down")
 
     def __init__(
         self,
@@ -52,6 +56,7 @@ class AiohttpRequest(BaseRequest):
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
         self._shut_down = False
+        self._proxies: dict[tuple[str, str | None], tuple[str | None, str | None]] = {}
 
     @property
     def read_timeout(self) -> float:
@@ -97,15 +102,52 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
+        address = urllib.parse.urlsplit(url)
+        origin = (address.scheme, address.hostname)
+        if origin not in self._proxies:
+            self._proxies[origin] = environment_proxy(*origin)
+        proxy, authorization = self._proxies[origin]
+        # The proxy's credentials: in the CONNECT that opens the tunnel to an https address, in
+        # the request itself to an http one (aiohttp's own placement for each).
+        credentials = {"Proxy-Authorization": authorization} if authorization else None
+        tunnelled = address.scheme == "https"
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=_body(request_data),
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=proxy,
+                proxy_headers=credentials if tunnelled else None,
+                headers=None if tunnelled else credentials,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+
+def environment_proxy(scheme: str, host: str | None) -> tuple[str | None, str | None]:
+    """The proxy the environment names for `scheme://host` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+    NO_PROXY, read by the standard library as PTB's default client reads them): some hosts reach
+    Telegram only through one. Read once per address, not on every call (aiohttp's own
+    `trust_env` looks it up in a thread for each request); credentials in the proxy's URL are
+    sent as its Proxy-Authorization (the proxy URL and that header's value are returned)."""
+    if host is None or urllib.request.proxy_bypass(host):
+        return None, None
+    proxies = urllib.request.getproxies()
+    named = proxies.get(scheme) or proxies.get("all")
+    if not named:
+        return None, None
+    proxy = urllib.parse.urlsplit(named)
+    if proxy.username is None:
+        return named, None
+    host = f"[{proxy.hostname}]" if ":" in (proxy.hostname or "") else proxy.hostname or ""
+    plain = proxy._replace(netloc=host + (f":{proxy.port}" if proxy.port else "")).geturl()
+    login, password = urllib.parse.unquote(proxy.username), urllib.parse.unquote(proxy.password or "")
+    return plain, aiohttp.encode_basic_auth(login, password)
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

@@ -5,8 +5,10 @@ pool opens again when PTB initializes the bot again."""
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
+from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, TimedOut
 
@@ -85,3 +87,52 @@ async def test_nobody_listening_is_a_network_error_not_a_crash():
     with pytest.raises(NetworkError):
         await asyncio.wait_for(bot.get_me(), 10)
     await bot.shutdown()
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture
+async def proxy(monkeypatch):
+    """An HTTP proxy that answers getMe itself, recording what it was asked and with what."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    seen: list[tuple[str, str | None]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append((str(request.url), request.headers.get("Proxy-Authorization")))
+        me = {"id": 1, "is_bot": True, "first_name": "Via", "username": "via_bot"}
+        return web.json_response({"ok": True, "result": me})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield port, seen
+    await runner.cleanup()
+
+
+async def test_the_proxy_the_environment_names_is_used_with_its_credentials(proxy, monkeypatch):
+    """Some hosts reach Telegram only through a proxy named in HTTP(S)_PROXY, which PTB's own
+    client honours: so does ours (here Telegram's address does not even resolve)."""
+    port, seen = proxy
+    monkeypatch.setenv("http_proxy", f"http://anna:p%40ss@127.0.0.1:{port}")
+    async with Bot("123456:TEST-TOKEN", base_url="http://telegram.invalid/bot", request=telegram_request()) as bot:
+        assert bot.username == "via_bot"
+    (url, authorization), *_ = seen
+    assert url.startswith("http://telegram.invalid/bot123456:TEST-TOKEN/getMe")
+    assert authorization == "Basic " + base64.b64encode(b"anna:p@ss").decode()
+
+
+async def test_an_address_in_no_proxy_is_reached_directly(proxy, monkeypatch):
+    port, seen = proxy
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("no_proxy", "telegram.invalid")
+    bot = Bot("123456:TEST-TOKEN", base_url="http://telegram.invalid/bot", request=telegram_request())
+    with pytest.raises(NetworkError):
+        await asyncio.wait_for(bot.get_me(), 10)
+    await bot.request.shutdown()
+    assert seen == []
