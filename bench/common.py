@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from bot.migrate import upgrade_on  # noqa: E402
 from models.notifications import Notification  # noqa: E402
 from models.users import User  # noqa: E402
 from sandbox.botapi.server import Event, FakeBotAPI  # noqa: E402
+from tests.fakebot.processes import free_port  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
 # The PostgreSQL database of `--db postgresql`: emptied first, so never one that matters.
@@ -136,12 +136,7 @@ class BenchBotAPI(FakeBotAPI):
     async def push(self, update: dict) -> int:
         update_id = await super().push(update)
         if self.deliver is not None:
-            chat = next(
-                v["chat"]["id"] if "chat" in v else v["message"]["chat"]["id"]
-                for v in update.values()
-                if isinstance(v, dict)
-            )
-            task = asyncio.create_task(self.deliver(update, chat))
+            task = asyncio.create_task(self.deliver(update, int(self.chat_of(update)["id"])))
             self._posting.add(task)
             task.add_done_callback(self._posting.discard)
         return update_id
@@ -246,7 +241,7 @@ class WebProcesses:
 
     def __init__(self, api: BenchBotAPI, db: Database, count: int, log: Path) -> None:
         self.api, self.db, self.count, self.log = api, db, count, log
-        self.ports = [_free_port() for _ in range(count)]
+        self.ports = [free_port() for _ in range(count)]
         self.processes: list[asyncio.subprocess.Process] = []
         self._http = None
 
@@ -289,12 +284,6 @@ class WebProcesses:
         await stop_processes(*self.processes)
         if self._http is not None:
             await self._http.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _log_file(path: Path):

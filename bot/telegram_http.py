@@ -144,8 +144,8 @@ def environment_proxy(scheme: str, host: str | None) -> tuple[str | None, str | 
     proxy = urllib.parse.urlsplit(named)
     if proxy.username is None:
         return named, None
-    host = f"[{proxy.hostname}]" if ":" in (proxy.hostname or "") else proxy.hostname or ""
-    plain = proxy._replace(netloc=host + (f":{proxy.port}" if proxy.port else "")).geturl()
+    proxy_host = f"[{proxy.hostname}]" if ":" in (proxy.hostname or "") else proxy.hostname or ""
+    plain = proxy._replace(netloc=proxy_host + (f":{proxy.port}" if proxy.port else "")).geturl()
     login, password = urllib.parse.unquote(proxy.username), urllib.parse.unquote(proxy.password or "")
     return plain, aiohttp.encode_basic_auth(login, password)
 

@@ -511,13 +511,20 @@ class FakeBotAPI:
             chat = dict(chat) if isinstance(chat, dict) else {"id": int(chat), "type": "private"}
             self.known_chats[int(chat["id"])] = {**self.known_chats.get(int(chat["id"]), {}), **chat}
 
-    async def push(self, update: dict) -> int:
-        """Delivers an update to the bot; the chat it comes from exists from now on."""
+    @staticmethod
+    def chat_of(update: dict) -> dict | None:
+        """The chat an update comes from (a message's, or the pressed button's message's)."""
         for value in update.values():
             if isinstance(value, dict):
                 chat = value.get("chat") or (value.get("message") or {}).get("chat")
                 if chat:
-                    self.meet(chat)
+                    return chat
+        return None
+
+    async def push(self, update: dict) -> int:
+        """Delivers an update to the bot; the chat it comes from exists from now on."""
+        if (chat := self.chat_of(update)) is not None:
+            self.meet(chat)
         update_id = next(self._update_ids)
         update["update_id"] = update_id
         async with self._new_update:
