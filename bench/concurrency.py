@@ -5,7 +5,10 @@ production, its own process (`python -m bot run`, long polling, its real rate li
 the fake Bot API server running here, which does not enforce Telegram's limits in this bench.
 One advisor sends a light command (/demos) about once a second; a reply's latency is the
 time from the update being pushed to the fake server until the fake records the bot's answer
-in that chat. Phase A: that advisor alone. Phase B: the same while 50 other onboarded advisors
+in that chat. Four such advisors (--measured) take turns, one round trip at a time, so that a
+phase gathers 600 samples in 150 s and its p99 is the sixth-slowest reply, not the second (the
+bot never has two of theirs at once: each is "one person" as far as it can tell).
+Phase A: the measured advisors alone. Phase B: the same while 50 other onboarded advisors
 each open /demos, open a demo, ask for its calendar every fourth time and go back to the list,
 --think-ms after each reply (2 s by default: about 22 updates a second in all), and every
 Telegram call to their chats answers --stall-ms late (a slow network or Telegram for them
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import random
 import statistics
 import sys
@@ -59,7 +63,7 @@ from models.digests import plan_weekly_digests
 from models.notifications import Notification
 from models.users import User
 
-FIRST_ID = 100_000  # the advisor measured; the busy ones follow
+FIRST_ID = 100_000  # the advisors measured (--measured of them); the busy ones follow
 DEMOS_EACH = 5
 
 
@@ -143,18 +147,20 @@ async def keep_busy(api, user_id: int, stop: asyncio.Event, traffic: Traffic, th
 
 
 async def measure(
-    api, user_id: int, command: str, samples: int, rate: float, limit: float, traffic: Traffic
+    api, user_ids: list[int], command: str, samples: int, rate: float, limit: float, traffic: Traffic
 ) -> tuple[list[float], float]:
-    """`samples` round trips, one every 1/rate s (or back to back when a reply takes longer),
-    for at most `limit` s. Returns the latencies and the time taken."""
+    """`samples` round trips, the measured advisors taking turns, one round trip at a time (each
+    advisor every 1/rate s; the next starts when the previous reply has come back), for at most
+    `limit` s. Returns the latencies and the time taken."""
     found: list[float] = []
     started = time.monotonic()
+    turns = itertools.cycle(user_ids)
     while len(found) < samples and time.monotonic() - started < limit:
         sent = time.monotonic()
-        latency = await ask(api, user_id, command)
+        latency = await ask(api, next(turns), command)
         if traffic.record(latency, busy=False):
             found.append(latency)
-        await asyncio.sleep(max(0.0, sent + 1 / rate - time.monotonic()))
+        await asyncio.sleep(max(0.0, sent + 1 / (rate * len(user_ids)) - time.monotonic()))
     return found, time.monotonic() - started
 
 
@@ -184,7 +190,7 @@ class Phase:
         )
 
 
-async def phase(api, name: str, args, traffic: Traffic, busy_ids: list[int]) -> Phase:
+async def phase(api, name: str, args, traffic: Traffic, measured: list[int], busy_ids: list[int]) -> Phase:
     stop = asyncio.Event()
     workers = [
         asyncio.create_task(keep_busy(api, user_id, stop, traffic, args.think_ms / 1000)) for user_id in busy_ids
@@ -195,7 +201,7 @@ async def phase(api, name: str, args, traffic: Traffic, busy_ids: list[int]) -> 
         first_done, first_busy, first_unanswered = len(traffic.done), len(traffic.busy), traffic.unanswered
         calls_before = len(api.delivered_at)
         started = time.monotonic()
-        found, seconds = await measure(api, FIRST_ID, args.command, args.samples, args.rate, args.phase_limit, traffic)
+        found, seconds = await measure(api, measured, args.command, args.samples, args.rate, args.phase_limit, traffic)
         updates = sum(1 for t in traffic.done[first_done:] if t <= started + seconds)
         calls = sum(1 for _chat, t in api.delivered_at[calls_before:] if started <= t <= started + seconds)
         result = Phase(
@@ -222,13 +228,14 @@ def alive(bot) -> None:
 
 async def main(args) -> int:
     now = datetime.now(UTC)
-    busy_ids = [FIRST_ID + 1 + n for n in range(args.busy)]
+    measured = [FIRST_ID + n for n in range(args.measured)]
+    busy_ids = [FIRST_ID + args.measured + n for n in range(args.busy)]
     db = await fresh_database(PG_URL if args.db == "postgresql" else None)
     log = Path(tempfile.mkdtemp(prefix="homedemo-bench-")) / "bot.log"
     bot = web = None
-    api = await fake_server([FIRST_ID, *busy_ids])
+    api = await fake_server([*measured, *busy_ids])
     try:
-        await seed(db, 1 + args.busy, now)
+        await seed(db, args.measured + args.busy, now)
         if args.web:
             web = WebProcesses(api, db, args.web, log)
             await web.start()
@@ -241,15 +248,15 @@ async def main(args) -> int:
         alive(bot)
         if await first is None:
             raise RuntimeError("the bot did not answer within 60 s")
-        for user_id in busy_ids:  # everyone has spoken to the bot once
+        for user_id in [*measured[1:], *busy_ids]:  # everyone has spoken to the bot once
             await ask(api, user_id, "/demos")
         # This process's own full collections would pause its clock and its fake server mid-sample.
         gc.collect()
         gc.freeze()
-        idle = await phase(api, "A  alone", args, traffic, [])
+        idle = await phase(api, "A  alone", args, traffic, measured, [])
         alive(bot)
         api.stall = {user_id: args.stall_ms / 1000 for user_id in busy_ids}
-        loaded = await phase(api, f"B  {args.busy} busy", args, traffic, busy_ids)
+        loaded = await phase(api, f"B  {args.busy} busy", args, traffic, measured, busy_ids)
         alive(bot)
     except BaseException:
         if log.exists():
@@ -271,8 +278,8 @@ async def main(args) -> int:
     ratio = percentile(loaded.latencies, 99) / percentile(idle.latencies, 99)
     shape = f"{args.web} web process{'es' if args.web > 1 else ''} (webhook)" if args.web else "python -m bot run"
     print(
-        f"{shape}; database {db.engine.dialect.name}; measured advisor: {args.command} about {args.rate:g}/s, "
-        f"{args.samples} samples "
+        f"{shape}; database {db.engine.dialect.name}; measured: {args.measured} advisor(s) taking turns, each "
+        f"{args.command} about {args.rate:g}/s, {args.samples} samples "
         f"(at most {args.phase_limit:g} s) per phase; B: {args.busy} advisors going through their demos "
         f"{f'{args.think_ms} ms after each reply' if args.think_ms else 'as fast as answered'}, "
         f"every Telegram call to their chats {args.stall_ms} ms late"
@@ -310,12 +317,18 @@ def arguments() -> argparse.Namespace:
         default=2000,
         help="pause of a busy advisor after each reply (default 2000; 0: as fast as the replies come back)",
     )
-    parser.add_argument("--samples", type=int, default=150, help="replies measured per phase (default 150)")
+    parser.add_argument("--samples", type=int, default=600, help="replies measured per phase (default 600)")
+    parser.add_argument(
+        "--measured",
+        type=int,
+        default=4,
+        help="advisors measured, taking turns: one round trip at a time, each advisor once every 1/rate s (default 4)",
+    )
     parser.add_argument(
         "--rate",
         type=float,
         default=1,
-        help="commands a second from the measured advisor (default 1: Telegram's, and the bot's, limit in one chat)",
+        help="commands a second from each measured advisor (default 1: Telegram's, and the bot's, limit in one chat)",
     )
     parser.add_argument("--command", default="/demos", help="what the measured advisor sends (default /demos)")
     parser.add_argument("--phase-limit", type=float, default=160, help="seconds a phase may take at most (default 160)")

@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from models.base import READ_ONLY
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for another process's write lock, then says "locked"
@@ -141,11 +143,16 @@ class Database:
 
     @asynccontextmanager
     async def read_scope(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads (a write raises ReadOnlyTransaction on SQLite): on
-        SQLite it does not queue for the writer, it reads a consistent snapshot beside it."""
+        """A transaction that only reads: a write is refused (ReadOnlyTransaction on SQLite,
+        PostgreSQL's own error in a READ ONLY transaction). On SQLite it does not queue for the
+        writer, it reads a consistent snapshot beside it."""
         token, read_only = _transaction_open.set(True), _read_only.set(True)
         try:
-            async with self._sessions() as session, session.begin():
+            async with self._sessions(info={READ_ONLY: True}) as session, session.begin():
+                if self.engine.dialect.name == "postgresql":
+                    # BEGIN READ ONLY: PostgreSQL refuses a write as SQLite's guard does (the
+                    # setting goes back to the pool's default with the connection).
+                    await session.connection(execution_options={"postgresql_readonly": True})
                 yield session
         finally:
             _read_only.reset(read_only)

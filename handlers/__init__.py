@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.boundary import reads_only
 from bot.context import Context
 from handlers import (
     attendees,
@@ -49,6 +50,7 @@ from models import DomainError
 from views.i18n import _
 
 
+@reads_only
 async def private_only(update: Update, context: Context) -> None:
     """HomeDemo talks one to one: demos, links and figures are private. In a group it says so
     (to a message meant for it: Telegram's privacy mode passes only commands and mentions)."""
@@ -65,6 +67,7 @@ async def private_only(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+@reads_only
 async def edited_message(update: Update, context: Context) -> None:
     """An edit does not change an answer already given: say so, rather than act on it twice."""
     await say(
@@ -77,11 +80,13 @@ async def edited_message(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+@reads_only
 async def stale_button(update: Update, context: Context) -> None:
     async with user_scope(update, context):
         raise DomainError("stale_button")
 
 
+@reads_only
 async def unknown_text(update: Update, context: Context) -> None:
     async with user_scope(update, context):
         await say(update, _("I'm not sure what you mean. Send /help to see what I can do."))

@@ -22,6 +22,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.boundary import reads_only
 from bot.context import Context
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, sender_locale, tell, user_scope
 from models import DomainError, demos, guests, users
@@ -246,12 +247,14 @@ async def _tell_promoted(session, context: Context, promoted: list[Guest]) -> No
             await tell(context, await users.get_user(session, guest.user_id), "waitlist_promoted", guest_id=guest.id)
 
 
+@reads_only
 async def show_guests(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoGuests.of(update).demo_id, reseller=me)
         await _render_guest_list(update, session, demo)
 
 
+@reads_only
 async def show_guests_page(update: Update, context: Context) -> None:
     pressed = DemoGuestsPage.of(update)
     async with seller_scope(update, context) as (session, me):
@@ -313,6 +316,7 @@ async def _share_guest_link(update: Update, context: Context, demo: demos.Demo |
     )
 
 
+@reads_only
 async def host_guest_list(update: Update, context: Context) -> None:
     """From the host's menu: a new message with the first page; its buttons then edit it."""
     paging = HostGuestsPage.parse(update.callback_query.data)

@@ -20,6 +20,7 @@ from babel.dates import format_skeleton, format_time
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
+from bot.boundary import reads_only
 from bot.context import Context
 from handlers.common import ack, answer, cancel, keyboard, replan, say, seller_scope, send_file, tell
 from handlers.when import WhenSteps
@@ -92,6 +93,7 @@ async def send_own_calendar(update: Update, context: Context, demo: Demo, me: Us
     )
 
 
+@reads_only
 async def list_demos(update: Update, context: Context) -> None:
     page = DemosPage.of(update).page if update.callback_query else 0
     async with seller_scope(update, context) as (session, me):
@@ -156,6 +158,7 @@ def _detail_keyboard(demo: Demo, me: User):
     return keyboard(rows)
 
 
+@reads_only
 async def show_demo(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoView.of(update).demo_id, reseller=me)
@@ -164,6 +167,7 @@ async def show_demo(update: Update, context: Context) -> None:
         await answer(update, text, _detail_keyboard(demo, me), edit=True)
 
 
+@reads_only
 async def send_demo_calendar(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoCalendar.of(update).demo_id, reseller=me)
@@ -180,6 +184,7 @@ async def regive_host_link(update: Update, context: Context) -> None:
         await give_host_link(update, context, demo, me)
 
 
+@reads_only
 async def ask_cancel(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoCancel.of(update).demo_id, reseller=me)

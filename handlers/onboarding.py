@@ -21,7 +21,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.boundary import current_scope
+from bot.boundary import current_scope, reads_only
 from bot.context import Context
 from handlers import host
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, sender_locale, user_scope
@@ -243,6 +243,7 @@ async def _settings_saved(update: Update, context: Context, me: User) -> int:
     return END
 
 
+@reads_only
 async def show_help(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (_session, me):
         await say(update, help_text(me))

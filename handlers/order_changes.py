@@ -10,6 +10,7 @@ import json
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.boundary import reads_only
 from bot.context import Context
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, tell
 from models import DomainError, commissions, notifications, orders, users
@@ -42,6 +43,7 @@ END = ConversationHandler.END
 TEXT = filters.TEXT & ~filters.COMMAND
 
 
+@reads_only
 async def show_order(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=OrderView.of(update).order_id, reseller=me)
@@ -57,6 +59,7 @@ async def show_order(update: Update, context: Context) -> None:
         await answer(update, receipt(order, lines, me, reseller_name=me.display_name), keyboard(rows), edit=True)
 
 
+@reads_only
 async def show_history(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         order = await orders.order_of_reseller(session, order_id=OrderHistory.of(update).order_id, reseller=me)

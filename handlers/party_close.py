@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.boundary import reads_only
 from bot.context import Context
 from handlers.common import answer, keyboard, replan, seller_scope
 from models import demos, party_close
@@ -14,6 +15,7 @@ from views.i18n import _
 from views.party_close import close_page, close_saved, party_closed_text
 
 
+@reads_only
 async def show_close(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=PartyCloseView.of(update).demo_id, reseller=me)

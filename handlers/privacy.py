@@ -22,7 +22,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.boundary import current_scope
+from bot.boundary import current_scope, reads_only
 from bot.context import Context
 from handlers.common import answer, replan, say, seller_scope, send_file, tell, user_scope
 from models import DomainError, demos, guests, privacy, users
@@ -33,6 +33,7 @@ from views.callbacks import DemoGuestErasure, ForgetConfirmed, ForgetKeep, Guest
 from views.menus import BASIC_COMMANDS, bot_commands
 
 
+@reads_only
 async def show_privacy(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         registrations = []
@@ -50,6 +51,7 @@ async def erase_my_guest_data(update: Update, context: Context) -> None:
         await answer(update, texts.guest_data_erased(result.guests), edit=True)
 
 
+@reads_only
 async def send_my_data(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         if me is None:
@@ -92,6 +94,7 @@ async def forget(update: Update, context: Context) -> None:
         await answer(update, texts.forget_done(), edit=True)
 
 
+@reads_only
 async def keep(update: Update, context: Context) -> None:
     async with user_scope(update, context):
         await answer(update, texts.forget_kept(), edit=True)
@@ -113,6 +116,7 @@ async def _follow(session, context: Context, result: privacy.Erasure) -> None:
 # ---- an advisor erases a guest, at the guest's request ----
 
 
+@reads_only
 async def list_guests_to_erase(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoGuestErasure.of(update).demo_id, reseller=me)
@@ -128,6 +132,7 @@ async def _guest_of(session, me, guest_id: int):
     return guest, demo
 
 
+@reads_only
 async def ask_erase_guest(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         guest, _demo = await _guest_of(session, me, GuestErase.of(update).guest_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.boundary import reads_only
 from bot.context import Context
 from bot.offload import off_loop
 from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
@@ -21,6 +22,7 @@ from views.party_close import standing_text
 from views.reports import orders_csv
 
 
+@reads_only
 async def show_catalog(update: Update, context: Context) -> None:
     """/catalog shows the first page as a new message; its buttons turn the page in place."""
     async with seller_scope(update, context) as (session, me):
@@ -38,6 +40,7 @@ async def show_catalog(update: Update, context: Context) -> None:
         await answer(update, text, markup, edit=update.callback_query is not None)
 
 
+@reads_only
 async def list_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         found = await orders.recent_orders(session, reseller_id=me.id, limit=10)
@@ -54,6 +57,7 @@ async def list_orders(update: Update, context: Context) -> None:
         await say(update, _("Your latest orders (amounts net of withdrawals):"), reply_markup=keyboard(rows))
 
 
+@reads_only
 async def show_sales(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         currency = context.settings.currency
@@ -78,6 +82,7 @@ async def show_sales(update: Update, context: Context) -> None:
         await say(update, "\n".join(parts) + "\n\n" + _("Withdrawn and cancelled amounts are not counted."))
 
 
+@reads_only
 async def export_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         found = await orders.all_orders(session, reseller_id=me.id)
@@ -85,6 +90,7 @@ async def export_orders(update: Update, context: Context) -> None:
         await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 
 
+@reads_only
 async def reseller_reward(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         demo = await demos.demo_of_reseller(session, demo_id=DemoRewardView.of(update).demo_id, reseller=me)
@@ -100,6 +106,7 @@ async def reseller_reward(update: Update, context: Context) -> None:
         )
 
 
+@reads_only
 async def host_reward(update: Update, context: Context) -> None:
     async with user_scope(update, context) as (session, me):
         if me is None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.boundary import reads_only
 from bot.context import Context
 from bot.offload import off_loop
 from handlers import shop_answers
@@ -62,6 +63,7 @@ async def career_standings(session, context: Context, user_ids: list[int]) -> di
     )
 
 
+@reads_only
 async def show_team(update: Update, context: Context) -> None:
     if context.args:  # /team anna: the members whose name contains the words
         words = clip_utf8(" ".join(context.args), SEARCH_BYTES).strip()
@@ -80,6 +82,7 @@ async def show_team(update: Update, context: Context) -> None:
         await answer(update, text, markup, edit=update.callback_query is not None)
 
 
+@reads_only
 async def find_members(update: Update, context: Context) -> None:
     pressed = TeamFind.of(update)
     await _show_found(update, context, pressed.words, pressed.page)
@@ -115,6 +118,7 @@ async def _with_figures(session, context: Context, me, page: Page[team.Branch]) 
     return replace(page, items=rows)
 
 
+@reads_only
 async def show_member(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         member = await team.in_team_of(session, viewer=me, member_id=TeamMember.of(update).user_id)
@@ -157,6 +161,7 @@ async def promote(update: Update, context: Context) -> None:
         )
 
 
+@reads_only
 async def ask_deactivate(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         member = await team.in_team_of(session, viewer=me, member_id=TeamDeactivate.of(update).user_id)
@@ -189,6 +194,7 @@ async def deactivate(update: Update, context: Context) -> None:
         )
 
 
+@reads_only
 async def show_commissions(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         plan = context.settings.plan
@@ -215,6 +221,7 @@ async def show_commissions(update: Update, context: Context) -> None:
         await say(update, "\n".join(lines))
 
 
+@reads_only
 async def monthly_statement(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         if not me.is_admin:
@@ -232,6 +239,7 @@ async def monthly_statement(update: Update, context: Context) -> None:
         )
 
 
+@reads_only
 async def show_compliance(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
         if not me.is_manager:

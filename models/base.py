@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, DateTime, Dialect, Enum, Executable, MetaData, Result
+from sqlalchemy import CursorResult, DateTime, Dialect, Enum, Executable, MetaData, Result, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -66,6 +66,17 @@ class DomainError(Exception):
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+READ_ONLY = "read_only"  # AsyncSession.info key: True in a transaction that only reads (bot.db.read_scope)
+
+
+def for_change(statement: Select[_Row], session: AsyncSession) -> Select[_Row]:
+    """SELECT ... FOR UPDATE when the transaction may change what it reads (so that two changes of
+    one row queue instead of overwriting each other); as it is in a transaction that only reads,
+    which changes nothing and need hold no one up (PostgreSQL refuses FOR UPDATE there)."""
+    return statement if session.info.get(READ_ONLY) else statement.with_for_update()
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, bindpar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
+from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column, for_change
 from models.text import clean_text
 from models.users import User
 
@@ -319,14 +319,14 @@ async def last_demo_starts(session: AsyncSession, *, reseller_ids: list[int], no
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:
     """The reseller's own demo, locked for the change that follows; anyone else's is 'not found'
     (button data can be forged, so ownership is checked on every press)."""
-    demo = await session.scalar(select(Demo).where(Demo.id == demo_id).with_for_update())
+    demo = await session.scalar(for_change(select(Demo).where(Demo.id == demo_id), session))
     if demo is None or demo.reseller_id != reseller.id:
         raise DomainError("demo_not_found")
     return demo
 
 
 async def demo_of_host(session: AsyncSession, *, demo_id: int, host: User) -> Demo:
-    demo = await session.scalar(select(Demo).where(Demo.id == demo_id).with_for_update())
+    demo = await session.scalar(for_change(select(Demo).where(Demo.id == demo_id), session))
     if demo is None or demo.host_user_id != host.id:
         raise DomainError("demo_not_found")
     return demo

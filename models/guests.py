@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, enum_column
+from models.base import Base, DomainError, UTCDateTime, enum_column, for_change
 from models.demos import Demo, DemoStatus, validate_phone
 from models.users import NAME_MAX, User, validate_display_name
 
@@ -233,7 +233,7 @@ async def guest_totals(session: AsyncSession, demo_id: int) -> GuestTotals:
 async def guest_of_reseller(session: AsyncSession, *, guest_id: int, reseller: User) -> tuple[Guest, Demo]:
     row = (
         await session.execute(
-            select(Guest, Demo).join(Demo, Demo.id == Guest.demo_id).where(Guest.id == guest_id).with_for_update()
+            for_change(select(Guest, Demo).join(Demo, Demo.id == Guest.demo_id).where(Guest.id == guest_id), session)
         )
     ).first()
     if row is None or row.Demo.reseller_id != reseller.id:

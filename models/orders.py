@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column
+from models.base import Base, DomainError, UTCDateTime, core_rows, enum_column, for_change
 from models.catalog import NamedInLanguages, Product
 from models.demos import Demo, DemoStatus
 from models.guests import Guest
@@ -375,7 +375,7 @@ def net(order: Order, lines: list[OrderLine]) -> int:
 
 
 async def order_of_reseller(session: AsyncSession, *, order_id: int, reseller: User) -> Order:
-    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    order = await session.scalar(for_change(select(Order).where(Order.id == order_id), session))
     if order is None or order.reseller_id != reseller.id:
         raise DomainError("order_not_found")
     return order

@@ -10,6 +10,7 @@ from telegram.ext import ExtBot
 
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import PriorityRateLimiter
+from models.botstate import HandledUpdate
 from models.demos import Demo
 from models.notifications import Notification
 from tests.e2e.flows import book_demo, link_payload
@@ -66,8 +67,8 @@ async def test_a_telegram_call_inside_a_database_transaction_is_refused(bot):
 
 
 async def test_a_stalled_reply_to_one_person_delays_nobody_else_and_holds_no_lock(bot, reseller, admin):
-    """The reseller's Telegram call hangs while she looks at a demo (whose row her update
-    locked); the host confirms that very demo and the admin gets help, both at once."""
+    """The reseller's Telegram call hangs while she looks at a demo; the host confirms that very
+    demo and the admin gets help, both at once."""
     saved = await book_demo(reseller)
     anna = bot.person("Anna", language_code="en")
     await anna.send(f"/start {link_payload(saved[-2].text, 'h')}")
@@ -84,6 +85,56 @@ async def test_a_stalled_reply_to_one_person_delays_nobody_else_and_holds_no_loc
     bot.api.stalled.pop(reseller.id).set()
     await bot.processor.wait(stalled)
     assert reseller.chat[-1].kind == "edit" and "Anna Bianchi, Via Garibaldi 12, Torino" in reseller.chat[-1].text
+
+
+async def test_looking_at_a_demo_does_not_wait_for_a_change_in_progress_but_a_change_does(bot, reseller):
+    """Someone else's change of the demo is half-way (it holds the demo's row): the reseller's
+    view of it answers at once, from what is committed, while the host's confirmation of that
+    same demo waits for the change to end."""
+    if bot.db.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite every update takes the one writer's turn: measured faster than readers beside it")
+    saved = await book_demo(reseller)
+    anna = bot.person("Anna", language_code="en")
+    await anna.send(f"/start {link_payload(saved[-2].text, 'h')}")
+    await reseller.send("/demos")
+    message_id, data = reseller.last_with_button("Anna Bianchi")
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def change_in_progress() -> None:
+        async with bot.db.session_scope() as s:
+            demo = await s.scalar(select(Demo).with_for_update())
+            demo.notes = "changed meanwhile"
+            await s.flush()
+            held.set()
+            await release.wait()
+
+    bot.auto_dispatch = False  # the test's outbox run after each update would be a change too
+    changing = asyncio.create_task(change_in_progress())
+    await held.wait()
+    try:
+        shown = await asyncio.wait_for(reseller.press_data(message_id, data), 5)
+        assert "Anna Bianchi, Via Garibaldi 12, Torino" in shown[-1].text
+        assert "changed meanwhile" not in shown[-1].text
+        confirming = asyncio.create_task(anna.press("Confirm"))
+        await asyncio.sleep(0.3)
+        assert not confirming.done()  # a change queues behind the change in progress
+    finally:
+        release.set()
+        await changing
+    assert any("the demo is confirmed" in e.text for e in await asyncio.wait_for(confirming, 5))
+
+
+async def test_an_update_that_only_reads_records_nothing_and_one_that_writes_its_id(bot, reseller):
+    """An update Telegram delivers again must not change anything twice: one that writes records
+    its id with its change. One that only reads has nothing to protect and, on PostgreSQL, writes
+    nothing."""
+    before = await count(bot, HandledUpdate)
+    await reseller.send("/demos")
+    await reseller.send("/help")
+    reads = 0 if bot.db.engine.dialect.name == "postgresql" else 2  # SQLite: all in the writer's turn
+    assert await count(bot, HandledUpdate) == before + reads
+    await reseller.send("/newdemo")  # the flow's first step: its state is written
+    assert await count(bot, HandledUpdate) == before + reads + 1
 
 
 async def test_one_persons_quick_messages_are_applied_in_the_order_sent(bot, reseller):
