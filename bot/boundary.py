@@ -176,7 +176,7 @@ class BoundaryProcessor(BaseUpdateProcessor):
         committed = awaited = False
         lang, tz = sender_locale(update, settings), settings.default_timezone
         try:
-            async with self._transaction(update, reads_only=self.only_reads(update)) as (session, me):
+            async with self._transaction(update) as (session, me):
                 if me is not None:
                     lang, tz = me.locale, me.timezone
                 scope = UpdateScope(update, session, me, lang, tz, app.bot_data["clock"].now(), replies)
@@ -232,9 +232,7 @@ class BoundaryProcessor(BaseUpdateProcessor):
         return True
 
     @asynccontextmanager
-    async def _transaction(
-        self, update: Update, *, reads_only: bool
-    ) -> AsyncIterator[tuple[AsyncSession, User | None]]:
+    async def _transaction(self, update: Update) -> AsyncIterator[tuple[AsyncSession, User | None]]:
         """The update's one transaction and its sender. On PostgreSQL, an update whose handlers
         only read gets a read-only transaction, without the sender's advisory lock and without
         recording its id (delivered again, it is only read again). It becomes a writing one,
@@ -246,16 +244,19 @@ class BoundaryProcessor(BaseUpdateProcessor):
         # taking the one writer's turn in this process (bench/concurrency.py, same hour: p99
         # under load 27 -> 48-54 ms): each connection is a thread of aiosqlite's, and several
         # at once wait on one another for the interpreter.
-        if reads_only and db.engine.dialect.name == "postgresql":
+        if db.engine.dialect.name == "postgresql" and self.only_reads(update):
             async with db.read_scope() as session:
-                me = await _load_sender(session, update, now, change=False)
-                if me is None or not _sender_changes(update, me):
+                me = await _load_sender(session, update)
+                if me is None or _unreachable_since(update, me, now) == me.unreachable_at:
                     yield session, me
                     return
         async with db.session_scope() as session:
             if not await _take_turn(session, update, now):
                 raise _HandledBefore
-            yield session, await _load_sender(session, update, now)
+            me = await _load_sender(session, update)
+            if me is not None:
+                me.unreachable_at = _unreachable_since(update, me, now)
+            yield session, me
 
     async def _alert(self, error: BaseException, update_id: int) -> bool:
         """After the update's transaction has closed (SQLite has one writer at a time)."""
@@ -322,24 +323,19 @@ def reads_only(callback: Callable) -> Callable:
     return callback
 
 
-def _sender_changes(update: Update, me: User) -> bool:
-    """Whether this update changes the sender's own row (see _load_sender)."""
-    return update.my_chat_member is not None or (me.unreachable_at is not None and update.effective_chat is not None)
-
-
-async def _load_sender(session: AsyncSession, update: Update, now: datetime, *, change: bool = True) -> User | None:
+async def _load_sender(session: AsyncSession, update: Update) -> User | None:
     sender = update.effective_user
-    if sender is None:
-        return None
-    me = await users.user_by_telegram_id(session, sender.id)
-    if me is None or not change:
-        return me
+    return None if sender is None else await users.user_by_telegram_id(session, sender.id)
+
+
+def _unreachable_since(update: Update, me: User, now: datetime) -> datetime | None:
+    """The sender's `unreachable_at` once this update is handled."""
     if update.my_chat_member is not None:  # they blocked the bot ("kicked"), or unblocked it
         blocked = update.my_chat_member.new_chat_member.status == ChatMember.BANNED
-        me.unreachable_at = (me.unreachable_at or now) if blocked else None
-    elif me.unreachable_at is not None and update.effective_chat is not None:
-        me.unreachable_at = None  # they wrote to us, so they have unblocked the bot
-    return me
+        return (me.unreachable_at or now) if blocked else None
+    if update.effective_chat is not None:
+        return None  # they wrote to us, so they have unblocked the bot
+    return me.unreachable_at
 
 
 class _use_scope:

@@ -317,8 +317,9 @@ async def last_demo_starts(session: AsyncSession, *, reseller_ids: list[int], no
 
 
 async def demo_of_reseller(session: AsyncSession, *, demo_id: int, reseller: User) -> Demo:
-    """The reseller's own demo, locked for the change that follows; anyone else's is 'not found'
-    (button data can be forged, so ownership is checked on every press)."""
+    """The reseller's own demo, locked for the change that follows (unless the transaction only
+    reads: for_change); anyone else's is 'not found' (button data can be forged, so ownership is
+    checked on every press)."""
     demo = await session.scalar(for_change(select(Demo).where(Demo.id == demo_id), session))
     if demo is None or demo.reseller_id != reseller.id:
         raise DomainError("demo_not_found")
