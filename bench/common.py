@@ -27,7 +27,7 @@ from bot.migrate import upgrade_on  # noqa: E402
 from models.notifications import Notification  # noqa: E402
 from models.users import User  # noqa: E402
 from sandbox.botapi.server import Event, FakeBotAPI  # noqa: E402
-from tests.fakebot.processes import free_port  # noqa: E402
+from tests.fakebot.processes import free_port, wait_until_healthy  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
 # The PostgreSQL database of `--db postgresql`: emptied first, so never one that matters.
@@ -262,16 +262,7 @@ class WebProcesses:
         self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self._path = webhook_path(self.SECRET)
         for port, process in zip(self.ports, self.processes, strict=True):
-            for _ in range(1200):
-                if process.returncode is not None:
-                    raise RuntimeError(f"a web process exited with {process.returncode}")
-                try:
-                    async with self._http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
+            await wait_until_healthy(process, port, self.log)
         self.api.deliver = self._deliver
 
     async def _deliver(self, update: dict, chat_id: int) -> None:

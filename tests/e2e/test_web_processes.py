@@ -25,7 +25,7 @@ from bot.config import webhook_path
 from models.users import Invite
 from sandbox.botapi.server import FakeBotAPI
 from tests.factories import make_user
-from tests.fakebot.processes import SlowFakeBotAPI, free_port
+from tests.fakebot.processes import SlowFakeBotAPI, free_port, wait_until_healthy
 from tests.fakebot.webhook import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,16 +59,7 @@ class Web:
             )
 
     async def healthy(self) -> None:
-        for _ in range(1200):  # a first start in a busy environment can be slow
-            try:
-                async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{self.port}/healthz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert self.process.returncode is None, self.log.read_text()
-            await asyncio.sleep(0.05)
-        raise AssertionError("the web process never became healthy")
+        await wait_until_healthy(self.process, self.port, self.log)
 
     async def post(self, update: dict) -> int:
         """As Telegram posts an update: the answer comes when the process has dealt with it."""
