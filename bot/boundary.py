@@ -243,7 +243,8 @@ class BoundaryProcessor(BaseUpdateProcessor):
         # PostgreSQL only. On SQLite, updates beside the writer measured worse than all of them
         # taking the one writer's turn in this process (bench/concurrency.py, same hour: p99
         # under load 27 -> 48-54 ms): each connection is a thread of aiosqlite's, and several
-        # at once wait on one another for the interpreter.
+        # at once wait on one another for the interpreter. The turn itself is short: a writing
+        # transaction's statements run on the loop's thread (bot.db.InlineConnection).
         if db.engine.dialect.name == "postgresql" and self.only_reads(update):
             async with db.read_scope() as session:
                 me = await _load_sender(session, update)

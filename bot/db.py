@@ -1,17 +1,29 @@
-"""Engine and the one transaction scope used per update or job."""
+"""Engine and the one transaction scope used per update or job.
+
+On SQLite, writing transactions run their statements on the event loop's own thread
+(InlineConnection): a statement of a small local database takes tens of microseconds, less than
+handing it to aiosqlite's thread and back (three or four trips a statement, each a wake-up of the
+loop), and a transaction whose statements never wait for the loop is never interleaved with other
+updates' work while it holds the one writer's turn. Reads (read_scope) keep aiosqlite's thread:
+they may be long (a digest, an export) and run beside the writer, not in the loop's way.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
+import itertools
 import logging
 import random
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from sqlalchemy import event
+import aiosqlite
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -20,8 +32,12 @@ from models.base import READ_ONLY
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for another process's write lock, then says "locked"
-LOCKED_RETRIES = 4  # then begins again this many times, after a growing pause: about 25 s in all
-LOCKED_BACKOFF = 0.05  # seconds before the first retry; doubled each time, with jitter
+# On the loop's thread, SQLite's own wait for a lock would stop every other update: it waits
+# only this long, and the wait for another process's write lock is asynchronous (Database._begin).
+INLINE_BUSY_TIMEOUT_MS = 10
+LOCK_WAIT = 25.0  # seconds an update waits in all for another process's write lock, then gives up
+LOCKED_BACKOFF = 0.005  # seconds before beginning again the first time; doubled each time, with jitter
+LOCKED_BACKOFF_MAX = 0.25
 
 # True while this task holds a transaction open: no Telegram call may happen then (a slow call
 # would hold row locks and SQLite's write lock for its whole duration). bot.ratelimit checks it.
@@ -79,10 +95,70 @@ def is_locked(error: BaseException) -> bool:
     )
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs) -> AsyncEngine:
-    # pre-ping: a connection the server dropped (PostgreSQL restarted) is replaced when taken
-    # from the pool, instead of failing the update that drew it.
-    engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"), **kwargs)
+class _RunNow:
+    """In place of aiosqlite's queue to its thread (SQLAlchemy's adapter puts a few calls there
+    itself): runs each call at once and settles its future."""
+
+    @staticmethod
+    def put_nowait(item) -> None:
+        future, function = item
+        try:
+            result = function()
+        except Exception as error:
+            if future is not None and not future.done():
+                future.set_exception(error)
+        else:
+            if future is not None and not future.done():
+                future.set_result(result)
+
+
+class InlineConnection(aiosqlite.Connection):
+    """aiosqlite's connection, its calls run on the calling (event loop's) thread: SQLAlchemy's
+    aiosqlite dialect drives it unchanged, and no statement waits for a thread hand-off. Used
+    where every statement is short; SQLite's wait for a lock is kept as short (see above)."""
+
+    def __init__(self, connector) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _RunNow()  # type: ignore[assignment]  # no thread is ever started
+
+    async def _execute(self, fn, *args, **kwargs):
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+    async def _open(self) -> InlineConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    def __await__(self):
+        return self._open().__await__()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, inline: bool = False, **kwargs) -> AsyncEngine:
+    """The async engine for `url`. On SQLite, `inline` runs statements on the loop's thread
+    (InlineConnection) instead of aiosqlite's."""
+    if inline and make_url(url).get_backend_name() == "sqlite":
+        engine: AsyncEngine | None = None
+
+        async def connect() -> InlineConnection:
+            # The URL's own arguments, as the dialect reads them for aiosqlite.connect().
+            args, options = engine.dialect.create_connect_args(engine.sync_engine.url)
+            # One thread uses it (the loop's); SQLAlchemy may close it from the collector's.
+            options = {**options, "check_same_thread": False}
+            return await InlineConnection(partial(sqlite3.connect, *args, **options))
+
+        engine = create_async_engine(url, async_creator=connect, **kwargs)
+    else:
+        # pre-ping: a connection the server dropped (PostgreSQL restarted) is replaced when taken
+        # from the pool, instead of failing the update that drew it.
+        engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -91,10 +167,17 @@ def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs)
 
 
 class Database:
-    def __init__(self, url: str, *, locked_retries: int = LOCKED_RETRIES, **engine_kwargs) -> None:
-        self.engine = create_engine(url, **engine_kwargs)
-        self.locked_retries = locked_retries
+    def __init__(self, url: str, *, lock_wait: float = LOCK_WAIT, **engine_kwargs) -> None:
+        target = make_url(url)
+        self.engine = create_engine(url, inline=True, busy_timeout_ms=INLINE_BUSY_TIMEOUT_MS, **engine_kwargs)
+        # SQLite: reads on aiosqlite's thread (a long one does not hold up the loop); its busy
+        # timeout is its own, off the loop.
+        # (An in-memory database is one connection's own: it has no reader beside it.)
+        separate = target.get_backend_name() == "sqlite" and target.database not in (None, "", ":memory:")
+        self._reader = create_engine(url, **engine_kwargs) if separate else self.engine
+        self.lock_wait = lock_wait
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
         # SQLite runs one writing transaction at a time anyway (BEGIN IMMEDIATE): waiting for it
         # here, first come first served, beats connections polling the file lock in no order
         # and giving up after the busy timeout. PostgreSQL runs transactions side by side.
@@ -125,19 +208,22 @@ class Database:
     async def _begin(self) -> AsyncSession:
         """A session whose transaction has begun. On SQLite, BEGIN IMMEDIATE takes the write lock
         here, before anything of the update has run: when another process (the clock, a CLI)
-        holds it past the busy timeout, beginning again later is the whole retry, and the person
-        whose update waited never hears of it. Bounded: the last failure is raised."""
-        for attempt in range(self.locked_retries + 1):
+        holds it, beginning again after a growing pause (the loop meanwhile serving everyone
+        else) is the whole retry, and the person whose update waited never hears of it. Bounded:
+        after `lock_wait` seconds the last failure is raised."""
+        deadline = time.monotonic() + self.lock_wait
+        for attempt in itertools.count():
             session = self._sessions()
             try:
                 await session.connection()  # emits BEGIN (IMMEDIATE on SQLite)
                 return session
             except OperationalError as error:
                 await session.close()
-                if not is_locked(error) or attempt == self.locked_retries:
+                pause = min(LOCKED_BACKOFF * 2**attempt, LOCKED_BACKOFF_MAX) * (1 + random.random())
+                if not is_locked(error) or time.monotonic() + pause > deadline:
                     raise
-                pause = LOCKED_BACKOFF * 2**attempt * (1 + random.random())
-                log.info("database is locked by another process: beginning again in %.2f s", pause)
+                if attempt == 0:
+                    log.info("database is locked by another process: waiting for it (at most %g s)", self.lock_wait)
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
@@ -148,7 +234,7 @@ class Database:
         writer, it reads a consistent snapshot beside it."""
         token, read_only = _transaction_open.set(True), _read_only.set(True)
         try:
-            async with self._sessions(info={READ_ONLY: True}) as session, session.begin():
+            async with self._read_sessions(info={READ_ONLY: True}) as session, session.begin():
                 if self.engine.dialect.name == "postgresql":
                     # BEGIN READ ONLY: PostgreSQL refuses a write as SQLite's guard does (the
                     # setting goes back to the pool's default with the connection).
@@ -160,3 +246,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader is not self.engine:
+            await self._reader.dispose()

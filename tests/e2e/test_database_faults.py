@@ -69,16 +69,32 @@ async def _hold_write_lock(path: Path, seconds: float) -> asyncio.subprocess.Pro
     return holder
 
 
+async def _longest_pause_of_the_loop(stop: asyncio.Event) -> float:
+    """The longest time the event loop took to come back to a 10 ms sleep until `stop`."""
+    longest, last = 0.0, time.monotonic()
+    while not stop.is_set():
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        longest, last = max(longest, now - last), now
+    return longest
+
+
 async def test_sqlite_locked_by_another_process_is_waited_out_and_never_shown(tmp_path, caplog):
-    # The busy timeout is 200 ms here (5 s in production); the other process keeps the lock 1.5 s.
-    bot = await _sqlite_bot(tmp_path, busy_timeout_ms=200, locked_retries=8)
+    # The other process keeps the lock 1.5 s; the update waits for it (25 s at most).
+    bot = await _sqlite_bot(tmp_path)
     try:
         eve = bot.person("Eve", language_code="it")
         holder = await _hold_write_lock(tmp_path / "bot.sqlite3", 1.5)
+        stop = asyncio.Event()
+        pauses = asyncio.create_task(_longest_pause_of_the_loop(stop))
         with caplog.at_level(logging.INFO, logger="bot.db"):
             replies = await eve.send("/start")
+        stop.set()
         assert await holder.wait() == 0
-        assert "database is locked by another process: beginning again" in caplog.text
+        # Statements run on the loop's thread, but the wait for the lock does not: everyone
+        # else's work goes on meanwhile (SQLite's own busy wait would stop the loop for 1.5 s).
+        assert await pauses < 0.25
+        assert "database is locked by another process: waiting for it" in caplog.text
         assert replies and all("Scusa" not in r.text and "locked" not in r.text for r in replies)
         assert replies[0].text.startswith("Ciao! HomeDemo")  # /start's usual welcome
     finally:
@@ -87,7 +103,7 @@ async def test_sqlite_locked_by_another_process_is_waited_out_and_never_shown(tm
 
 
 async def test_sqlite_retries_are_bounded_then_the_sender_is_asked_to_try_again(tmp_path):
-    bot = await _sqlite_bot(tmp_path, busy_timeout_ms=100, locked_retries=1)
+    bot = await _sqlite_bot(tmp_path, lock_wait=0.5)
     bot.auto_dispatch = False  # the outbox's own sweep would meet the same lock; it is not what this tests
     try:
         eve = bot.person("Eve", language_code="it")
