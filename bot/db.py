@@ -16,6 +16,7 @@ import contextvars
 import itertools
 import logging
 import random
+import select
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 import aiosqlite
-from sqlalchemy import event, make_url
+from sqlalchemy import event, exc, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -95,6 +96,38 @@ def is_locked(error: BaseException) -> bool:
     )
 
 
+# A pooled PostgreSQL connection is pinged before use only when in doubt: idle longer than this
+# (the server may have gone without a word), or something is waiting to be read on it (a server
+# that stopped or killed the session says so before it closes). Not on every checkout: that is a
+# round trip more on every update.
+IDLE_BEFORE_PING = 30.0
+
+
+def _note_idle(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _has_news(dbapi_connection) -> bool:
+    """Something to read on an idle connection: the server's goodbye (or its end of file)."""
+    try:
+        return bool(select.select([dbapi_connection.driver_connection.fileno()], [], [], 0)[0])
+    except Exception:  # closed already (psycopg's error, or the socket's)
+        return True
+
+
+def _ping_when_in_doubt(engine: AsyncEngine):
+    def checkout(dbapi_connection, record, _proxy) -> None:
+        idle = time.monotonic() - record.info.get("idle_since", time.monotonic())
+        if idle <= IDLE_BEFORE_PING and not _has_news(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # gone: the pool drops it and checks out another
+            raise exc.DisconnectionError(str(error)) from error
+
+    return checkout
+
+
 class _RunNow:
     """In place of aiosqlite's queue to its thread (SQLAlchemy's adapter puts a few calls there
     itself): runs each call at once and settles its future."""
@@ -156,9 +189,12 @@ def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, inline: b
 
         engine = create_async_engine(url, async_creator=connect, **kwargs)
     else:
-        # pre-ping: a connection the server dropped (PostgreSQL restarted) is replaced when taken
-        # from the pool, instead of failing the update that drew it.
-        engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"), **kwargs)
+        engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        # A connection the server dropped (PostgreSQL restarted) is replaced when taken from the
+        # pool, instead of failing the update that drew it.
+        event.listen(engine.sync_engine, "checkin", _note_idle)
+        event.listen(engine.sync_engine, "checkout", _ping_when_in_doubt(engine))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -170,11 +206,24 @@ class Database:
     def __init__(self, url: str, *, lock_wait: float = LOCK_WAIT, **engine_kwargs) -> None:
         target = make_url(url)
         self.engine = create_engine(url, inline=True, busy_timeout_ms=INLINE_BUSY_TIMEOUT_MS, **engine_kwargs)
-        # SQLite: reads on aiosqlite's thread (a long one does not hold up the loop); its busy
-        # timeout is its own, off the loop.
-        # (An in-memory database is one connection's own: it has no reader beside it.)
-        separate = target.get_backend_name() == "sqlite" and target.database not in (None, "", ":memory:")
-        self._reader = create_engine(url, **engine_kwargs) if separate else self.engine
+        # Reads (read_scope) have connections of their own, read-only where the database says so.
+        # SQLite: on aiosqlite's thread (a long read does not hold up the loop), waiting for a
+        # lock there as long as it needs. (An in-memory database is one connection's own.)
+        # PostgreSQL: every statement its own READ ONLY transaction (the server's default for
+        # these sessions), so a read costs no BEGIN and no COMMIT, two round trips fewer; under
+        # READ COMMITTED each statement saw a snapshot of its own inside a transaction anyway.
+        backend = target.get_backend_name()
+        if backend == "postgresql":
+            self._reader = create_engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c default_transaction_read_only=on"},
+                **engine_kwargs,
+            )
+        elif backend == "sqlite" and target.database not in (None, "", ":memory:"):
+            self._reader = create_engine(url, **engine_kwargs)
+        else:
+            self._reader = self.engine
         self.lock_wait = lock_wait
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
@@ -229,16 +278,12 @@ class Database:
 
     @asynccontextmanager
     async def read_scope(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads: a write is refused (ReadOnlyTransaction on SQLite,
-        PostgreSQL's own error in a READ ONLY transaction). On SQLite it does not queue for the
-        writer, it reads a consistent snapshot beside it."""
+        """Reads only: a write is refused (ReadOnlyTransaction on SQLite, PostgreSQL's own error in
+        a read-only session). On SQLite it does not queue for the writer, it reads a consistent
+        snapshot beside it; on PostgreSQL each statement reads what is committed when it runs."""
         token, read_only = _transaction_open.set(True), _read_only.set(True)
         try:
             async with self._read_sessions(info={READ_ONLY: True}) as session, session.begin():
-                if self.engine.dialect.name == "postgresql":
-                    # BEGIN READ ONLY: PostgreSQL refuses a write as SQLite's guard does (the
-                    # setting goes back to the pool's default with the connection).
-                    await session.connection(execution_options={"postgresql_readonly": True})
                 yield session
         finally:
             _read_only.reset(read_only)

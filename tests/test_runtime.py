@@ -85,16 +85,53 @@ async def test_a_sqlite_read_scope_reads_beside_the_writer_and_may_not_write(tmp
     await db.dispose()
 
 
-async def test_a_pooled_postgresql_connection_the_server_dropped_is_replaced_before_use(db):
+async def test_a_pooled_postgresql_connection_the_server_dropped_is_replaced_before_use(db, monkeypatch):
     """The server restarted (here: the connection killed) between two updates: the next
-    transaction gets a fresh connection instead of failing (the pool's pre-ping)."""
+    transaction gets a fresh connection instead of failing. A connection in good health is used
+    without a ping: that would be a round trip more on every update."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no server connection to lose")
+    pings = []
+    ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda connection: pings.append(1) or ping(connection))
     async with db.session_scope() as session:
         pid = await session.scalar(text("SELECT pg_backend_pid()"))
+    async with db.session_scope() as session:  # the same connection, back from the pool, unpinged
+        assert await session.scalar(text("SELECT pg_backend_pid()")) == pid
+    assert pings == []
     other = Database(db.engine.url.render_as_string(hide_password=False))
     async with other.session_scope() as session:
         await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await session.execute(text("SELECT pg_sleep(0.2)"))  # the goodbye reaches the bot's socket
     await other.dispose()
     async with db.session_scope() as session:
         assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+    assert pings == [1]  # the dead one was pinged (and replaced), the fresh one was not
+
+
+async def test_a_postgresql_read_scope_costs_no_begin_and_may_not_write(db):
+    from sqlalchemy import event
+    from sqlalchemy.exc import DBAPIError
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's read scope is tested above")
+    async with db.session_scope() as session:
+        await session.execute(text("CREATE TABLE IF NOT EXISTS notes (body TEXT)"))
+        await session.execute(text("DELETE FROM notes"))
+        await session.execute(text("INSERT INTO notes VALUES ('committed')"))
+    try:
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            async with db.read_scope() as session:
+                await session.execute(text("INSERT INTO notes VALUES ('refused')"))
+        sent = []
+        async with db.read_scope() as session:
+            event.listen(
+                (await session.connection()).sync_connection, "before_cursor_execute", lambda *a: sent.append(a[2])
+            )
+            assert (await session.scalars(text("SELECT body FROM notes"))).all() == ["committed"]
+            # Each statement is a read-only transaction of its own: nothing else is sent.
+            assert await session.scalar(text("SHOW transaction_read_only")) == "on"
+        assert sent == ["SELECT body FROM notes", "SHOW transaction_read_only"]
+    finally:
+        async with db.session_scope() as session:
+            await session.execute(text("DROP TABLE notes"))

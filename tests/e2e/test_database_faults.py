@@ -204,6 +204,9 @@ def _lists_the_demo(replies) -> bool:
 
 async def _wait_for_blocked_update(conn: psycopg.AsyncConnection) -> None:
     for _ in range(300):
+        # `conn` holds the lock in a transaction, where pg_stat_activity would otherwise be
+        # read once and kept: look afresh each time.
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
         waiting = await (
             await conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
         ).fetchone()
