@@ -19,7 +19,7 @@ import random
 import select
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -39,6 +39,7 @@ INLINE_BUSY_TIMEOUT_MS = 10
 LOCK_WAIT = 25.0  # seconds an update waits in all for another process's write lock, then gives up
 LOCKED_BACKOFF = 0.005  # seconds before beginning again the first time; doubled each time, with jitter
 LOCKED_BACKOFF_MAX = 0.25
+CHECKPOINT_EVERY = 200  # commits between two checkpoints of SQLite's log (a few pages each)
 
 # True while this task holds a transaction open: no Telegram call may happen then (a slow call
 # would hold row locks and SQLite's write lock for its whole duration). bot.ratelimit checks it.
@@ -57,7 +58,7 @@ def transaction_open() -> bool:
     return _transaction_open.get()
 
 
-def _sqlite_pragmas(dbapi_connection, _record, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, inline: bool = False) -> None:
     # WAL lets the bot read while a job writes; the busy timeout waits instead of failing
     # with "database is locked"; SQLite leaves foreign keys off unless asked. In WAL mode
     # synchronous=NORMAL is SQLite's own advice: no corruption on power loss, only the last
@@ -67,6 +68,10 @@ def _sqlite_pragmas(dbapi_connection, _record, *, busy_timeout_ms: int = BUSY_TI
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    if inline:
+        # A commit would otherwise copy the log into the database file now and then (every
+        # 1,000 pages): on the loop's thread. Database checkpoints on aiosqlite's thread instead.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
     # We emit BEGIN ourselves (below), so the driver must not start transactions on its own.
     dbapi_connection.isolation_level = None
@@ -128,6 +133,22 @@ def _ping_when_in_doubt(engine: AsyncEngine):
     return checkout
 
 
+# True inside long_statements(): an inline connection hands its calls to a worker thread.
+_long: contextvars.ContextVar[bool] = contextvars.ContextVar("long_statements", default=False)
+
+
+@contextlib.contextmanager
+def long_statements() -> Iterator[None]:
+    """Around statements that may take long on SQLite (an export, the monthly statement, the
+    outbox's housekeeping): they run on a worker thread, not the loop's, so that nobody else's
+    reply or send waits for them. No effect on PostgreSQL, whose statements never hold the loop."""
+    token = _long.set(True)
+    try:
+        yield
+    finally:
+        _long.reset(token)
+
+
 class _RunNow:
     """In place of aiosqlite's queue to its thread (SQLAlchemy's adapter puts a few calls there
     itself): runs each call at once and settles its future."""
@@ -157,6 +178,8 @@ class InlineConnection(aiosqlite.Connection):
     async def _execute(self, fn, *args, **kwargs):
         if not self._running or self._connection is None:
             raise ValueError("Connection closed")
+        if _long.get():  # one task uses the connection at a time; the thread is only lent
+            return await asyncio.to_thread(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
     async def _open(self) -> InlineConnection:
@@ -184,7 +207,8 @@ def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, inline: b
             # The URL's own arguments, as the dialect reads them for aiosqlite.connect().
             args, options = engine.dialect.create_connect_args(engine.sync_engine.url)
             # One thread uses it (the loop's); SQLAlchemy may close it from the collector's.
-            options = {**options, "check_same_thread": False}
+            # SQLite's wait for a lock is short from the first statement on (see above).
+            options = {**options, "check_same_thread": False, "timeout": busy_timeout_ms / 1000}
             return await InlineConnection(partial(sqlite3.connect, *args, **options))
 
         engine = create_async_engine(url, async_creator=connect, **kwargs)
@@ -196,7 +220,9 @@ def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, inline: b
         event.listen(engine.sync_engine, "checkin", _note_idle)
         event.listen(engine.sync_engine, "checkout", _ping_when_in_doubt(engine))
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
+        event.listen(
+            engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms, inline=inline)
+        )
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes)
     return engine
@@ -214,10 +240,11 @@ class Database:
         # READ COMMITTED each statement saw a snapshot of its own inside a transaction anyway.
         backend = target.get_backend_name()
         if backend == "postgresql":
+            # (Added to the URL's own `options`, if it has any, not in their place.)
+            options = " ".join(filter(None, [target.query.get("options"), "-c default_transaction_read_only=on"]))
             self._reader = create_engine(
-                url,
+                target.set(query={**target.query, "options": options}).render_as_string(hide_password=False),
                 isolation_level="AUTOCOMMIT",
-                connect_args={"options": "-c default_transaction_read_only=on"},
                 **engine_kwargs,
             )
         elif backend == "sqlite" and target.database not in (None, "", ":memory:"):
@@ -231,6 +258,10 @@ class Database:
         # here, first come first served, beats connections polling the file lock in no order
         # and giving up after the busy timeout. PostgreSQL runs transactions side by side.
         self._one_writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        # SQLite: the log is copied into the database file every CHECKPOINT_EVERY commits, on
+        # aiosqlite's thread (the writing connections do not do it themselves, see above).
+        self._commits = 0
+        self._checkpointing: asyncio.Task | None = None
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
@@ -251,8 +282,26 @@ class Database:
                     raise
                 finally:
                     await session.close()
+            if self._one_writer is not None:
+                self._count_commit()
         finally:
             _transaction_open.reset(token)
+
+    def _count_commit(self) -> None:
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and (self._checkpointing is None or self._checkpointing.done()):
+            self._commits = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        """A passive checkpoint: copies what it can of the log into the database file, waiting
+        for nobody and making nobody wait (https://www.sqlite.org/c3ref/wal_checkpoint_v2.html)."""
+        try:
+            async with self._reader.connect() as connection:
+                raw = await connection.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next one will do; the log only grows meanwhile
+            log.warning("SQLite checkpoint failed", exc_info=True)
 
     async def _begin(self) -> AsyncSession:
         """A session whose transaction has begun. On SQLite, BEGIN IMMEDIATE takes the write lock
@@ -290,6 +339,8 @@ class Database:
             _transaction_open.reset(token)
 
     async def dispose(self) -> None:
+        if self._checkpointing is not None:
+            await self._checkpointing
         await self.engine.dispose()
         if self._reader is not self.engine:
             await self._reader.dispose()

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from telegram import Bot, BotCommandScopeChat, InputFile, LabeledPrice
@@ -23,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, long_statements
 from bot.notices import LOADERS, Defer
 from bot.offload import off_loop
 from bot.ratelimit import BULK, PriorityRateLimiter
@@ -159,10 +159,11 @@ class Dispatcher:
         await self.drain()
 
     async def plan_weekly(self) -> int:
-        async with self.db.session_scope() as session:
-            return await digests.plan_weekly_digests(
-                session, now=self.clock.now(), weekday=self.settings.digest_weekday, hour=self.settings.digest_hour
-            )
+        with long_statements():  # reads every seller: off the loop's thread on SQLite
+            async with self.db.session_scope() as session:
+                return await digests.plan_weekly_digests(
+                    session, now=self.clock.now(), weekday=self.settings.digest_weekday, hour=self.settings.digest_hour
+                )
 
     async def tick(self) -> int:
         """What the scheduler calls: close last month's commissions and the parties past their
@@ -171,19 +172,24 @@ class Dispatcher:
             now = self.clock.now()
             # Planning reads every seller: once a minute, not on every tick of a busy outbox.
             if self._housekept_at is None or abs(now - self._housekept_at) >= HOUSEKEEPING_EVERY:
-                async with self.db.session_scope() as session:
-                    await commissions.close_past_periods(session, plan=self.settings.plan, now=now)
-                async with self.db.session_scope() as session:
-                    # Parties past their close: the host reward frozen once (idempotent), the host told.
-                    await party_rewards.close_due_parties(session, table=self.settings.reward_table, now=now)
-                if self._purged_on != now.date():
-                    async with self.db.session_scope() as session:
-                        await privacy.purge_stale_guests(session, now=now, months=self.settings.guest_retention_months)
-                        await botstate.forget_handled_updates(session, before=now - HANDLED_UPDATES_KEPT)
-                    self._purged_on = now.date()
-                await self.plan_weekly()
-                self._housekept_at = now
+                await self._housekeep(now)
             return await self.run_once()
+
+    async def _housekeep(self, now: datetime) -> None:
+        # Every past period's entries, every seller: off the loop's thread on SQLite.
+        with long_statements():
+            async with self.db.session_scope() as session:
+                await commissions.close_past_periods(session, plan=self.settings.plan, now=now)
+            async with self.db.session_scope() as session:
+                # Parties past their close: the host reward frozen once (idempotent), the host told.
+                await party_rewards.close_due_parties(session, table=self.settings.reward_table, now=now)
+            if self._purged_on != now.date():
+                async with self.db.session_scope() as session:
+                    await privacy.purge_stale_guests(session, now=now, months=self.settings.guest_retention_months)
+                    await botstate.forget_handled_updates(session, before=now - HANDLED_UPDATES_KEPT)
+                self._purged_on = now.date()
+        await self.plan_weekly()
+        self._housekept_at = now
 
     async def _deliver(self, row: Notification) -> None:
         async with self._sending:

@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.boundary import reads_only
 from bot.context import Context
+from bot.db import long_statements
 from bot.offload import off_loop
 from handlers.common import answer, keyboard, say, seller_scope, send_file, user_scope
 from models import DomainError, catalog, demos, orders, party_rewards
@@ -85,7 +86,8 @@ async def show_sales(update: Update, context: Context) -> None:
 @reads_only
 async def export_orders(update: Update, context: Context) -> None:
     async with seller_scope(update, context) as (session, me):
-        found = await orders.all_orders(session, reseller_id=me.id)
+        with long_statements():  # every order the seller ever took
+            found = await orders.all_orders(session, reseller_id=me.id)
         data = await off_loop(orders_csv, found, me)
         await send_file(update, Document(data, "homedemo-orders.csv", _("Your orders.")))
 

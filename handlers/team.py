@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.boundary import reads_only
 from bot.context import Context
+from bot.db import long_statements
 from bot.offload import off_loop
 from handlers import shop_answers
 from handlers.common import ack, answer, cancel, keyboard, say, seller_scope, send_file, tell
@@ -230,8 +231,9 @@ async def monthly_statement(update: Update, context: Context) -> None:
         period = (context.args[0] if context.args else "").strip()
         if not re.fullmatch(r"\d{4}-\d{2}", period):
             raise DomainError("period_unreadable")
-        lines, totals = await commissions.period_statement(session, period=period)
-        by_source = await shop_answers.statement_by_source(session, period=period, plan=plan)
+        with long_statements():  # the whole company's month
+            lines, totals = await commissions.period_statement(session, period=period)
+            by_source = await shop_answers.statement_by_source(session, period=period, plan=plan)
         data = await off_loop(statement_csv, lines, totals, plan=plan, period=period, by_source=by_source)
         await send_file(
             update,

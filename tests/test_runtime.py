@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from bot.db import Database
+from bot.db import Database, long_statements
 
 
 async def test_sqlite_uses_wal_and_waits_when_busy(tmp_path):
@@ -45,10 +45,43 @@ async def test_a_long_sqlite_read_does_not_stop_the_event_loop(tmp_path):
     await asyncio.sleep(0)
     async with db.read_scope() as session:
         assert (await session.execute(count)).scalar() == 3_000_000
+    during_read, ticks = ticks, 0
+    # A writing transaction's statements that may be long (an export, the monthly statement,
+    # the outbox's housekeeping) are declared so, and lent a worker thread.
+    with long_statements():
+        async with db.session_scope() as session:
+            assert (await session.execute(count)).scalar() == 3_000_000
     ticker.cancel()
     await db.dispose()
-    # The loop kept turning through the read (at least a third of the ticks the time allowed).
+    # The loop kept turning through both (at least a third of the ticks the time allowed).
+    assert during_read >= alone / 0.005 / 3, (during_read, alone)
     assert ticks >= alone / 0.005 / 3, (ticks, alone)
+
+
+async def test_sqlite_log_is_copied_into_the_database_file_off_the_loop(tmp_path, monkeypatch):
+    """The writing connections never copy SQLite's log into the database file themselves (that
+    would happen inside some update's commit, on the loop's thread); every CHECKPOINT_EVERY
+    commits the Database does it on aiosqlite's thread, so the log does not grow without end."""
+    import asyncio
+
+    import bot.db
+
+    monkeypatch.setattr(bot.db, "CHECKPOINT_EVERY", 20)
+    path = tmp_path / "log.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    async with db.session_scope() as session:
+        await session.execute(text("CREATE TABLE notes (body BLOB)"))
+        assert (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 0
+    for _ in range(40):
+        async with db.session_scope() as session:
+            await session.execute(text("INSERT INTO notes VALUES (randomblob(8000))"))
+    for _ in range(100):  # the checkpoint runs beside: wait for it to land
+        if path.stat().st_size >= 19 * 8000:
+            break
+        await asyncio.sleep(0.05)
+    # At least the first 19 notes are in the database file itself, not only in its log.
+    assert path.stat().st_size >= 19 * 8000
+    await db.dispose()
 
 
 async def test_a_sqlite_read_scope_reads_beside_the_writer_and_may_not_write(tmp_path):
