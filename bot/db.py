@@ -299,7 +299,8 @@ class Database:
         try:
             async with self._reader.connect() as connection:
                 raw = await connection.get_raw_connection()
-                await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                async with raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+                    await cursor.fetchall()  # (busy, frames in the log, frames copied)
         except Exception:  # the next one will do; the log only grows meanwhile
             log.warning("SQLite checkpoint failed", exc_info=True)
 
