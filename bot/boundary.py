@@ -15,9 +15,10 @@ from Telegram itself: it sends a chat's next update only once the webhook has an
 previous one, and bot.webhook answers only when the update has been handled.
 
 On PostgreSQL, an update whose handlers only read (lists, views, files: marked `reads_only`)
-runs in a READ ONLY transaction instead: it takes no advisory or row lock and records no update
-id (read again, it changes nothing): two round trips fewer. PostgreSQL refuses a write in it, so
-a wrong mark cannot go unseen.
+runs on read-only connections instead (Database.read_scope: each statement its own read-only
+transaction): no BEGIN or COMMIT, no advisory or row lock, no update id recorded (read again, it
+changes nothing): four round trips fewer. PostgreSQL refuses a write there, so a wrong mark
+cannot go unseen.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class BoundaryProcessor(BaseUpdateProcessor):
     @asynccontextmanager
     async def _transaction(self, update: Update) -> AsyncIterator[tuple[AsyncSession, User | None]]:
         """The update's one transaction and its sender. On PostgreSQL, an update whose handlers
-        only read gets a read-only transaction, without the sender's advisory lock and without
+        only read runs on a read-only connection, without the sender's advisory lock and without
         recording its id (delivered again, it is only read again). It becomes a writing one,
         before any handler has run, when the sender's own row has to change (they wrote to us,
         so they no longer block the bot)."""

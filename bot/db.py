@@ -4,8 +4,9 @@ On SQLite, writing transactions run their statements on the event loop's own thr
 (InlineConnection): a statement of a small local database takes tens of microseconds, less than
 handing it to aiosqlite's thread and back (three or four trips a statement, each a wake-up of the
 loop), and a transaction whose statements never wait for the loop is never interleaved with other
-updates' work while it holds the one writer's turn. Reads (read_scope) keep aiosqlite's thread:
-they may be long (a digest, an export) and run beside the writer, not in the loop's way.
+updates' work while it holds the one writer's turn. What may take long stays off the loop:
+reads (read_scope) keep aiosqlite's thread, beside the writer; statements declared long
+(long_statements) are lent a worker thread; the log is checkpointed on aiosqlite's thread.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ class Database:
         # Reads (read_scope) have connections of their own, read-only where the database says so.
         # SQLite: on aiosqlite's thread (a long read does not hold up the loop), waiting for a
         # lock there as long as it needs. (An in-memory database is one connection's own.)
-        # PostgreSQL: every statement its own READ ONLY transaction (the server's default for
+        # PostgreSQL: every statement its own read-only transaction (the server's default for
         # these sessions), so a read costs no BEGIN and no COMMIT, two round trips fewer; under
         # READ COMMITTED each statement saw a snapshot of its own inside a transaction anyway.
         backend = target.get_backend_name()
