@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import Database, long_statements
+from tests.loop_probe import LoopProbe
 
 
 async def test_sqlite_uses_wal_and_waits_when_busy(tmp_path):
@@ -22,7 +23,6 @@ async def test_sqlite_uses_wal_and_waits_when_busy(tmp_path):
 async def test_a_long_sqlite_read_does_not_stop_the_event_loop(tmp_path):
     """Writes run their (short) statements on the loop's thread; a read may be long (a digest, an
     export) and runs on the driver's thread, so everyone else's work goes on meanwhile."""
-    import asyncio
     import time
 
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'long.sqlite3'}")
@@ -33,29 +33,17 @@ async def test_a_long_sqlite_read_does_not_stop_the_event_loop(tmp_path):
     async with db.session_scope() as session:  # on the loop's thread: nothing else runs meanwhile
         assert (await session.execute(count)).scalar() == 3_000_000
     alone = time.monotonic() - started
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0)
-    async with db.read_scope() as session:
+    async with LoopProbe(every=0.005) as reading, db.read_scope() as session:
         assert (await session.execute(count)).scalar() == 3_000_000
-    during_read, ticks = ticks, 0
     # A writing transaction's statements that may be long (an export, the monthly statement,
     # the outbox's housekeeping) are declared so, and lent a worker thread.
     with long_statements():
-        async with db.session_scope() as session:
+        async with LoopProbe(every=0.005) as writing, db.session_scope() as session:
             assert (await session.execute(count)).scalar() == 3_000_000
-    ticker.cancel()
     await db.dispose()
     # The loop kept turning through both (at least a third of the ticks the time allowed).
-    assert during_read >= alone / 0.005 / 3, (during_read, alone)
-    assert ticks >= alone / 0.005 / 3, (ticks, alone)
+    assert reading.ticks >= alone / 0.005 / 3, (reading.ticks, alone)
+    assert writing.ticks >= alone / 0.005 / 3, (writing.ticks, alone)
 
 
 async def test_sqlite_log_is_copied_into_the_database_file_off_the_loop(tmp_path, monkeypatch):

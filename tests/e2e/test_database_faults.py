@@ -33,6 +33,7 @@ from tests.conftest import _build_schema
 from tests.e2e.flows import NOW, book_demo, new_reseller, onboard_admin
 from tests.fakebot.harness import ADMIN_ID, BotHarness, SteerableClock
 from tests.fakebot.processes import free_port
+from tests.loop_probe import LoopProbe
 
 SORRY_IT = "Scusa, qualcosa è andato storto da parte nostra. Non è stato salvato nulla: riprova."
 SORRY_EN = "Sorry, something went wrong on our side. Nothing was saved; please try again."
@@ -69,31 +70,19 @@ async def _hold_write_lock(path: Path, seconds: float) -> asyncio.subprocess.Pro
     return holder
 
 
-async def _longest_pause_of_the_loop(stop: asyncio.Event) -> float:
-    """The longest time the event loop took to come back to a 10 ms sleep until `stop`."""
-    longest, last = 0.0, time.monotonic()
-    while not stop.is_set():
-        await asyncio.sleep(0.01)
-        now = time.monotonic()
-        longest, last = max(longest, now - last), now
-    return longest
-
-
 async def test_sqlite_locked_by_another_process_is_waited_out_and_never_shown(tmp_path, caplog):
     # The other process keeps the lock 1.5 s; the update waits for it (25 s at most).
     bot = await _sqlite_bot(tmp_path)
     try:
         eve = bot.person("Eve", language_code="it")
         holder = await _hold_write_lock(tmp_path / "bot.sqlite3", 1.5)
-        stop = asyncio.Event()
-        pauses = asyncio.create_task(_longest_pause_of_the_loop(stop))
         with caplog.at_level(logging.INFO, logger="bot.db"):
-            replies = await eve.send("/start")
-        stop.set()
+            async with LoopProbe(every=0.01) as loop:
+                replies = await eve.send("/start")
         assert await holder.wait() == 0
         # Statements run on the loop's thread, but the wait for the lock does not: everyone
         # else's work goes on meanwhile (SQLite's own busy wait would stop the loop for 1.5 s).
-        assert await pauses < 0.25
+        assert loop.longest < 0.25
         assert "database is locked by another process: waiting for it" in caplog.text
         assert replies and all("Scusa" not in r.text and "locked" not in r.text for r in replies)
         assert replies[0].text.startswith("Ciao! HomeDemo")  # /start's usual welcome
