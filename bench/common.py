@@ -5,8 +5,10 @@ Telegram's limits when asked), the bot as its own process, and reply latencies."
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -215,20 +217,48 @@ async def ask(api: BenchBotAPI, user_id: int, text: str = "/demos", timeout: flo
 
 
 async def start_bot(
-    api: FakeBotAPI, db: Database, command: str = "run", log: Path | None = None, **env: str
+    api: FakeBotAPI,
+    db: Database,
+    command: str = "run",
+    log: Path | None = None,
+    profile: Path | None = None,
+    **env: str,
 ) -> asyncio.subprocess.Process:
     """`python -m bot run` (or clock) as its own process, as in production, speaking to the
-    fake server over HTTP; its log goes to `log` (or nowhere)."""
+    fake server over HTTP; its log goes to `log` (or nowhere). With `profile`, the bot runs under
+    bench/profiled_bot.py: cProfile from SIGUSR1 to SIGUSR2, its statistics written to `profile`
+    (read them with write_profile)."""
     url = db.engine.url.render_as_string(hide_password=False).replace("+aiosqlite", "").replace("+psycopg", "")
     environment = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=url, **env)
+    program = ["-m", "bot"]
+    if profile is not None:
+        environment["PROFILE_OUT"] = str(profile)
+        program = [str(ROOT / "bench" / "profiled_bot.py")]
     output = _log_file(log) if log else asyncio.subprocess.DEVNULL
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", command, cwd=ROOT, env=environment, stdout=output, stderr=output
+            sys.executable, *program, command, cwd=ROOT, env=environment, stdout=output, stderr=output
         )
     finally:
         if log:
             output.close()
+
+
+def write_profile(stats_file: Path, target: Path, title: str) -> None:
+    """The top 20 functions by own time and by cumulative time, and the SQL sent, as text."""
+    for _ in range(100):  # the bot writes it on SIGUSR2
+        if stats_file.exists() and stats_file.stat().st_size:
+            break
+        time.sleep(0.1)
+    text = io.StringIO()
+    text.write(title + "\n")
+    stats = pstats.Stats(str(stats_file), stream=text).strip_dirs()
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(20)
+    handled, sql = Path(str(stats_file) + ".sql").read_text().split("\n", 1)
+    total = sum(int(line.split()[0]) for line in sql.splitlines())
+    text.write(f"SQL statements: {total} for {handled} updates ({total / max(1, int(handled)):.1f} an update)\n{sql}")
+    target.write_text(text.getvalue())
 
 
 class WebProcesses:
@@ -290,6 +320,15 @@ async def stop_processes(*processes: asyncio.subprocess.Process | None) -> None:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux: /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def percentile(values: list[float], p: int) -> float:

@@ -12,11 +12,17 @@ Phase A: the measured advisors alone. Phase B: the same while 50 other onboarded
 each open /demos, open a demo, ask for its calendar every fourth time and go back to the list,
 --think-ms after each reply (2 s by default: about 22 updates a second in all), and every
 Telegram call to their chats answers --stall-ms late (a slow network or Telegram for them
-only). Prints both phases and the ratio p99(B) / p99(A) (goal: at most 1.5). Exits non-zero
-only if something crashed, never on timing.
+only). The phases alternate, A B A B ... (--rounds, 3 by default), each round gathering its share
+of the samples, pooled per phase: whatever drifts on the machine over the minutes of a run (other
+work on the cores, the CPU's clock) meets both phases alike. Prints both phases, each round's
+p99s (their spread says how far one figure can be trusted) and the ratio p99(B) / p99(A) of the
+pooled samples (goal: at most 1.5). Exits non-zero only if something crashed, never on timing.
 A phase ends after --samples replies or --phase-limit seconds, whichever comes first.
+--profile FILE runs the bot under bench/profiled_bot.py and profiles the first B round.
 The sends/s column is what reached the fake server: at 30.0, the bot's own limit of 30 Telegram
 calls a second is what the replies queue for. --think-ms keeps the busy advisors below it.
+CPU ms/upd is the bot's processes' CPU time (user and system) over the updates of the phase:
+what the others' updates cost is what the measured reply can wait for on the bot's event loop.
 The measured advisor sends once a second by default: the bot answers one chat about once a
 second (Telegram's limit), so a faster sender would measure that limit. The bot process's own
 full garbage collections used to be most of B's tail (40-75 ms pauses, seen with gc.callbacks);
@@ -24,7 +30,8 @@ the bench freezes its own heap before measuring, so that its clock and fake serv
 With --web N the bot runs as production's `web` does instead: N `python -m bot webhook` processes
 on PostgreSQL (N > 1), this process playing Telegram and a balancer that sends each chat to one
 of them (WebProcesses in common.py); the first process also sends the outbox.
-Run: .venv/bin/python bench/concurrency.py [--busy 50] [--stall-ms 200] [--think-ms 2000] [--db postgresql] [--web N]
+Run: .venv/bin/python bench/concurrency.py [--busy 50] [--stall-ms 200] [--think-ms 2000] [--rounds 3]
+     [--db postgresql] [--web N] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ import argparse
 import asyncio
 import gc
 import itertools
+import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -47,6 +56,7 @@ from common import (
     WebProcesses,
     add_people,
     ask,
+    cpu_seconds,
     fake_server,
     fresh_database,
     machine,
@@ -55,6 +65,7 @@ from common import (
     round_trip,
     start_bot,
     stop_processes,
+    write_profile,
 )
 from sqlalchemy import select, update
 
@@ -173,6 +184,21 @@ class Phase:
     calls: int
     busy: list[float]
     unanswered: int
+    cpu: float  # CPU seconds the bot's processes spent over the phase
+
+    @classmethod
+    def pooled(cls, name: str, rounds: list[Phase]) -> Phase:
+        """The rounds of one phase as one: their samples together, their durations added."""
+        return cls(
+            name,
+            [v for r in rounds for v in r.latencies],
+            sum(r.seconds for r in rounds),
+            sum(r.updates for r in rounds),
+            sum(r.calls for r in rounds),
+            [v for r in rounds for v in r.busy],
+            sum(r.unanswered for r in rounds),
+            sum(r.cpu for r in rounds),
+        )
 
     def row(self) -> str:
         ms = [
@@ -186,11 +212,13 @@ class Phase:
         ]
         return (
             f"{self.name:<22}{len(self.latencies):>8} {' '.join(ms)} {self.updates / self.seconds:>10.1f} "
-            f"{self.calls / self.seconds:>10.1f}"
+            f"{self.calls / self.seconds:>10.1f} {self.cpu * 1000 / max(1, self.updates):>10.2f}"
         )
 
 
-async def phase(api, name: str, args, traffic: Traffic, measured: list[int], busy_ids: list[int]) -> Phase:
+async def phase(
+    api, name: str, args, traffic: Traffic, measured: list[int], busy_ids: list[int], bots: list, on_start=None
+) -> Phase:
     stop = asyncio.Event()
     workers = [
         asyncio.create_task(keep_busy(api, user_id, stop, traffic, args.think_ms / 1000)) for user_id in busy_ids
@@ -200,12 +228,17 @@ async def phase(api, name: str, args, traffic: Traffic, measured: list[int], bus
             await asyncio.sleep(args.warm_up)
         first_done, first_busy, first_unanswered = len(traffic.done), len(traffic.busy), traffic.unanswered
         calls_before = len(api.delivered_at)
+        cpu = sum(cpu_seconds(bot.pid) for bot in bots)
         started = time.monotonic()
-        found, seconds = await measure(api, measured, args.command, args.samples, args.rate, args.phase_limit, traffic)
+        if on_start is not None:
+            on_start()
+        samples, limit = -(-args.samples // args.rounds), args.phase_limit / args.rounds
+        found, seconds = await measure(api, measured, args.command, samples, args.rate, limit, traffic)
+        cpu = sum(cpu_seconds(bot.pid) for bot in bots) - cpu
         updates = sum(1 for t in traffic.done[first_done:] if t <= started + seconds)
         calls = sum(1 for _chat, t in api.delivered_at[calls_before:] if started <= t <= started + seconds)
         result = Phase(
-            name, found, seconds, updates, calls, traffic.busy[first_busy:], traffic.unanswered - first_unanswered
+            name, found, seconds, updates, calls, traffic.busy[first_busy:], traffic.unanswered - first_unanswered, cpu
         )
     finally:
         stop.set()
@@ -233,6 +266,7 @@ async def main(args) -> int:
     db = await fresh_database(PG_URL if args.db == "postgresql" else None)
     log = Path(tempfile.mkdtemp(prefix="homedemo-bench-")) / "bot.log"
     bot = web = None
+    profile = log.parent / "concurrency.prof" if args.profile else None
     api = await fake_server([*measured, *busy_ids])
     try:
         await seed(db, args.measured + args.busy, now)
@@ -241,8 +275,10 @@ async def main(args) -> int:
             await web.start()
             bot = web.processes[0]
         else:
-            bot = await start_bot(api, db, log=log)
+            bot = await start_bot(api, db, log=log, profile=profile)
         traffic = Traffic()
+        rounds_a: list[Phase] = []
+        rounds_b: list[Phase] = []
         first = asyncio.ensure_future(ask(api, FIRST_ID, "/demos", timeout=60))
         await asyncio.wait([first, asyncio.ensure_future(bot.wait())], return_when=asyncio.FIRST_COMPLETED)
         alive(bot)
@@ -253,11 +289,21 @@ async def main(args) -> int:
         # This process's own full collections would pause its clock and its fake server mid-sample.
         gc.collect()
         gc.freeze()
-        idle = await phase(api, "A  alone", args, traffic, measured, [])
-        alive(bot)
-        api.stall = {user_id: args.stall_ms / 1000 for user_id in busy_ids}
-        loaded = await phase(api, f"B  {args.busy} busy", args, traffic, measured, busy_ids)
-        alive(bot)
+        stall = {user_id: args.stall_ms / 1000 for user_id in busy_ids}
+        bots = web.processes if web is not None else [bot]
+        profiling = profile is not None
+        for _ in range(args.rounds):  # A B A B ...: whatever drifts on the machine meets both alike
+            api.stall = {}
+            rounds_a.append(await phase(api, "A  alone", args, traffic, measured, [], bots))
+            alive(bot)
+            api.stall = stall
+            start = (lambda: os.kill(bot.pid, signal.SIGUSR1)) if profiling else None
+            rounds_b.append(await phase(api, f"B  {args.busy} busy", args, traffic, measured, busy_ids, bots, start))
+            alive(bot)
+            if profiling:  # the first B only: the profiler's own cost would skew the others
+                os.kill(bot.pid, signal.SIGUSR2)
+                write_profile(profile, Path(args.profile), f"B, {args.busy} busy, {db.engine.dialect.name}")
+                profiling = False
     except BaseException:
         if log.exists():
             print(
@@ -275,18 +321,20 @@ async def main(args) -> int:
         await api.stop()
         await db.dispose()
     log.unlink(missing_ok=True)
+    idle, loaded = Phase.pooled("A  alone", rounds_a), Phase.pooled(f"B  {args.busy} busy", rounds_b)
     ratio = percentile(loaded.latencies, 99) / percentile(idle.latencies, 99)
     shape = f"{args.web} web process{'es' if args.web > 1 else ''} (webhook)" if args.web else "python -m bot run"
     print(
         f"{shape}; database {db.engine.dialect.name}; measured: {args.measured} advisor(s) taking turns, each "
         f"{args.command} about {args.rate:g}/s, {args.samples} samples "
-        f"(at most {args.phase_limit:g} s) per phase; B: {args.busy} advisors going through their demos "
+        f"(at most {args.phase_limit:g} s) per phase, "
+        f"in {args.rounds} rounds of A then B; B: {args.busy} advisors going through their demos "
         f"{f'{args.think_ms} ms after each reply' if args.think_ms else 'as fast as answered'}, "
         f"every Telegram call to their chats {args.stall_ms} ms late"
     )
     print(
         f"{'phase':<22}{'samples':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-        f"{'updates/s':>10} {'sends/s':>10}"
+        f"{'updates/s':>10} {'sends/s':>10} {'CPU ms/upd':>10}"
     )
     print(idle.row())
     print(loaded.row())
@@ -294,6 +342,14 @@ async def main(args) -> int:
         print(
             f"busy advisors in B: {len(loaded.busy)} round trips, p50 {statistics.median(loaded.busy) * 1000:.0f} ms, "
             f"p99 {percentile(loaded.busy, 99) * 1000:.0f} ms"
+        )
+    if args.rounds > 1:
+        print(
+            "p99 ms by round, A / B: "
+            + ", ".join(
+                f"{percentile(a.latencies, 99) * 1000:.0f} / {percentile(b.latencies, 99) * 1000:.0f}"
+                for a, b in zip(rounds_a, rounds_b, strict=True)
+            )
         )
     print(f"unanswered within 15 s: A {idle.unanswered}, B {loaded.unanswered}")
     for text, times in traffic.other.items():
@@ -330,6 +386,17 @@ def arguments() -> argparse.Namespace:
         default=1,
         help="commands a second from each measured advisor (default 1: Telegram's, and the bot's, limit in one chat)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="phases alternate A B A B ..., each round a share of the samples; pooled per phase (default 3)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="cProfile the bot over the first B round; its top functions and SQL to FILE (not with --web)",
+    )
     parser.add_argument("--command", default="/demos", help="what the measured advisor sends (default /demos)")
     parser.add_argument("--phase-limit", type=float, default=160, help="seconds a phase may take at most (default 160)")
     parser.add_argument(
@@ -348,6 +415,8 @@ def arguments() -> argparse.Namespace:
         help=f"sqlite (a fresh file) or postgresql ({PG_URL}, emptied first)",
     )
     args = parser.parse_args()
+    if args.profile and args.web:
+        parser.error("--profile profiles `python -m bot run`, not web processes")
     if args.web > 1 and args.db != "postgresql":
         parser.error("several web processes need PostgreSQL (--db postgresql): SQLite is for one process")
     return args

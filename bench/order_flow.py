@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
-import pstats
 import signal
 import statistics
 import sys
@@ -41,6 +39,7 @@ from common import (
     ROOT,
     add_people,
     ask,
+    cpu_seconds,
     fake_server,
     fresh_database,
     machine,
@@ -49,6 +48,7 @@ from common import (
     round_trip,
     start_bot,
     stop_processes,
+    write_profile,
 )
 
 from tests.factories import load_catalog
@@ -58,12 +58,6 @@ FIRST_ID = 100_000
 ORDER = [("text", "/order"), ("press", "od:nodemo"), ("press", "od:own"), ("text", "TM7"),
          ("press", "od:qty"), ("press", "od:review"), ("press", "od:confirm")]  # fmt: skip
 ECHO = [(kind, "" if kind == "press" else value) for kind, value in ORDER]
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def rss_mb(pid: int) -> float:
@@ -177,36 +171,6 @@ async def measure(api, process, ids: list[int], script, args, name: str, profile
     return run
 
 
-async def start_profiled_bot(api, db, log: Path, out: Path, **env: str) -> asyncio.subprocess.Process:
-    """As common.start_bot, under bench/profiled_bot.py (cProfile for the measured window)."""
-    url = db.engine.url.render_as_string(hide_password=False).replace("+aiosqlite", "").replace("+psycopg", "")
-    environment = dict(
-        os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url, DATABASE_URL=url, PROFILE_OUT=str(out), **env
-    )
-    with log.open("ab") as output:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "bench" / "profiled_bot.py"), "run", cwd=ROOT, env=environment,
-            stdout=output, stderr=output,
-        )  # fmt: skip
-
-
-def write_profile(stats_file: Path, target: Path, title: str) -> None:
-    """The top 20 functions by own time and by cumulative time, and the SQL sent, as text."""
-    for _ in range(100):  # the bot writes it on SIGUSR2
-        if stats_file.exists() and stats_file.stat().st_size:
-            break
-        time.sleep(0.1)
-    text = io.StringIO()
-    text.write(title + "\n")
-    stats = pstats.Stats(str(stats_file), stream=text).strip_dirs()
-    stats.sort_stats("tottime").print_stats(20)
-    stats.sort_stats("cumulative").print_stats(20)
-    handled, sql = Path(str(stats_file) + ".sql").read_text().split("\n", 1)
-    total = sum(int(line.split()[0]) for line in sql.splitlines())
-    text.write(f"SQL statements: {total} for {handled} updates ({total / max(1, int(handled)):.1f} an update)\n{sql}")
-    target.write_text(text.getvalue())
-
-
 async def start_echo(api, log: Path) -> asyncio.subprocess.Process:
     env = dict(os.environ, BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url)
     with log.open("ab") as output:
@@ -229,11 +193,10 @@ async def main(args) -> int:
         echo = await start_echo(api, log)
         baseline = await measure(api, echo, ids, ECHO, args, "echo bot")
         await stop_processes(echo)
-        if args.profile:
-            stats = log.parent / "order_flow.prof"
-            bot = await start_profiled_bot(api, db, log, stats, DISPATCH_IN_BOT="true", **limits)
-        else:
-            bot = await start_bot(api, db, log=log, DISPATCH_IN_BOT="true", **limits)
+        stats = log.parent / "order_flow.prof"
+        bot = await start_bot(
+            api, db, log=log, profile=stats if args.profile else None, DISPATCH_IN_BOT="true", **limits
+        )
         orders = await measure(api, bot, ids, ORDER, args, "order flow", bool(args.profile))
         if args.profile:
             title = f"order flow, {args.advisors} advisors, {db.engine.dialect.name}, {orders.cpu_ms:.2f} ms CPU/update"

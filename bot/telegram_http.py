@@ -111,16 +111,20 @@ class AiohttpRequest(BaseRequest):
         # the request itself to an http one (aiohttp's own placement for each).
         credentials = {"Proxy-Authorization": authorization} if authorization else None
         tunnelled = address.scheme == "https"
+        data, content_type = _body(request_data)
+        headers = {} if tunnelled or credentials is None else dict(credentials)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         try:
             async with self._session.request(
                 method,
                 url,
-                data=_body(request_data),
+                data=data,
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=proxy,
                 proxy_headers=credentials if tunnelled else None,
-                headers=None if tunnelled else credentials,
+                headers=headers or None,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -150,20 +154,26 @@ def environment_proxy(scheme: str, host: str | None) -> tuple[str | None, str | 
     return plain, aiohttp.encode_basic_auth(login, password)
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+FORM = "application/x-www-form-urlencoded"
+
+
+def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, str | None]:
     """Form fields as PTB sends them (each value JSON where it is not a plain string), and
-    multipart with the files when there are any."""
+    multipart with the files when there are any; with its content type where aiohttp's own
+    would be wrong. The fields alone are encoded here, as aiohttp's FormData would encode them:
+    FormData builds a multipart writer (and a random boundary) for every request before it
+    finds that no file is attached."""
     if request_data is None:
-        return None
+        return None, None
     fields = request_data.json_parameters
     if not request_data.contains_files:
-        return fields
+        return urllib.parse.urlencode(fields).encode(), FORM
     form = aiohttp.FormData(quote_fields=False)
     for name, value in fields.items():
         form.add_field(name, value)
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return form, None
 
 
 def telegram_request(connections: int = CONNECTIONS) -> AiohttpRequest:

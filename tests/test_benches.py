@@ -46,10 +46,14 @@ def test_the_digest_delivery_bench_runs_and_loses_nothing():
     assert "digests: 15, sent 15, delivered to 15 chats, lost 0" in out
 
 
-def test_the_concurrency_bench_runs_against_python_m_bot_run():
-    out = run("concurrency.py", "--busy", "3", "--samples", "4", "--warm-up", "0.5")
-    assert "python -m bot run; database sqlite" in out
+def test_the_concurrency_bench_runs_against_python_m_bot_run(tmp_path):
+    """Three rounds of A then B, the first B profiled."""
+    profile = tmp_path / "profile.txt"
+    out = run("concurrency.py", "--busy", "3", "--samples", "6", "--warm-up", "0.5", "--profile", str(profile))
+    assert "python -m bot run; database sqlite" in out and "in 3 rounds of A then B" in out
     assert "unanswered within 15 s: A 0, B 0" in out and "ratio p99 B / p99 A" in out
+    assert out.count(" / ") >= 3 and "p99 ms by round, A / B:" in out
+    assert "B, 3 busy, sqlite" in profile.read_text() and "SQL statements:" in profile.read_text()
 
 
 def test_the_concurrency_bench_runs_against_two_web_processes_on_postgresql(database_urls):

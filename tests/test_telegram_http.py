@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import pytest
 from aiohttp import web
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.request import HTTPXRequest
 
 from bot.telegram_http import telegram_request, updates_request
 from tests.fakebot.processes import SlowFakeBotAPI, free_port
@@ -136,3 +138,36 @@ async def test_an_address_in_no_proxy_is_reached_directly(proxy, monkeypatch):
         await asyncio.wait_for(bot.get_me(), 10)
     await bot.request.shutdown()
     assert seen == []
+
+
+async def test_a_form_is_what_ptbs_own_client_sends():
+    """Fields without a file go as the form PTB's own httpx client sends (encoded here, without
+    aiohttp's FormData): same content type, same fields, the text and the keyboard intact."""
+    received: list[tuple[str, dict[str, str]]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.endswith("/getMe"):
+            return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Bot"}})
+        received.append((request.content_type, dict(await request.post())))
+        message = {"message_id": 1, "date": 0, "chat": {"id": ANNA, "type": "private"}, "text": "ok"}
+        return web.json_response({"ok": True, "result": message})
+
+    app = web.Application()
+    app.router.add_route("POST", "/{tail:.*}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    text = "Caffè & tè = 10% + «più» 😀\nriga due"
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Sì & no", callback_data="demo:view:42")]])
+    try:
+        for request in (HTTPXRequest(), telegram_request()):
+            async with Bot("123456:TEST-TOKEN", base_url=f"http://127.0.0.1:{port}/bot", request=request) as bot:
+                await bot.send_message(ANNA, text, reply_markup=markup)
+    finally:
+        await runner.cleanup()
+    (theirs_type, theirs), (ours_type, ours) = received
+    assert ours_type == theirs_type == "application/x-www-form-urlencoded"
+    assert ours == theirs
+    assert ours["text"] == text
+    assert json.loads(ours["reply_markup"]) == markup.to_dict()
