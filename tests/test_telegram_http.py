@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -107,14 +109,23 @@ async def proxy(monkeypatch):
         me = {"id": 1, "is_bot": True, "first_name": "Via", "username": "via_bot"}
         return web.json_response({"ok": True, "result": me})
 
+    async with serving(answer) as port:
+        yield port, seen
+
+
+@contextlib.asynccontextmanager
+async def serving(answer) -> AsyncIterator[int]:
+    """An HTTP server on a free local port whose every request `answer` answers; its port."""
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", answer)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield port, seen
-    await runner.cleanup()
+    try:
+        yield port
+    finally:
+        await runner.cleanup()
 
 
 async def test_the_proxy_the_environment_names_is_used_with_its_credentials(proxy, monkeypatch):
@@ -152,20 +163,12 @@ async def test_a_form_is_what_ptbs_own_client_sends():
         message = {"message_id": 1, "date": 0, "chat": {"id": ANNA, "type": "private"}, "text": "ok"}
         return web.json_response({"ok": True, "result": message})
 
-    app = web.Application()
-    app.router.add_route("POST", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     text = "Caffè & tè = 10% + «più» 😀\nriga due"
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Sì & no", callback_data="demo:view:42")]])
-    try:
+    async with serving(answer) as port:
         for request in (HTTPXRequest(), telegram_request()):
             async with Bot("123456:TEST-TOKEN", base_url=f"http://127.0.0.1:{port}/bot", request=request) as bot:
                 await bot.send_message(ANNA, text, reply_markup=markup)
-    finally:
-        await runner.cleanup()
     (theirs_type, theirs), (ours_type, ours) = received
     assert ours_type == theirs_type == "application/x-www-form-urlencoded"
     assert ours == theirs
