@@ -193,10 +193,8 @@ async def main(args) -> int:
         echo = await start_echo(api, log)
         baseline = await measure(api, echo, ids, ECHO, args, "echo bot")
         await stop_processes(echo)
-        stats = log.parent / "order_flow.prof"
-        bot = await start_bot(
-            api, db, log=log, profile=stats if args.profile else None, DISPATCH_IN_BOT="true", **limits
-        )
+        stats = log.parent / "order_flow.prof" if args.profile else None
+        bot = await start_bot(api, db, log=log, profile=stats, DISPATCH_IN_BOT="true", **limits)
         orders = await measure(api, bot, ids, ORDER, args, "order flow", bool(args.profile))
         if args.profile:
             title = f"order flow, {args.advisors} advisors, {db.engine.dialect.name}, {orders.cpu_ms:.2f} ms CPU/update"
