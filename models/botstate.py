@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Insert, String, Table, Text, bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -118,7 +121,7 @@ async def drop_draft(session: AsyncSession, *, telegram_id: int) -> None:
     await session.execute(delete(table).where(table.c.telegram_id == telegram_id))
 
 
-def _insert_of(dialect: str):
+def _insert_of(dialect: str) -> Callable[[Table], PgInsert | SqliteInsert]:
     """The dialect's INSERT, which has ON CONFLICT (PostgreSQL's, or SQLite's)."""
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
