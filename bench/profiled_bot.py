@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import CacheStats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,9 +34,12 @@ async def _counted(self, update, coroutine) -> None:
     await _process(self, update, coroutine)
 
 
-def _count(_conn, _cursor, statement: str, *_args) -> None:
+def _count(_conn, _cursor, statement: str, _parameters, context, _executemany) -> None:
     if statements is not None:
-        statements[" ".join(statement.split())[:90]] += 1
+        # SQLAlchemy compiles a statement without a cache key anew on every execution
+        # (https://docs.sqlalchemy.org/en/20/core/connections.html#sql-compilation-caching)
+        uncached = getattr(context, "compiled", None) is not None and context.cache_hit is CacheStats.NO_CACHE_KEY
+        statements[("(compiled each time) " if uncached else "") + " ".join(statement.split())[:90]] += 1
 
 
 def _start(*_args) -> None:
@@ -55,7 +59,7 @@ def _stop(*_args) -> None:
 
 
 if __name__ == "__main__":
-    event.listen(Engine, "before_cursor_execute", _count)
+    event.listen(Engine, "after_cursor_execute", _count)
     BoundaryProcessor.do_process_update = _counted
     signal.signal(signal.SIGUSR1, _start)
     signal.signal(signal.SIGUSR2, _stop)

@@ -256,8 +256,8 @@ class BoundaryProcessor(BaseUpdateProcessor):
             if not await _take_turn(session, update, now):
                 raise _HandledBefore
             me = await _load_sender(session, update)
-            if me is not None:
-                me.unreachable_at = _unreachable_since(update, me, now)
+            if me is not None and (since := _unreachable_since(update, me, now)) != me.unreachable_at:
+                me.unreachable_at = since  # only when it changes: an assignment alone costs a flush
             yield session, me
 
     async def _alert(self, error: BaseException, update_id: int) -> bool:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, DateTime, Dialect, Enum, Executable, MetaData, Result, Select
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Dialect,
+    Enum,
+    Executable,
+    MetaData,
+    Result,
+    Select,
+    Table,
+    TextClause,
+    bindparam,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -90,3 +104,28 @@ async def core_rows(
     """Runs a statement that loads no entities on the session's connection, past the ORM's
     row processing (a third of the time for a statement's 80,000 lines): same transaction."""
     return await (await session.connection()).execute(statement, values or {})
+
+
+@functools.cache
+def insert_on_conflict(
+    model: type[Base], columns: tuple[str, ...], *, keys: tuple[str, ...], update: bool = False
+) -> TextClause:
+    """INSERT … ON CONFLICT (keys): DO UPDATE the other columns (an upsert), or DO NOTHING and
+    return the new row's keys (nothing returned: the row was there). Both databases speak this
+    SQL alike (SQLite since 3.35). Written as text, once per statement: SQLAlchemy 2.0 never
+    caches the compiled form of its dialect INSERTs that offer ON CONFLICT (their
+    `inherit_cache` is False, https://github.com/sqlalchemy/sqlalchemy/issues/10445): built and
+    compiled again, they cost 0.09 ms of every update (the handled-update record) and 0.25 ms of
+    each conversation and draft upsert of every flow step; a text statement's compiled form is
+    cached like any other. Bound values keep their columns' types (times in UTC, enums)."""
+    table = cast(Table, model.__table__)
+    names = ", ".join(f'"{column}"' for column in columns)
+    placeholders = ", ".join(f":{column}" for column in columns)
+    targets = ", ".join(f'"{key}"' for key in keys)
+    if update:
+        changes = ", ".join(f'"{column}" = excluded."{column}"' for column in columns if column not in keys)
+        action = f"DO UPDATE SET {changes}"
+    else:
+        action = f"DO NOTHING RETURNING {targets}"
+    statement = text(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders}) ON CONFLICT ({targets}) {action}')
+    return statement.bindparams(*(bindparam(column, type_=table.c[column].type) for column in columns))

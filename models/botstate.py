@@ -3,21 +3,15 @@ which updates were handled, and one person's updates one at a time, across proce
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Insert, String, Table, Text, bindparam, delete, select, text
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import BigInteger, String, Table, Text, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, insert_on_conflict
 
 
 class ConversationState(Base):
@@ -62,22 +56,9 @@ async def first_delivery(session: AsyncSession, *, update_id: int, now: datetime
     """Records the update as handled by this transaction; False when a committed transaction
     already handled it (a delivery again). Two transactions recording the same id at once: the
     second waits on the first's row and proceeds only if the first rolled back."""
-    statement = _record_handled(session.get_bind().dialect.name)
-    return (await session.execute(statement, {"update_id": update_id, "handled_at": now})).first() is not None
-
-
-@functools.cache
-def _record_handled(dialect: str) -> Insert:
-    """Every update runs this statement: built once per dialect, its values bound at execution
-    (building it anew cost about a tenth of a millisecond of every update)."""
-    insert = _insert_of(dialect)
-    table = cast(Table, HandledUpdate.__table__)  # a Core statement: no ORM bulk-insert path
-    return (
-        insert(table)
-        .values(update_id=bindparam("update_id"), handled_at=bindparam("handled_at"))
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(table.c.update_id)
-    )
+    values = {"update_id": update_id, "handled_at": now}
+    recorded = await session.execute(insert_on_conflict(HandledUpdate, tuple(values), keys=("update_id",)), values)
+    return recorded.first() is not None
 
 
 async def forget_handled_updates(session: AsyncSession, *, before: datetime) -> None:
@@ -100,7 +81,8 @@ async def save_conversation(
         await session.execute(delete(table).where(table.c.name == name, table.c.key == key_json))
         return
     values = {"name": name, "key": key_json, "state": json.dumps(state), "updated_at": now}
-    await session.execute(_upsert(session, table, values, keys=("name", "key")))
+    upsert = insert_on_conflict(ConversationState, tuple(values), keys=("name", "key"), update=True)
+    await session.execute(upsert, values)
 
 
 async def load_drafts(session: AsyncSession) -> dict[int, dict[str, Any]]:
@@ -113,22 +95,9 @@ async def save_draft(session: AsyncSession, *, telegram_id: int, data: dict[str,
         await drop_draft(session, telegram_id=telegram_id)
         return
     values = {"telegram_id": telegram_id, "data": json.dumps(data), "updated_at": now}
-    await session.execute(_upsert(session, cast(Table, UserDraft.__table__), values, keys=("telegram_id",)))
+    await session.execute(insert_on_conflict(UserDraft, tuple(values), keys=("telegram_id",), update=True), values)
 
 
 async def drop_draft(session: AsyncSession, *, telegram_id: int) -> None:
     table = cast(Table, UserDraft.__table__)
     await session.execute(delete(table).where(table.c.telegram_id == telegram_id))
-
-
-def _insert_of(dialect: str) -> Callable[[Table], PgInsert | SqliteInsert]:
-    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL's, or SQLite's)."""
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
-def _upsert(session: AsyncSession, table: Table, values: dict[str, Any], *, keys: tuple[str, ...]) -> Insert:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE: both databases speak it (SQLite since 3.24)."""
-    statement = _insert_of(session.get_bind().dialect.name)(table).values(values)
-    return statement.on_conflict_do_update(
-        index_elements=list(keys), set_={column: statement.excluded[column] for column in values if column not in keys}
-    )

@@ -25,12 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, Integer, String, case, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, DomainError, UTCDateTime
+from models.base import Base, DomainError, UTCDateTime, insert_on_conflict
 from models.demos import OPEN_STATUSES, Demo
 from models.money import percent_of
 from models.notifications import Planned, plan_missing
@@ -108,12 +106,8 @@ async def _insert_once(session: AsyncSession, values: dict[str, object]) -> bool
     PostgreSQL a concurrent insert of the same demo waits for the other transaction, then does
     nothing; on SQLite writers take turns."""
     # RETURNING rather than the row count, which the ORM's insert does not report on PostgreSQL.
-    if session.bind.dialect.name == "postgresql":
-        pg = pg_insert(PartyReward).values(**values).on_conflict_do_nothing(index_elements=["demo_id"])
-        inserted = await session.scalar(pg.returning(PartyReward.demo_id))
-    else:
-        lite = sqlite_insert(PartyReward).values(**values).on_conflict_do_nothing(index_elements=["demo_id"])
-        inserted = await session.scalar(lite.returning(PartyReward.demo_id))
+    statement = insert_on_conflict(PartyReward, tuple(values), keys=("demo_id",))
+    inserted = (await session.execute(statement, values)).first()
     return inserted is not None
 
 

@@ -1,7 +1,31 @@
+from collections import Counter
+from contextlib import contextmanager
+
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import CacheStats
 
 from tests.e2e.flows import NOW, new_reseller, onboard_admin
 from tests.fakebot.harness import ADMIN_ID, BotHarness, SteerableClock
+
+
+@contextmanager
+def statements_compiled_each_time():
+    """The statements (not DDL) that SQLAlchemy had to compile anew for each execution because
+    they have no cache key (https://docs.sqlalchemy.org/en/20/core/connections.html#sql-compilation-caching):
+    each costs a compilation on every update that runs it."""
+    found: Counter[str] = Counter()
+
+    def seen(_connection, _cursor, statement, _parameters, context, _executemany) -> None:
+        if context.compiled is not None and not context.isddl and context.cache_hit is CacheStats.NO_CACHE_KEY:
+            found[" ".join(statement.split())[:120]] += 1
+
+    event.listen(Engine, "after_cursor_execute", seen)
+    try:
+        yield found
+    finally:
+        event.remove(Engine, "after_cursor_execute", seen)
 
 
 @pytest.fixture
@@ -9,9 +33,12 @@ async def bot(db):
     clock = SteerableClock()
     clock.set(NOW)
     harness = BotHarness(db, clock)
-    await harness.start()
-    yield harness
-    await harness.close()
+    with statements_compiled_each_time() as uncached:
+        await harness.start()
+        yield harness
+        await harness.close()
+    # Every bot-level test also checks that the flows it went through ran only cacheable SQL.
+    assert not uncached, f"statements compiled anew on every execution: {dict(uncached)}"
 
 
 @pytest.fixture
