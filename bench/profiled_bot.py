@@ -1,7 +1,8 @@
 """`python -m bot run` under cProfile, switched on by SIGUSR1 and off by SIGUSR2, which also
 writes the statistics to $PROFILE_OUT (pstats format): bench/order_flow.py --profile uses it to
 profile the measured window only, not the start-up. cProfile sees the event loop's thread; the
-SQLite driver's thread (aiosqlite) is not in it."""
+SQLite driver's thread (aiosqlite) is not in it. The SQL sent while profiling is counted by
+statement, those SQLAlchemy compiles anew on every execution marked "(compiled each time)"."""
 
 from __future__ import annotations
 
