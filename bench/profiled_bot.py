@@ -15,12 +15,12 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.interfaces import CacheStats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.__main__ import main
 from bot.boundary import BoundaryProcessor
+from tests.sql_cache import compiled_each_time
 
 profiler = cProfile.Profile()
 statements: collections.Counter[str] | None = None  # SQL sent while profiling, by its first words
@@ -37,10 +37,8 @@ async def _counted(self, update, coroutine) -> None:
 
 def _count(_conn, _cursor, statement: str, _parameters, context, _executemany) -> None:
     if statements is not None:
-        # SQLAlchemy compiles a statement without a cache key anew on every execution
-        # (https://docs.sqlalchemy.org/en/20/core/connections.html#sql-compilation-caching)
-        uncached = getattr(context, "compiled", None) is not None and context.cache_hit is CacheStats.NO_CACHE_KEY
-        statements[("(compiled each time) " if uncached else "") + " ".join(statement.split())[:90]] += 1
+        marked = "(compiled each time) " if compiled_each_time(context) else ""
+        statements[marked + " ".join(statement.split())[:90]] += 1
 
 
 def _start(*_args) -> None:

@@ -4,21 +4,19 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.interfaces import CacheStats
 
 from tests.e2e.flows import NOW, new_reseller, onboard_admin
 from tests.fakebot.harness import ADMIN_ID, BotHarness, SteerableClock
+from tests.sql_cache import compiled_each_time
 
 
 @contextmanager
 def statements_compiled_each_time():
-    """The statements (not DDL) that SQLAlchemy had to compile anew for each execution because
-    they have no cache key (https://docs.sqlalchemy.org/en/20/core/connections.html#sql-compilation-caching):
-    each costs a compilation on every update that runs it."""
+    """The statements SQLAlchemy had to compile anew for each execution (tests/sql_cache.py)."""
     found: Counter[str] = Counter()
 
     def seen(_connection, _cursor, statement, _parameters, context, _executemany) -> None:
-        if context.compiled is not None and not context.isddl and context.cache_hit is CacheStats.NO_CACHE_KEY:
+        if compiled_each_time(context):
             found[" ".join(statement.split())[:120]] += 1
 
     event.listen(Engine, "after_cursor_execute", seen)
