@@ -16,7 +16,12 @@ only). The phases alternate, A B A B ... (--rounds, 3 by default), each round ga
 of the samples, pooled per phase: whatever drifts on the machine over the minutes of a run (other
 work on the cores, the CPU's clock) meets both phases alike. Prints both phases, each round's
 p99s (their spread says how far one figure can be trusted) and the ratio p99(B) / p99(A) of the
-pooled samples (goal: at most 1.5). Exits non-zero only if something crashed, never on timing.
+pooled samples (goal: at most 1.5), with a 95 % interval for it by resampling both phases' samples:
+a p99 of 600 samples rests on its six slowest, so two runs of the same code can differ by 0.3; an
+interval wholly under 1.5 is a verdict this run's noise cannot overturn. This process (the fake
+server, the people) runs on the bot's own loop, uvloop, and says how late that loop woke a 2 ms sleep
+at p99 in each phase: that much of a latency may be the bench's own rather than the bot's.
+Exits non-zero only if something crashed, never on timing.
 A phase ends after --samples replies or --phase-limit seconds, whichever comes first.
 --profile FILE runs the bot under bench/profiled_bot.py and profiles an extra B round, first,
 left out of the figures (the profiler slows the bot).
@@ -55,6 +60,7 @@ from pathlib import Path
 
 from common import (
     PG_URL,
+    LoopLag,
     WebProcesses,
     add_people,
     ask,
@@ -64,7 +70,9 @@ from common import (
     machine,
     percentile,
     person,
+    ratio_interval,
     round_trip,
+    run_bench,
     start_bot,
     stop_processes,
     write_profile,
@@ -187,6 +195,7 @@ class Phase:
     busy: list[float]
     unanswered: int
     cpu: float  # CPU seconds the bot's processes spent over the phase
+    lags: list[float] = field(default_factory=list)  # this process's own event loop, late by (s)
 
     @classmethod
     def pooled(cls, name: str, rounds: list[Phase]) -> Phase:
@@ -200,6 +209,7 @@ class Phase:
             [v for r in rounds for v in r.busy],
             sum(r.unanswered for r in rounds),
             sum(r.cpu for r in rounds),
+            [v for r in rounds for v in r.lags],
         )
 
     def row(self) -> str:
@@ -235,12 +245,21 @@ async def phase(
         if on_start is not None:
             on_start()
         samples, limit = -(-args.samples // args.rounds), args.phase_limit / args.rounds
-        found, seconds = await measure(api, measured, args.command, samples, args.rate, limit, traffic)
+        with LoopLag() as lag:
+            found, seconds = await measure(api, measured, args.command, samples, args.rate, limit, traffic)
         cpu = sum(cpu_seconds(bot.pid) for bot in bots) - cpu
         updates = sum(1 for t in traffic.done[first_done:] if t <= started + seconds)
         calls = sum(1 for _chat, t in api.delivered_at[calls_before:] if started <= t <= started + seconds)
         result = Phase(
-            name, found, seconds, updates, calls, traffic.busy[first_busy:], traffic.unanswered - first_unanswered, cpu
+            name,
+            found,
+            seconds,
+            updates,
+            calls,
+            traffic.busy[first_busy:],
+            traffic.unanswered - first_unanswered,
+            cpu,
+            lag.lags,
         )
     finally:
         stop.set()
@@ -326,6 +345,7 @@ async def main(args) -> int:
     log.unlink(missing_ok=True)
     idle, loaded = Phase.pooled("A  alone", rounds_a), Phase.pooled(f"B  {args.busy} busy", rounds_b)
     ratio = percentile(loaded.latencies, 99) / percentile(idle.latencies, 99)
+    low, high = ratio_interval(idle.latencies, loaded.latencies)
     shape = f"{args.web} web process{'es' if args.web > 1 else ''} (webhook)" if args.web else "python -m bot run"
     print(
         f"{shape}; database {db.engine.dialect.name}; measured: {args.measured} advisor(s) taking turns, each "
@@ -354,10 +374,22 @@ async def main(args) -> int:
                 for a, b in zip(rounds_a, rounds_b, strict=True)
             )
         )
+    print(
+        "this process's own loop (fake Telegram, clients) late by p99 "
+        f"{percentile(idle.lags, 99) * 1000:.1f} ms in A, {percentile(loaded.lags, 99) * 1000:.1f} ms in B"
+    )
     print(f"unanswered within 15 s: A {idle.unanswered}, B {loaded.unanswered}")
     for text, times in traffic.other.items():
         print(f"busy advisors answered {times} times, instead of their demos: {text!r}")
-    print(f"ratio p99 B / p99 A: {ratio:.2f} (goal <= 1.5: {'met' if ratio <= 1.5 else 'missed'})")
+    if high <= 1.5:
+        verdict = "met, beyond this run's noise"
+    elif ratio <= 1.5:
+        verdict = "met, within this run's noise"
+    else:
+        verdict = "missed" if low > 1.5 else "missed, within this run's noise"
+    print(
+        f"ratio p99 B / p99 A: {ratio:.2f}, 95 % interval by resampling {low:.2f}-{high:.2f} (goal <= 1.5: {verdict})"
+    )
     return 0
 
 
@@ -428,4 +460,4 @@ def arguments() -> argparse.Namespace:
 if __name__ == "__main__":
     options = arguments()
     print(machine(), flush=True)
-    sys.exit(asyncio.run(main(options)))
+    sys.exit(run_bench(main(options)))

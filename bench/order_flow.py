@@ -46,6 +46,7 @@ from common import (
     percentile,
     person,
     round_trip,
+    run_bench,
     start_bot,
     stop_processes,
     write_profile,
@@ -246,4 +247,4 @@ def arguments() -> argparse.Namespace:
 if __name__ == "__main__":
     options = arguments()
     print(machine(), flush=True)
-    sys.exit(asyncio.run(main(options)))
+    sys.exit(run_bench(main(options)))
