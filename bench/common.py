@@ -140,9 +140,14 @@ class BenchBotAPI(FakeBotAPI):
         # Set by WebProcesses: updates are posted to the webhook instead of waiting for getUpdates.
         self.deliver = None
         self._posting: set[asyncio.Task] = set()
+        # getUpdates: how long each chat's last update waited here for the bot to ask for it.
+        self._pushed: dict[int, tuple[int, float]] = {}  # update id -> (chat id, pushed at)
+        self.fetch_wait: dict[int, float] = {}  # chat id -> seconds
 
     async def push(self, update: dict) -> int:
+        pushed = time.monotonic()
         update_id = await super().push(update)
+        self._pushed[update_id] = (int(self.chat_of(update)["id"]), pushed)
         if self.deliver is not None:
             task = asyncio.create_task(self.deliver(update, int(self.chat_of(update)["id"])))
             self._posting.add(task)
@@ -161,6 +166,14 @@ class BenchBotAPI(FakeBotAPI):
         for future in self._watchers.pop(chat_id, []):
             if not future.done():
                 future.set_result(now)
+
+    async def api_getupdates(self, params: dict, files: dict) -> list[dict]:
+        updates = await super().api_getupdates(params, files)
+        now = time.monotonic()
+        for update in updates:
+            if (pushed := self._pushed.pop(update["update_id"], None)) is not None:
+                self.fetch_wait[pushed[0]] = now - pushed[1]
+        return updates
 
     async def _slow(self, chat_id: object) -> None:
         delay = self.stall.get(int(chat_id or 0), 0)

@@ -20,7 +20,12 @@ pooled samples (goal: at most 1.5), with a 95 % interval for it by resampling bo
 a p99 of 600 samples rests on its six slowest, so two runs of the same code can differ by 0.3; an
 interval wholly under 1.5 is a verdict this run's noise cannot overturn. This process (the fake
 server, the people) runs on the bot's own loop, uvloop, and says how late that loop woke a 2 ms sleep
-at p99 in each phase: that much of a latency may be the bench's own rather than the bot's.
+at p99 in each phase: that much of a latency may be the bench's own rather than the bot's. With
+`python -m bot run` it also says how long the measured updates waited here, at p99, for the bot's
+getUpdates to take them: PTB's Updater asks for the next updates once the loop has run the first
+steps of those it fetched last (4.3-4.6 ms at p99 in B, 0.1-0.3 alone). A poller asking first
+took that to 1.2-1.5 ms, and the replies were no faster: the one event loop still had the same
+work ahead of them, in its own queue instead of Telegram's (not kept; see the README).
 Exits non-zero only if something crashed, never on timing.
 A phase ends after --samples replies or --phase-limit seconds, whichever comes first.
 --profile FILE runs the bot under bench/profiled_bot.py and profiles an extra B round, first,
@@ -96,6 +101,7 @@ class Traffic:
     busy: list[float] = field(default_factory=list)
     unanswered: int = 0
     other: dict[str, int] = field(default_factory=dict)  # replies that were not the list of demos, by text
+    fetch_waits: list[float] = field(default_factory=list)  # measured updates: until the bot asked for them
 
     def record(self, latency: float | None, *, busy: bool) -> bool:
         if latency is None:
@@ -178,9 +184,12 @@ async def measure(
     turns = itertools.cycle(user_ids)
     while len(found) < samples and time.monotonic() - started < limit:
         sent = time.monotonic()
-        latency = await ask(api, next(turns), command)
+        user_id = next(turns)
+        latency = await ask(api, user_id, command)
         if traffic.record(latency, busy=False):
             found.append(latency)
+            if (waited := api.fetch_wait.pop(user_id, None)) is not None:
+                traffic.fetch_waits.append(waited)
         await asyncio.sleep(max(0.0, sent + 1 / (rate * len(user_ids)) - time.monotonic()))
     return found, time.monotonic() - started
 
@@ -196,6 +205,7 @@ class Phase:
     unanswered: int
     cpu: float  # CPU seconds the bot's processes spent over the phase
     lags: list[float] = field(default_factory=list)  # this process's own event loop, late by (s)
+    fetch_waits: list[float] = field(default_factory=list)  # until the bot's getUpdates took the update (s)
 
     @classmethod
     def pooled(cls, name: str, rounds: list[Phase]) -> Phase:
@@ -210,6 +220,7 @@ class Phase:
             sum(r.unanswered for r in rounds),
             sum(r.cpu for r in rounds),
             [v for r in rounds for v in r.lags],
+            [v for r in rounds for v in r.fetch_waits],
         )
 
     def row(self) -> str:
@@ -239,6 +250,7 @@ async def phase(
         if workers:
             await asyncio.sleep(args.warm_up)
         first_done, first_busy, first_unanswered = len(traffic.done), len(traffic.busy), traffic.unanswered
+        first_fetch = len(traffic.fetch_waits)
         calls_before = len(api.delivered_at)
         cpu = sum(cpu_seconds(bot.pid) for bot in bots)
         started = time.monotonic()
@@ -260,6 +272,7 @@ async def phase(
             traffic.unanswered - first_unanswered,
             cpu,
             lag.lags,
+            traffic.fetch_waits[first_fetch:],
         )
     finally:
         stop.set()
@@ -373,6 +386,12 @@ async def main(args) -> int:
                 f"{percentile(a.latencies, 99) * 1000:.0f} / {percentile(b.latencies, 99) * 1000:.0f}"
                 for a, b in zip(rounds_a, rounds_b, strict=True)
             )
+        )
+    if idle.fetch_waits and loaded.fetch_waits:
+        print(
+            "of which waiting for the bot's getUpdates to take the update: p99 "
+            f"{percentile(idle.fetch_waits, 99) * 1000:.1f} ms in A, "
+            f"{percentile(loaded.fetch_waits, 99) * 1000:.1f} ms in B"
         )
     print(
         "this process's own loop (fake Telegram, clients) late by p99 "

@@ -53,6 +53,7 @@ def test_the_concurrency_bench_runs_against_python_m_bot_run(tmp_path):
     assert "python -m bot run; database sqlite" in out and "in 3 rounds of A then B" in out
     assert "unanswered within 15 s: A 0, B 0" in out and "ratio p99 B / p99 A" in out
     assert "95 % interval by resampling" in out and "this process's own loop (fake Telegram, clients) late by" in out
+    assert "of which waiting for the bot's getUpdates to take the update: p99" in out
     assert out.count(" / ") >= 3 and "p99 ms by round, A / B:" in out
     assert "B, 3 busy, sqlite" in profile.read_text() and "SQL statements:" in profile.read_text()
 
