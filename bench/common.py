@@ -30,11 +30,6 @@ from bot.migrate import upgrade_on  # noqa: E402
 from models.notifications import Notification  # noqa: E402
 from models.users import User  # noqa: E402
 from sandbox.botapi.server import Event, FakeBotAPI  # noqa: E402
-
-try:
-    import uvloop  # the bot's own event loop (bot.runner)
-except ImportError:  # not built for Windows
-    uvloop = None
 from tests.fakebot.processes import free_port, wait_until_healthy  # noqa: E402
 
 NOW = datetime(2031, 3, 24, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Rome
@@ -145,11 +140,12 @@ class BenchBotAPI(FakeBotAPI):
         self.fetch_wait: dict[int, float] = {}  # chat id -> seconds
 
     async def push(self, update: dict) -> int:
-        pushed = time.monotonic()
+        pushed, chat_id = time.monotonic(), int(self.chat_of(update)["id"])
         update_id = await super().push(update)
-        self._pushed[update_id] = (int(self.chat_of(update)["id"]), pushed)
-        if self.deliver is not None:
-            task = asyncio.create_task(self.deliver(update, int(self.chat_of(update)["id"])))
+        if self.deliver is None:  # the bot's getUpdates will take it
+            self._pushed[update_id] = (chat_id, pushed)
+        else:
+            task = asyncio.create_task(self.deliver(update, chat_id))
             self._posting.add(task)
             task.add_done_callback(self._posting.discard)
         return update_id
@@ -358,13 +354,6 @@ def percentile(values: list[float], p: int) -> float:
 
 def p99(values: list[float]) -> float:
     return percentile(values, 99)
-
-
-def run_bench(main) -> int:
-    """Runs a bench's main coroutine on the bot's own event loop (uvloop): the fake Telegram and
-    the people in this process then add as little as they can to the latencies they measure."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
-        return runner.run(main)
 
 
 class LoopLag:

@@ -77,13 +77,13 @@ from common import (
     person,
     ratio_interval,
     round_trip,
-    run_bench,
     start_bot,
     stop_processes,
     write_profile,
 )
 from sqlalchemy import select, update
 
+from bot.runner import run_on_bot_loop
 from models.demos import schedule_demo
 from models.digests import plan_weekly_digests
 from models.notifications import Notification
@@ -479,4 +479,5 @@ def arguments() -> argparse.Namespace:
 if __name__ == "__main__":
     options = arguments()
     print(machine(), flush=True)
-    sys.exit(run_bench(main(options)))
+    # The bot's own event loop: the fake Telegram and the people here add as little as they can.
+    sys.exit(run_on_bot_loop(main(options)))

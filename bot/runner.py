@@ -15,6 +15,8 @@ import gc
 import logging
 import signal
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from telegram.ext import Application
 
@@ -28,6 +30,7 @@ except ImportError:  # not built for Windows; asyncio's own loop serves there
     uvloop = None
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DISPATCH_GRACE = 5.0  # seconds for the outbox sends in flight when asked to stop
 
@@ -36,8 +39,14 @@ def run(settings: Settings, *, webhook: bool = False) -> None:
     settings.token()  # stop early, with instructions, when there is no token
     if webhook:
         settings.webhook()  # the same for the webhook's address and secret
+    run_on_bot_loop(serve(settings, webhook=webhook))
+
+
+def run_on_bot_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Runs a coroutine to its end on the bot's event loop: uvloop where it is built, asyncio's
+    own elsewhere (the benches run their fake Telegram on it too)."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
-        runner.run(serve(settings, webhook=webhook))
+        return runner.run(main)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
