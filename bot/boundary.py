@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ChatMember, Update
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext
 
-from bot import alerts
+from bot import alerts, scheduling
 from bot.config import Settings
 from bot.db import Database
 from bot.logs import UpdateLine
@@ -121,6 +121,8 @@ class BoundaryProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update) or self.application is None:
             await coroutine
             return
+        scheduling.arrived()  # its steps go before those of updates that arrive after it,
+        await asyncio.sleep(0)  # this one's first too (PTB started it as work of no update)
         update_id = update.update_id
         if self._seen_before(update_id):
             coroutine.close()

@@ -22,12 +22,8 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
+from bot.scheduling import OldestFirstEventLoop
 from bot.webhook import WebhookServer
-
-try:
-    import uvloop  # libuv's event loop: about 9 % less CPU per update (bench/order_flow.py)
-except ImportError:  # not built for Windows; asyncio's own loop serves there
-    uvloop = None
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,8 +40,9 @@ def run(settings: Settings, *, webhook: bool = False) -> None:
 
 def run_on_bot_loop(main: Coroutine[Any, Any, T]) -> T:
     """Runs a coroutine to its end on the bot's event loop: uvloop where it is built, asyncio's
-    own elsewhere (the benches run their fake Telegram on it too)."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
+    own elsewhere, the updates' ready work taken oldest first (bot.scheduling). The benches run
+    their fake Telegram on it too."""
+    with asyncio.Runner(loop_factory=OldestFirstEventLoop) as runner:
         return runner.run(main)
 
 

@@ -28,6 +28,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot import scheduling
+
 CONNECTIONS = 256  # python-telegram-bot's own default for the bot's calls
 CONNECT_TIMEOUT = 5.0  # seconds; PTB's and httpx's default
 READ_TIMEOUT = 5.0  # PTB's default; getUpdates adds its long-polling timeout to it
@@ -126,11 +128,17 @@ class AiohttpRequest(BaseRequest):
                 proxy_headers=credentials if tunnelled else None,
                 headers=headers or None,
             ) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+        if url.endswith("/getUpdates"):
+            # The updates just received are as old as now, and so is the next poll, which PTB's
+            # Updater sends from this same task: it goes out before the work of those that
+            # arrive after them (bot.scheduling), not behind it.
+            scheduling.arrived()
+        return status, body
 
 
 def environment_proxy(scheme: str, host: str | None) -> tuple[str | None, str | None]:

@@ -16,9 +16,15 @@ from sqlalchemy import text
 from bot.config import async_database_url
 from bot.db import Database
 from bot.migrate import upgrade_on
+from bot.scheduling import OldestFirstEventLoop
 from models import Base
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_asyncio_loop_factories(config, item) -> dict[str, type[asyncio.AbstractEventLoop]]:
+    """Every async test runs on the bot's own event loop (bot.scheduling), as production does."""
+    return {"bot": OldestFirstEventLoop}
 
 
 def _pg_url() -> tuple[str | None, str]:
