@@ -47,6 +47,11 @@ def arrived(at: float | None = None) -> None:
     _ARRIVED.set(time.monotonic() if at is None else at)
 
 
+def arrival() -> float | None:
+    """When the work running now arrived (time.monotonic()); None when it belongs to no update."""
+    return _ARRIVED.get(None)
+
+
 class _OldestFirst:
     """What is scheduled with `call_soon` (every step of every task: asyncio's tasks and futures
     schedule their steps this way) is run oldest first when it belongs to an update; the rest

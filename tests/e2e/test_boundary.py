@@ -3,13 +3,16 @@ concurrency between people and order within one person."""
 
 import asyncio
 import logging
+import time
 
 import pytest
 from sqlalchemy import func, select
 from telegram.ext import ExtBot
 
+from bot import scheduling
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import PriorityRateLimiter
+from models import demos
 from models.botstate import HandledUpdate
 from models.demos import Demo
 from models.notifications import Notification
@@ -34,6 +37,26 @@ async def test_errors_reach_each_sender_in_their_own_language_as_they_alternate(
         assert stale[-1].kind == "alert" and stale[-1].text.startswith("Questa funzione è per chi fa consulenza")
         gone = await gino.press_data(gino.last_message_id(), "nothing:we:know")
         assert gone[-1].text == "Questo pulsante non è più attivo."
+
+
+async def test_each_update_is_stamped_when_it_begins_so_the_loop_serves_it_in_turn(bot, reseller, monkeypatch):
+    """The boundary stamps each update with the time it began (bot.scheduling serves the ready work
+    oldest first by that stamp): inside the handler, every update has its own, in the order sent."""
+    stamps: list[float | None] = []
+    listing = demos.upcoming_demos
+
+    async def stamped(*args, **kwargs):
+        stamps.append(scheduling.arrival())
+        return await listing(*args, **kwargs)
+
+    monkeypatch.setattr(demos, "upcoming_demos", stamped)
+    assert scheduling.arrival() is None  # the test itself is no update
+    for _ in range(3):
+        before = time.monotonic()
+        replies = await reseller.send("/demos")
+        assert replies[-1].text == "You have no upcoming demos. Schedule one with /newdemo."
+        assert stamps[-1] is not None and before <= stamps[-1] <= time.monotonic()
+    assert len(stamps) == 3 and stamps == sorted(stamps) and len(set(stamps)) == 3
 
 
 async def test_a_failed_update_says_nothing_was_saved_in_the_senders_language_and_saves_nothing(
