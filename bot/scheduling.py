@@ -56,7 +56,8 @@ class _OldestFirst:
     """What is scheduled with `call_soon` (every step of every task: asyncio's tasks and futures
     schedule their steps this way) is run oldest first when it belongs to an update; the rest
     goes to the loop's own queue as before. One drain in that queue runs the updates' ready steps
-    that are there when it starts, oldest first, then comes back if more arrived."""
+    that are there when it starts, oldest first; a step scheduled meanwhile (the drain is no longer
+    marked pending once it starts) schedules the next drain itself."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,9 +91,6 @@ class _OldestFirst:
                 self.call_exception_handler(  # type: ignore[attr-defined]
                     {"message": f"Exception in callback {callback!r}", "exception": error, "handle": handle}
                 )
-        if self._by_age and not self._draining:
-            self._draining = True
-            super().call_soon(self._drain)  # type: ignore[misc]
 
 
 if uvloop is not None:
